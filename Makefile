@@ -1,0 +1,59 @@
+# make report: the year's assurance statement on the bundled synthetic sample
+# make test:   the test suite
+# Both set themselves up on a fresh machine (Python 3.11, pip, Debian's Pango).
+
+PYTHON ?= python3
+YEAR ?= 2023-24
+VENV := .venv
+PY := $(VENV)/bin/python
+SSCP := $(VENV)/bin/sscp
+STAMP := $(VENV)/.installed
+KERNEL := $(VENV)/share/jupyter/kernels/sscp/kernel.json
+SAMPLE := data/raw/$(YEAR)/_sample.json
+
+.PHONY: report test lab bench setup sample clean-reports
+
+report: setup $(SAMPLE)
+	$(SSCP) run --year $(YEAR)
+
+test: setup
+	$(PY) -m pytest
+
+lab: setup $(SAMPLE)
+	$(VENV)/bin/jupyter lab notebooks/explore_referrals.ipynb
+
+bench: setup
+	$(PY) -m benchmarks.run
+
+setup: $(STAMP) $(KERNEL) check-pango
+
+$(PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version' \
+	  || { echo "Set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+$(KERNEL): $(STAMP)
+	$(PY) -m ipykernel install --prefix $(abspath $(VENV)) --name sscp --display-name "SSCP (.venv)" >/dev/null
+	@echo "registered Jupyter kernel 'sscp' for $(abspath $(PY))"
+
+.PHONY: check-pango
+check-pango: $(STAMP)
+	@$(PY) -c 'import weasyprint' 2>/dev/null || { \
+	  echo "WeasyPrint cannot load Pango. Install it with:"; \
+	  echo "  sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core"; \
+	  exit 1; }
+
+# The synthetic sample and a local pseudonymisation key, made once.
+$(SAMPLE): $(STAMP)
+	$(SSCP) keygen
+	$(SSCP) sample --out data/raw
+
+sample: $(SAMPLE)
+
+clean-reports:
+	rm -rf reports/$(YEAR) data/processed/$(YEAR)

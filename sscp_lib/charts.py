@@ -1,0 +1,82 @@
+"""Chart style and saving: one look for every chart in the statement.
+
+Colours are the Government Analysis Function categorical palette (accessible, in this order).
+Every chart states its finding in the title, labels its axes, carries a source note and is
+saved with alt text in charts.json so the statement can place it with a description.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display in the kernel or CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .metrics import write_json_atomic  # noqa: E402
+
+# Analysis Function categorical palette: dark blue, turquoise, dark pink, orange, dark grey, light purple.
+PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
+HIGHLIGHT = "#F46A25"
+MUTED = "#BFBFBF"
+SYNTHETIC_NOTE = "Synthetic sample data: not real children's records"
+
+plt.rcParams.update(
+    {
+        "figure.figsize": (8, 4.2),
+        "figure.dpi": 100,
+        "font.size": 10,
+        "font.family": "DejaVu Sans",
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 12,
+        "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "axes.grid": True,
+        "axes.grid.axis": "y",
+        "axes.axisbelow": True,
+        "grid.color": "#E5E5E5",
+        "svg.fonttype": "none",
+    }
+)
+
+
+def new_chart(title: str, xlabel: str, ylabel: str, figsize=(8, 4.2)):
+    """A figure and axes with the house style; the title should state the finding."""
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
+def save_chart(
+    fig,
+    charts_dir: Path | str,
+    name: str,
+    *,
+    title: str,
+    alt: str,
+    source: str,
+    heading: int,
+    synthetic: bool,
+) -> Path:
+    """Write <charts_dir>/<name>.png with a source note, and record it in charts.json."""
+    charts_dir = Path(charts_dir)
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    note = f"Source: {source}." + (f" {SYNTHETIC_NOTE}." if synthetic else "")
+    fig.text(0.01, 0.005, note, fontsize=8, color="#505050", ha="left", va="bottom")
+    fig.get_layout_engine().set(h_pad=0.25)
+    path = charts_dir / f"{name}.png"
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=150)
+    plt.close(fig)
+    tmp.replace(path)
+    index_path = charts_dir / "charts.json"
+    index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
+    index[name] = {"title": title, "alt": alt, "source": note, "heading": heading, "file": path.name}
+    write_json_atomic(index_path, index)
+    return path

@@ -1,0 +1,97 @@
+"""The `sscp` command: make the sample, make a key, run the chain, regenerate the contract docs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+from .errors import UserError
+
+
+def _cmd_sample(args) -> int:
+    from .sample import generate_sample
+
+    written = generate_sample(out_dir=Path(args.out), seed=args.seed, scale=args.scale, annex_a=args.annex_a)
+    print(f"synthetic sample written to {args.out}: {len(written)} files")
+    return 0
+
+
+def _cmd_keygen(args) -> int:
+    from .pseudonymise import ensure_key_file, key_file_path
+
+    path = key_file_path()
+    created = ensure_key_file(path)
+    print(("created" if created else "using existing") + f" pseudonymisation key {path}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .pipeline import run_chain
+
+    return run_chain(
+        year=args.year,
+        raw=args.raw,
+        processed=args.processed,
+        reports=args.reports,
+        config=args.config,
+        pdf=not args.no_pdf,
+        start_from=args.start_from,
+    )
+
+
+def _cmd_contract_docs(args) -> int:
+    from .contract_docs import write_contract_docs
+
+    path = write_contract_docs(Path(args.out) if args.out else None)
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import STAGES
+
+    parser = argparse.ArgumentParser(prog="sscp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="write the synthetic sample of raw agency files")
+    p.add_argument("--out", default="data/raw", help="folder for <year>/ sub-folders (default data/raw)")
+    p.add_argument("--seed", type=int, default=20240331)
+    p.add_argument("--scale", type=float, default=1.0, help="multiply record volumes (1 = a borough of ~50,000 children)")
+    p.add_argument("--annex-a", action="store_true", help="write the council's contacts, referrals and CP plans as an Ofsted Annex A workbook")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("keygen", help="create the local pseudonymisation key if there is none")
+    p.set_defaults(func=_cmd_keygen)
+
+    p = sub.add_parser("run", help="run the notebook chain for a reporting year")
+    p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")
+    p.add_argument("--raw", help="raw data folder (default data/raw)")
+    p.add_argument("--processed", help="processed data folder (default data/processed)")
+    p.add_argument("--reports", help="reports folder (default reports)")
+    p.add_argument("--config", help="partnership config (default config/partnership.yaml)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    p.add_argument("--from", dest="start_from", choices=[s for s, _ in STAGES], help="resume from this stage")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")
+    p.add_argument("--out", help="output file (default docs/data-contract.md)")
+    p.set_defaults(func=_cmd_contract_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"sscp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sscp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Paths, reporting years and the partnership configuration: built here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "partnership.yaml"
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+NARRATIVE_DIR = PROJECT_ROOT / "narrative"
+KERNEL_NAME = "sscp"
+
+# The stages of the chain, in order: (stage name, notebook file).
+STAGES: tuple[tuple[str, str], ...] = (
+    ("clean", "01_clean.ipynb"),
+    ("validate", "02_validate.ipynb"),
+    ("analyse_referrals", "03_analyse_referrals.ipynb"),
+    ("analyse_assurance", "04_analyse_assurance.ipynb"),
+    ("statement", "05_statement.ipynb"),
+)
+
+_YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class ReportingYear:
+    """A financial reporting year, April to March, written '2023-24'."""
+
+    start_year: int
+
+    @classmethod
+    def parse(cls, text: str) -> "ReportingYear":
+        match = _YEAR_RE.match(str(text).strip())
+        if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+            raise ValueError(f"reporting year must look like 2023-24, not {text!r}")
+        return cls(int(match.group(1)))
+
+    @classmethod
+    def containing(cls, day: date) -> "ReportingYear":
+        return cls(day.year if day.month >= 4 else day.year - 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_year}-{(self.start_year + 1) % 100:02d}"
+
+    @property
+    def start(self) -> date:
+        return date(self.start_year, 4, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.start_year + 1, 3, 31)
+
+    @property
+    def previous(self) -> "ReportingYear":
+        return ReportingYear(self.start_year - 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a run reads and writes. Every stage builds its paths from this."""
+
+    raw: Path
+    processed: Path
+    reports: Path
+
+    @classmethod
+    def default(cls) -> "Paths":
+        return cls(
+            raw=PROJECT_ROOT / "data" / "raw",
+            processed=PROJECT_ROOT / "data" / "processed",
+            reports=PROJECT_ROOT / "reports",
+        )
+
+    def raw_year(self, year: ReportingYear) -> Path:
+        return self.raw / year.label
+
+    def processed_year(self, year: ReportingYear) -> Path:
+        return self.processed / year.label
+
+    def clean_dir(self, year: ReportingYear) -> Path:
+        return self.processed_year(year) / "clean"
+
+    def validated_dir(self, year: ReportingYear) -> Path:
+        return self.processed_year(year) / "validated"
+
+    def quarantine_dir(self, year: ReportingYear) -> Path:
+        return self.processed_year(year) / "quarantine"
+
+    def metrics_dir(self, year: ReportingYear) -> Path:
+        """Per-stage metric fragments; merged into reports/<year>/metrics.json."""
+        return self.processed_year(year) / "metrics"
+
+    def reports_year(self, year: ReportingYear) -> Path:
+        return self.reports / year.label
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Layout of one year's report folder (the final one, or the staging copy being built)."""
+
+    root: Path
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def charts(self) -> Path:
+        return self.root / "charts"
+
+    @property
+    def charts_index(self) -> Path:
+        return self.charts / "charts.json"
+
+    @property
+    def statement_html(self) -> Path:
+        return self.root / "assurance-statement.html"
+
+    @property
+    def statement_pdf(self) -> Path:
+        return self.root / "assurance-statement.pdf"
+
+    @property
+    def index_html(self) -> Path:
+        return self.root / "index.html"
+
+    @property
+    def metrics_json(self) -> Path:
+        return self.root / "metrics.json"
+
+    @property
+    def manifest_json(self) -> Path:
+        return self.root / "manifest.json"
+
+
+class PartnershipConfig(dict):
+    """config/partnership.yaml as a dict, with the few typed accessors the code needs."""
+
+    def __init__(self, data: dict, path: Path):
+        super().__init__(data)
+        self.path = path
+
+    @property
+    def suppression_threshold(self) -> int:
+        return int(self["disclosure"]["suppress_up_to"])
+
+    @property
+    def child_population(self) -> int:
+        return int(self["child_population"])
+
+    def data_rule_date(self, name: str) -> date:
+        value = self["data_rules"][name]
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+    @cached_property
+    def synthetic(self) -> bool:
+        return bool(self.get("synthetic_sample", False))
+
+
+def load_config(path: Path | str | None = None) -> PartnershipConfig:
+    path = Path(path) if path else Path(os.environ.get("SSCP_CONFIG", DEFAULT_CONFIG))
+    if not path.exists():
+        raise FileNotFoundError(f"partnership configuration not found: {path}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return PartnershipConfig(data, path)
