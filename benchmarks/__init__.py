@@ -1,0 +1,1 @@
+"""Benchmarks of the chain (make bench); not part of the tests."""

@@ -1,0 +1,256 @@
+"""make bench: the chain's cost at 1x, 10x and 100x data, against the targets.
+
+For each scale: generate the synthetic sample, run `sscp run` as a user would (papermill,
+kernels, HTML and PDF) while sampling the memory of the whole process tree, then run the same
+stage notebooks' code in this one process (no kernels) to measure papermill's overhead.
+Results go to benchmarks/results/<date>.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import psutil
+
+from sscp_lib.config import NOTEBOOK_DIR, STAGES, Paths, ReportingYear
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+RESULTS = HERE / "results"
+YEAR = "2023-24"
+TARGETS = {
+    "scale_1_seconds": 25.0,
+    "scale_10_vs_1_ratio": 1.5,
+    "scale_100_seconds": 180.0,
+    "scale_100_peak_gb": 4.0,
+    "chain_vs_in_process_ratio": 1.5,
+}
+
+
+class PeakMemory:
+    """Samples the resident memory of a process and all its descendants; keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                total = 0
+                for proc in procs:
+                    with contextlib.suppress(psutil.Error):
+                        total += proc.memory_info().rss
+                self.peak_bytes = max(self.peak_bytes, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def run_chain_subprocess(work: Path) -> dict:
+    sscp = Path(sys.executable).with_name("sscp")
+    cmd = [str(sscp), "run", "--year", YEAR, "--raw", str(work / "raw"), "--processed",
+           str(work / "processed"), "--reports", str(work / "reports")]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with PeakMemory(proc.pid) as memory:
+        output, _ = proc.communicate()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"chain failed at {work}:\n{output}")
+    manifest = json.loads((work / "reports" / YEAR / "manifest.json").read_text())
+    stage_seconds = {s["name"]: s["seconds"] for s in manifest["stages"]}
+    return {"seconds": seconds, "peak_gb": memory.peak_bytes / 1e9, "stages": stage_seconds}
+
+
+def _code_cells(notebook: Path) -> list[tuple[str, bool]]:
+    """(source, is the parameters cell) for each code cell; IPython magics dropped."""
+    nb = nbformat.read(notebook, as_version=4)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        cells.append(("\n".join(lines), "parameters" in cell.metadata.get("tags", [])))
+    return cells
+
+
+def run_in_process(work: Path) -> dict:
+    """Each stage notebook's code, executed here with the chain's parameters: no kernels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    reports = work / "in-process-reports" / YEAR
+    processed = work / "in-process-processed"
+    shutil.rmtree(reports, ignore_errors=True)
+    shutil.rmtree(processed, ignore_errors=True)
+    parameters = {
+        "year": YEAR,
+        "raw_dir": str(work / "raw"),
+        "processed_dir": str(processed),
+        "reports_dir": str(reports),
+        "config_path": None,
+    }
+    timings = {}
+    for name, notebook in STAGES:
+        namespace = {"__name__": f"bench_{name}"}
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            for index, (source, is_parameters) in enumerate(_code_cells(NOTEBOOK_DIR / notebook)):
+                exec(compile(source, f"{notebook}[{index}]", "exec"), namespace)
+                if is_parameters:  # as papermill does: its values straight after this cell
+                    namespace.update(parameters)
+        timings[name] = time.perf_counter() - started
+    return {"seconds": sum(timings.values()), "stages": timings}
+
+
+def table_rows(work: Path) -> dict:
+    clean = Paths(raw=work / "raw", processed=work / "processed", reports=work / "reports").clean_dir(
+        ReportingYear.parse(YEAR))
+    return {p.stem: len(pd.read_parquet(p, columns=[])) for p in sorted(clean.glob("*.parquet"))}
+
+
+def bench_scale(scale: float, repeats: int) -> dict:
+    from sscp_lib.sample import generate_sample
+
+    work = WORK / f"scale-{scale:g}"
+    shutil.rmtree(work, ignore_errors=True)
+    started = time.perf_counter()
+    generate_sample(out_dir=work / "raw", scale=scale)
+    sample_seconds = time.perf_counter() - started
+    chain_runs = [run_chain_subprocess(work) for _ in range(repeats)]
+    in_process_runs = [run_in_process(work) for _ in range(repeats)]
+    median_chain = statistics.median(r["seconds"] for r in chain_runs)
+    stage_names = [name for name, _ in STAGES]
+    result = {
+        "scale": scale,
+        "repeats": repeats,
+        "sample_seconds": round(sample_seconds, 2),
+        "chain_seconds_median": round(median_chain, 2),
+        "chain_seconds_all": [round(r["seconds"], 2) for r in chain_runs],
+        "peak_gb": round(max(r["peak_gb"] for r in chain_runs), 3),
+        "stage_seconds_median": {
+            n: round(statistics.median(r["stages"][n] for r in chain_runs), 2) for n in stage_names
+        },
+        "in_process_stage_seconds_median": {
+            n: round(statistics.median(r["stages"][n] for r in in_process_runs), 2) for n in stage_names
+        },
+        "rows": table_rows(work),
+    }
+    chain_stages = sum(result["stage_seconds_median"].values())
+    in_process = sum(result["in_process_stage_seconds_median"].values())
+    result["chain_stage_seconds_total"] = round(chain_stages, 2)
+    result["in_process_seconds_total"] = round(in_process, 2)
+    result["chain_vs_in_process_ratio"] = round(chain_stages / in_process, 2)
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def check_targets(results: dict[str, dict]) -> list[dict]:
+    one, ten, hundred = (results.get(k) for k in ("1", "10", "100"))
+    checks = []
+
+    def check(name, measured, target, ok):
+        checks.append({"target": name, "measured": measured, "limit": target, "met": bool(ok)})
+
+    if one:
+        check("1x chain seconds (incl. PDF)", one["chain_seconds_median"], TARGETS["scale_1_seconds"],
+              one["chain_seconds_median"] <= TARGETS["scale_1_seconds"])
+        check("chain / in-process ratio at 1x", one["chain_vs_in_process_ratio"],
+              TARGETS["chain_vs_in_process_ratio"], one["chain_vs_in_process_ratio"] <= TARGETS["chain_vs_in_process_ratio"])
+    if one and ten:
+        ratio = round(ten["chain_seconds_median"] / one["chain_seconds_median"], 2)
+        check("10x time / 1x time", ratio, TARGETS["scale_10_vs_1_ratio"], ratio <= TARGETS["scale_10_vs_1_ratio"])
+    if hundred:
+        check("100x chain seconds", hundred["chain_seconds_median"], TARGETS["scale_100_seconds"],
+              hundred["chain_seconds_median"] <= TARGETS["scale_100_seconds"])
+        check("100x peak memory GB", hundred["peak_gb"], TARGETS["scale_100_peak_gb"],
+              hundred["peak_gb"] <= TARGETS["scale_100_peak_gb"])
+    return checks
+
+
+def write_results(results: dict[str, dict], checks: list[dict]) -> tuple[Path, Path]:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    machine = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
+               "python": platform.python_version(), "platform": platform.platform()}
+    payload = {"date": stamp, "machine": machine, "targets": TARGETS, "results": results, "checks": checks}
+    json_path = RESULTS / f"{stamp}.json"
+    json_path.write_text(json.dumps(payload, indent=2) + "\n")
+
+    lines = [f"# Benchmark {stamp}", "",
+             f"Machine: {machine['cpus']} cores, {machine['memory_gb']} GB, Python {machine['python']}. "
+             "Times are medians of the runs listed; the machine is shared, so read ratios rather than absolutes.", "",
+             "## Targets", "", "| target | measured | limit | met |", "| --- | ---: | ---: | --- |"]
+    lines += [f"| {c['target']} | {c['measured']} | {c['limit']} | {'yes' if c['met'] else 'NO'} |" for c in checks]
+    lines += ["", "## By scale", "",
+              "| scale | sample s | chain s (median) | runs | peak GB | stages s (chain) | stages s (in-process) | ratio |",
+              "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for r in results.values():
+        lines.append(f"| {r['scale']:g} | {r['sample_seconds']} | {r['chain_seconds_median']} | "
+                     f"{', '.join(map(str, r['chain_seconds_all']))} | {r['peak_gb']} | {r['chain_stage_seconds_total']} | "
+                     f"{r['in_process_seconds_total']} | {r['chain_vs_in_process_ratio']} |")
+    lines += ["", "## Stage seconds (chain median / in-process median)", "",
+              "| scale | " + " | ".join(n for n, _ in STAGES) + " |", "| ---: |" + " ---: |" * len(STAGES)]
+    for r in results.values():
+        cells = [f"{r['stage_seconds_median'][n]} / {r['in_process_stage_seconds_median'][n]}" for n, _ in STAGES]
+        lines.append(f"| {r['scale']:g} | " + " | ".join(cells) + " |")
+    lines += ["", "## Rows per clean table (all years up to 2023-24)", "",
+              "| table | " + " | ".join(f"{r['scale']:g}x" for r in results.values()) + " |",
+              "| --- |" + " ---: |" * len(results)]
+    tables = sorted({t for r in results.values() for t in r["rows"]})
+    for t in tables:
+        lines.append(f"| {t} | " + " | ".join(f"{r['rows'].get(t, 0):,}" for r in results.values()) + " |")
+    md_path = RESULTS / f"{stamp}.md"
+    md_path.write_text("\n".join(lines) + "\n")
+    return md_path, json_path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per scale at 1x and 10x (100x runs once)")
+    args = parser.parse_args(argv)
+    results = {}
+    for text in args.scales.split(","):
+        scale = float(text)
+        repeats = 1 if scale >= 100 else args.repeats
+        print(f"scale {scale:g}: {repeats} run(s) ...", flush=True)
+        results[f"{scale:g}"] = bench_scale(scale, repeats)
+        print(json.dumps(results[f"{scale:g}"], indent=1), flush=True)
+    checks = check_targets(results)
+    md_path, json_path = write_results(results, checks)
+    print(md_path.read_text())
+    print(f"wrote {md_path} and {json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

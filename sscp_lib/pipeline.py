@@ -1,0 +1,376 @@
+"""The chain: papermill runs each stage notebook in order, then the statement is rendered.
+
+Reports are built in a staging folder (reports/.staging-<year>) and swapped into
+reports/<year> only when every stage has succeeded, so an interrupted or failed run leaves the
+previous report as it was. A failed run keeps its staging folder so `--from STAGE` can resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from .config import (
+    DEFAULT_CONFIG,
+    KERNEL_NAME,
+    NOTEBOOK_DIR,
+    PROJECT_ROOT,
+    STAGES,
+    Paths,
+    ReportingYear,
+    ReportPaths,
+    load_config,
+)
+from .errors import UserError
+from .metrics import merge_fragments, write_json_atomic
+
+STAGE_TITLES = {
+    "clean": "Clean: agency files to pseudonymous tables (clean log)",
+    "validate": "Validate: data-quality checks (validation report)",
+    "analyse_referrals": "Analyse: referrals, child protection and MASH data",
+    "analyse_assurance": "Analyse: partnership assurance evidence",
+    "statement": "Statement: the assurance statement notebook",
+}
+# Packages whose versions go into the manifest.
+MANIFEST_PACKAGES = (
+    "pandas", "pyarrow", "numpy", "great-expectations", "papermill", "nbconvert",
+    "nbformat", "ipykernel", "matplotlib", "weasyprint", "openpyxl", "jinja2", "pyyaml",
+)
+
+
+@dataclass
+class StageRecord:
+    name: str
+    notebook: str
+    outcome: str = "not run"  # ok | failed | not run | reused
+    seconds: float | None = None
+    error: str | None = None
+    html: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class RunContext:
+    year: ReportingYear
+    paths: Paths
+    config_path: Path
+    staging: ReportPaths
+    final: ReportPaths
+    make_pdf: bool
+    started: datetime
+    stages: list[StageRecord] = field(default_factory=list)
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def ensure_kernel() -> None:
+    """Register this interpreter's Jupyter kernel if it is missing or points elsewhere."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if Path(spec.argv[0]).exists():
+            return
+    except NoSuchKernel:
+        pass
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", "--prefix", sys.prefix, "--name", KERNEL_NAME,
+         "--display-name", "SSCP (.venv)"],
+        check=True, capture_output=True,
+    )
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(paths: Paths, year: ReportingYear) -> list[Path]:
+    """Raw files the clean stage reads: the reporting year and every earlier year folder."""
+    files = []
+    if not paths.raw.exists():
+        return files
+    for folder in sorted(p for p in paths.raw.iterdir() if p.is_dir()):
+        try:
+            folder_year = ReportingYear.parse(folder.name)
+        except ValueError:
+            continue
+        if folder_year <= year:
+            files.extend(sorted(f for f in folder.rglob("*") if f.is_file()))
+    return files
+
+
+def _git_commit() -> dict:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip() != ""
+        return {"commit": commit, "uncommitted_changes": dirty}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "uncommitted_changes": None}
+
+
+def _package_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for name in MANIFEST_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _is_synthetic(ctx: RunContext) -> bool:
+    clean_metrics = ctx.paths.metrics_dir(ctx.year) / "clean.json"
+    if clean_metrics.exists():
+        entry = json.loads(clean_metrics.read_text(encoding="utf-8")).get("run.synthetic", {})
+        return entry.get("value") == "yes"
+    return (ctx.paths.raw_year(ctx.year) / "_sample.json").exists()
+
+
+def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> Path:
+    config_path = ctx.config_path
+    manifest = {
+        "year": ctx.year.label,
+        "outcome": outcome,
+        "parameters": {
+            "raw_dir": str(ctx.paths.raw),
+            "processed_dir": str(ctx.paths.processed),
+            "reports_dir": str(ctx.paths.reports),
+            "config_path": str(config_path),
+            "pdf": ctx.make_pdf,
+        },
+        "config_sha256": sha256_file(config_path),
+        "inputs": {
+            str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)
+        },
+        "packages": _package_versions(),
+        "git": _git_commit(),
+        "started": ctx.started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds") if finished else None,
+        "stages": [s.as_dict() for s in ctx.stages],
+    }
+    write_json_atomic(ctx.staging.manifest_json, manifest)
+    return ctx.staging.manifest_json
+
+
+def _execute_stage(ctx: RunContext, record: StageRecord) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    out_nb = ctx.staging.notebooks / record.notebook
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {
+        "year": ctx.year.label,
+        "raw_dir": str(ctx.paths.raw),
+        "processed_dir": str(ctx.paths.processed),
+        "reports_dir": str(ctx.staging.root),
+        "config_path": str(ctx.config_path),
+    }
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(NOTEBOOK_DIR / record.notebook),
+            str(out_nb),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(NOTEBOOK_DIR),
+        )
+    except PapermillExecutionError as exc:
+        record.outcome = "failed"
+        record.error = f"cell {exc.cell_index} (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
+    finally:
+        record.seconds = round(time.perf_counter() - started, 2)
+    if record.outcome != "failed":
+        record.outcome = "ok"
+
+
+def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, marking: str) -> None:
+    from .render import notebook_to_html
+
+    nb_path = ctx.staging.notebooks / record.notebook
+    if not nb_path.exists():
+        return
+    html_path = nb_path.with_suffix(".html")
+    notebook_to_html(nb_path, html_path, title=STAGE_TITLES[record.name], synthetic=synthetic,
+                     kind="report", marking=marking)
+    record.html = str(html_path.relative_to(ctx.staging.root))
+
+
+def _prepare_staging(ctx: RunContext, start_index: int) -> None:
+    staging_root = ctx.staging.root
+    if start_index == 0:
+        if staging_root.exists():
+            shutil.rmtree(staging_root)
+        staging_root.mkdir(parents=True)
+        return
+    # Resuming: a failed run's staging folder is newest; else start from the last good report.
+    if not staging_root.exists():
+        if not ctx.final.root.exists():
+            raise UserError(
+                f"cannot resume from stage '{STAGES[start_index][0]}': no earlier run for {ctx.year} "
+                f"in {ctx.paths.reports} (run without --from first)"
+            )
+        shutil.copytree(ctx.final.root, staging_root)
+    previous = ctx.staging.manifest_json
+    if previous.exists():
+        earlier = {s["name"]: s for s in json.loads(previous.read_text(encoding="utf-8")).get("stages", [])}
+        for record in ctx.stages[:start_index]:
+            old = earlier.get(record.name, {})
+            if old.get("outcome") not in {"ok", "reused"}:
+                raise UserError(
+                    f"cannot resume from stage '{STAGES[start_index][0]}': stage '{record.name}' "
+                    f"did not succeed in the earlier run"
+                )
+            record.outcome, record.seconds, record.html = "reused", old.get("seconds"), old.get("html")
+
+
+def _swap_into_place(ctx: RunContext) -> None:
+    final_root, staging_root = ctx.final.root, ctx.staging.root
+    retired = final_root.with_name(f".previous-{ctx.year.label}")
+    if retired.exists():
+        shutil.rmtree(retired)
+    if final_root.exists():
+        final_root.rename(retired)
+    staging_root.rename(final_root)
+    if retired.exists():
+        shutil.rmtree(retired)
+
+
+def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, marking: str) -> list[Path]:
+    from .render import html_to_pdf, notebook_to_html, write_index
+
+    written = []
+    merged = merge_fragments(ctx.paths.metrics_dir(ctx.year))
+    write_json_atomic(ctx.staging.metrics_json, merged)
+    written.append(ctx.staging.metrics_json)
+    statement_nb = ctx.staging.notebooks / dict(STAGES)["statement"]
+    title = f"{partnership}: assurance statement {ctx.year.label}"
+    notebook_to_html(statement_nb, ctx.staging.statement_html, title=title, synthetic=synthetic,
+                     kind="statement", marking=marking)
+    written.append(ctx.staging.statement_html)
+    if ctx.make_pdf:
+        html_to_pdf(ctx.staging.statement_html, ctx.staging.statement_pdf)
+        written.append(ctx.staging.statement_pdf)
+    elif ctx.staging.statement_pdf.exists():
+        ctx.staging.statement_pdf.unlink()  # a PDF from an older run would not match this statement
+    stages = [
+        {"name": s.name, "title": STAGE_TITLES[s.name], "html": s.html, "ipynb": f"notebooks/{s.notebook}",
+         "outcome": s.outcome, "seconds": s.seconds}
+        for s in ctx.stages
+    ]
+    write_index(ctx.staging.root, year=ctx.year.label, partnership=partnership, stages=stages, synthetic=synthetic)
+    written.append(ctx.staging.index_html)
+    return written
+
+
+def run_chain(
+    year: str,
+    raw: str | Path | None = None,
+    processed: str | Path | None = None,
+    reports: str | Path | None = None,
+    config: str | Path | None = None,
+    pdf: bool = True,
+    start_from: str | None = None,
+) -> int:
+    """Run the chain for a reporting year; returns the process exit code."""
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    try:
+        reporting_year = ReportingYear.parse(year)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    defaults = Paths.default()
+    paths = Paths(
+        raw=Path(raw).resolve() if raw else defaults.raw,
+        processed=Path(processed).resolve() if processed else defaults.processed,
+        reports=Path(reports).resolve() if reports else defaults.reports,
+    )
+    config_path = Path(config).resolve() if config else DEFAULT_CONFIG
+    try:
+        partnership_config = load_config(config_path)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    if not paths.raw_year(reporting_year).is_dir():
+        raise UserError(
+            f"no raw data for {reporting_year}: expected a folder {paths.raw_year(reporting_year)} "
+            f"(`make report` writes the synthetic sample there)"
+        )
+    stage_names = [name for name, _ in STAGES]
+    start_index = stage_names.index(start_from) if start_from else 0
+
+    ctx = RunContext(
+        year=reporting_year,
+        paths=paths,
+        config_path=config_path,
+        staging=ReportPaths(paths.reports / f".staging-{reporting_year.label}"),
+        final=ReportPaths(paths.reports_year(reporting_year)),
+        make_pdf=pdf,
+        started=datetime.now(timezone.utc),
+        stages=[StageRecord(name, nb) for name, nb in STAGES],
+    )
+    ensure_kernel()
+    _prepare_staging(ctx, start_index)
+    if start_index == 0 and paths.processed_year(reporting_year).exists():
+        shutil.rmtree(paths.processed_year(reporting_year))  # derived data: rebuilt from raw
+
+    partnership = partnership_config["partnership"]["name"]
+    marking = partnership_config.get("protective_marking", "OFFICIAL")
+    _say(f"sscp: {partnership}, year {reporting_year}, {len(STAGES) - start_index} stage(s)")
+    chain_started = time.perf_counter()
+    for index, record in enumerate(ctx.stages):
+        if index < start_index:
+            _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
+            continue
+        _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
+        _execute_stage(ctx, record)
+        synthetic = _is_synthetic(ctx)
+        _render_stage_html(ctx, record, synthetic, marking)
+        if record.outcome == "failed":
+            write_manifest(ctx, datetime.now(timezone.utc), outcome="failed")
+            nb = ctx.staging.notebooks / record.notebook
+            print(
+                f"sscp: stage '{record.name}' failed at {record.error}\n"
+                f"  executed notebook: {nb}\n"
+                f"  rendered notebook: {nb.with_suffix('.html')}\n"
+                f"  the previous report in {ctx.final.root} is unchanged; after fixing, resume with "
+                f"`sscp run --year {reporting_year} --from {record.name}`",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
+        _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
+
+    synthetic = _is_synthetic(ctx)
+    render_started = time.perf_counter()
+    written = _finish_statement(ctx, synthetic, partnership, marking)
+    _say(f"rendered statement, PDF and index ({time.perf_counter() - render_started:.1f} s)")
+    write_manifest(ctx, datetime.now(timezone.utc), outcome="ok")
+    _swap_into_place(ctx)
+
+    final = ctx.final
+    _say(f"\ndone in {time.perf_counter() - chain_started:.1f} s" + (" (synthetic sample data)" if synthetic else ""))
+    for path in written + [ctx.staging.manifest_json]:
+        _say(f"  {final.root / path.relative_to(ctx.staging.root)}")
+    _say(f"  {final.notebooks}/ (executed and rendered stage notebooks)")
+    _say(f"  {paths.processed_year(reporting_year)}/ (processed tables, quarantine, metrics)")
+    return 0

@@ -1,0 +1,150 @@
+"""The whole chain on the sample, asserted on its outputs (as papermill's own tests do)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from conftest import YEAR
+from sscp_lib.config import STAGES
+from sscp_lib.metrics import load_catalogue
+from sscp_lib.pipeline import run_chain
+
+pytestmark = pytest.mark.slow
+
+
+def test_outputs_exist(chain_run):
+    report = chain_run.report
+    for name in ("assurance-statement.html", "assurance-statement.pdf", "index.html", "metrics.json", "manifest.json"):
+        assert (report / name).stat().st_size > 0, name
+    for _, notebook in STAGES:
+        assert (report / "notebooks" / notebook).exists()
+        assert (report / "notebooks" / notebook).with_suffix(".html").exists()
+    assert not (chain_run.reports / f".staging-{YEAR}").exists()
+
+
+def test_executed_notebooks_ran_every_cell_without_error(chain_run):
+    for _, notebook in STAGES:
+        nb = nbformat.read(chain_run.report / "notebooks" / notebook, as_version=4)
+        assert nb.metadata["papermill"]["parameters"]["year"] == YEAR
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.execution_count is not None, f"{notebook}: a cell did not run"
+                assert not [o for o in cell.outputs if o.output_type == "error"], notebook
+
+
+def test_metrics_json_holds_every_catalogue_metric(chain_run):
+    metrics = json.loads((chain_run.report / "metrics.json").read_text())
+    assert set(load_catalogue()["metrics"]) <= set(metrics)
+    assert metrics["run.synthetic"]["value"] == "yes"
+
+
+def test_manifest_records_the_run(chain_run):
+    manifest = json.loads((chain_run.report / "manifest.json").read_text())
+    assert manifest["outcome"] == "ok" and manifest["year"] == YEAR
+    assert [s["name"] for s in manifest["stages"]] == [name for name, _ in STAGES]
+    assert all(s["outcome"] == "ok" and s["seconds"] > 0 for s in manifest["stages"])
+    raw_files = [p for p in chain_run.raw.rglob("*") if p.is_file()]
+    assert len(manifest["inputs"]) == len(raw_files)
+    assert all(len(h) == 64 for h in manifest["inputs"].values())
+    assert manifest["packages"]["pandas"].startswith("3.")
+    assert manifest["packages"]["great-expectations"].startswith("1.")
+    assert manifest["started"] <= manifest["finished"]
+
+
+def test_index_links_every_rendered_notebook(chain_run):
+    index = (chain_run.report / "index.html").read_text()
+    for _, notebook in STAGES:
+        assert f"notebooks/{Path(notebook).with_suffix('.html').name}" in index
+    for target in ("assurance-statement.html", "assurance-statement.pdf", "metrics.json", "manifest.json"):
+        assert target in index
+
+
+def test_everything_made_from_the_sample_says_so(chain_run):
+    for html in [chain_run.report / "assurance-statement.html", chain_run.report / "index.html",
+                 *sorted((chain_run.report / "notebooks").glob("*.html"))]:
+        assert "synthetic" in html.read_text().lower(), html.name
+
+
+def test_processed_layers_written(chain_run):
+    year_dir = chain_run.processed / YEAR
+    for layer in ("clean", "validated"):
+        referrals = pd.read_parquet(year_dir / layer / "referrals.parquet")
+        assert len(referrals) > 1000
+    assert (year_dir / "validation.json").exists()
+
+
+def test_earlier_year_runs_too(chain_copy):
+    code = run_chain(year="2022-23", raw=chain_copy.raw, processed=chain_copy.processed,
+                     reports=chain_copy.reports, pdf=False)
+    assert code == 0
+    assert (chain_copy.reports / "2022-23" / "assurance-statement.html").exists()
+    metrics = json.loads((chain_copy.reports / "2022-23" / "metrics.json").read_text())
+    assert metrics["data.referrals"]["value"] not in (None, "c")
+
+
+def test_a_failing_stage_stops_the_chain_and_keeps_the_last_report(chain_copy, capsys):
+    before = (chain_copy.report / "assurance-statement.html").read_bytes()
+    # An audits file with no rows in the year: a critical table-level validation failure.
+    audits = chain_copy.raw / YEAR / "audits.csv"
+    audits.write_text(audits.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
+                     reports=chain_copy.reports, pdf=False)
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "stage 'validate' failed" in err and "audits" in err
+    assert "02_validate.ipynb" in err
+    assert "Traceback" not in err
+    assert (chain_copy.report / "assurance-statement.html").read_bytes() == before
+    manifest = json.loads((chain_copy.reports / f".staging-{YEAR}" / "manifest.json").read_text())
+    assert manifest["outcome"] == "failed"
+
+
+def test_resume_from_a_stage(chain_copy):
+    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
+                     reports=chain_copy.reports, pdf=False, start_from="statement")
+    assert code == 0
+    manifest = json.loads((chain_copy.report / "manifest.json").read_text())
+    outcomes = {s["name"]: s["outcome"] for s in manifest["stages"]}
+    assert outcomes["clean"] == "reused" and outcomes["statement"] == "ok"
+
+
+def test_cli_reports_missing_raw_data_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sscp_lib.cli", "run", "--year", YEAR, "--raw", str(tmp_path / "none"),
+         "--processed", str(tmp_path / "p"), "--reports", str(tmp_path / "r")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "no raw data for 2023-24" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_interrupted_run_leaves_the_previous_report_intact(chain_copy):
+    before = (chain_copy.report / "assurance-statement.html").read_bytes()
+    cmd = [sys.executable, "-m", "sscp_lib.cli", "run", "--year", YEAR, "--raw", str(chain_copy.raw),
+           "--processed", str(chain_copy.processed), "--reports", str(chain_copy.reports), "--no-pdf"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    # Kill the whole process group once the second stage has started.
+    for line in proc.stdout:
+        if "validate" in line and "running" in line:
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert (chain_copy.report / "assurance-statement.html").read_bytes() == before
+    assert (chain_copy.reports / f".staging-{YEAR}").exists()  # the half-built run, set aside
+    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
+                     reports=chain_copy.reports, pdf=False)
+    assert code == 0
+    assert not (chain_copy.reports / f".staging-{YEAR}").exists()
