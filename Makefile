@@ -38,8 +38,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 $(KERNEL): $(STAMP)
-	$(PY) -m ipykernel install --prefix $(abspath $(VENV)) --name sscp --display-name "SSCP (.venv)" >/dev/null
-	@echo "registered Jupyter kernel 'sscp' for $(abspath $(PY))"
+	$(SSCP) kernel
 
 .PHONY: check-pango
 check-pango: $(STAMP)

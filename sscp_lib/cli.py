@@ -27,6 +27,13 @@ def _cmd_keygen(args) -> int:
     return 0
 
 
+def _cmd_kernel(args) -> int:
+    from .pipeline import install_kernel
+
+    print(f"registered Jupyter kernel 'sscp': {install_kernel()}")
+    return 0
+
+
 def _cmd_run(args) -> int:
     from .pipeline import run_chain
 
@@ -64,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("keygen", help="create the local pseudonymisation key if there is none")
     p.set_defaults(func=_cmd_keygen)
+
+    p = sub.add_parser("kernel", help="register this environment's Jupyter kernel 'sscp'")
+    p.set_defaults(func=_cmd_kernel)
 
     p = sub.add_parser("run", help="run the notebook chain for a reporting year")
     p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")

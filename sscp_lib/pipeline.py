@@ -77,21 +77,35 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def ensure_kernel() -> None:
-    """Register this interpreter's Jupyter kernel if it is missing or points elsewhere."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+KERNEL_QUIET_FLAG = "--IPKernelApp.log_level=ERROR"  # hides ipykernel's start-up warnings in the chain's output
 
-    try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-        if Path(spec.argv[0]).exists():
-            return
-    except NoSuchKernel:
-        pass
+
+def install_kernel() -> Path:
+    """Register this interpreter as the Jupyter kernel 'sscp' inside its own prefix."""
     subprocess.run(
         [sys.executable, "-m", "ipykernel", "install", "--prefix", sys.prefix, "--name", KERNEL_NAME,
          "--display-name", "SSCP (.venv)"],
         check=True, capture_output=True,
     )
+    spec_file = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    if KERNEL_QUIET_FLAG not in spec["argv"]:
+        spec["argv"].append(KERNEL_QUIET_FLAG)
+    spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return spec_file
+
+
+def ensure_kernel() -> None:
+    """Register the kernel if it is missing or points at another interpreter."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if Path(spec.argv[0]).parent == Path(sys.executable).parent and KERNEL_QUIET_FLAG in spec.argv:
+            return
+    except NoSuchKernel:
+        pass
+    install_kernel()
 
 
 def sha256_file(path: Path) -> str:
