@@ -1,0 +1,1 @@
+"""Analysis stage: pure functions turning validated tables into published tables and metrics."""
