@@ -29,6 +29,21 @@ def suppress_count(value, threshold: int):
     return SUPPRESSED if is_small(value, threshold) else value
 
 
+def _lines(index: list, columns: list, row_total, col_total) -> list[tuple[list[tuple], tuple | None]]:
+    """Every published sum: (cells, total cell) for rows, columns and the totals row/column."""
+    body_rows = [r for r in index if r != col_total]
+    body_cols = [c for c in columns if c != row_total]
+    lines = []
+    if row_total is not None:
+        lines += [([(r, c) for c in body_cols], (r, row_total)) for r in body_rows]
+    if col_total is not None:
+        lines += [([(r, c) for r in body_rows], (col_total, c)) for c in body_cols]
+    if row_total is not None and col_total is not None:
+        lines.append(([(col_total, c) for c in body_cols], (col_total, row_total)))
+        lines.append(([(r, row_total) for r in body_rows], (col_total, row_total)))
+    return lines
+
+
 def suppress_table(
     counts: pd.DataFrame,
     threshold: int,
@@ -38,53 +53,67 @@ def suppress_table(
     """Primary and secondary suppression of a table of counts.
 
     `row_total` names a column holding each row's total; `col_total` names the index label of a
-    totals row. Totals are published as they are; cells are suppressed so that no suppressed
-    cell can be recovered from a total by subtraction: any row (or column) with a total and
-    exactly one suppressed cell has its next smallest non-zero cell suppressed as well,
-    repeated until no such row or column is left.
+    totals row. Small cells (and small totals) are hidden; then, until no published sum has
+    exactly one hidden cell (which subtraction would recover), another cell of that sum is
+    hidden: preferably one that also mends a crossing sum, else the smallest non-zero cell,
+    else the sum's total itself.
     """
-    body_cols = [c for c in counts.columns if c != row_total]
-    body_rows = [r for r in counts.index if r != col_total]
-    body = counts.loc[body_rows, body_cols]
-    hidden = body.apply(lambda s: s.map(lambda v: is_small(v, threshold))).astype(bool)
+    index, columns = list(counts.index), list(counts.columns)
+    values = {(r, c): counts.loc[r, c] for r in index for c in columns}
+    hidden = {cell for cell, v in values.items() if is_small(v, threshold)}
+    lines = _lines(index, columns, row_total, col_total)
+    lines_of: dict[tuple, list[int]] = {}
+    for i, (cells, _) in enumerate(lines):
+        for cell in cells:
+            lines_of.setdefault(cell, []).append(i)
 
-    def _secondary(frame_hidden: pd.DataFrame, values: pd.DataFrame, other_axis_checked: bool) -> bool:
+    def hidden_count(i: int) -> int:
+        cells, total = lines[i]
+        return sum(cell in hidden for cell in cells) + (total in hidden if total else 0)
+
+    def non_zero(cell) -> bool:
+        v = values[cell]
+        return not (v is None or (isinstance(v, float) and math.isnan(v))) and v != 0
+
+    def rank(cell, own: int):
+        crossing = [i for i in lines_of.get(cell, []) if i != own]
+        mends = any(hidden_count(i) == 1 for i in crossing)
+        # A cell that is the only non-zero of its crossing sum would be given away by that sum.
+        strands = any(
+            hidden_count(i) == 0 and not any(non_zero(c) and c != cell and c not in hidden for c in lines[i][0])
+            for i in crossing
+        )
+        return (not mends, strands, float(values[cell]), str(cell))
+
+    changed = True
+    while changed:
         changed = False
-        for label in frame_hidden.index:
-            row_hidden = frame_hidden.loc[label]
-            if int(row_hidden.sum()) != 1:
+        for i, (cells, total) in enumerate(lines):
+            if total in hidden or hidden_count(i) != 1:
                 continue
-            candidates = values.loc[label][~row_hidden].astype(float)
-            candidates = candidates[candidates.fillna(0) > 0]
-            if candidates.empty:
-                continue
-            # Prefer a cell whose column also has a lone suppressed cell: one choice mends both.
-            lone = frame_hidden.sum(axis=0) == 1 if other_axis_checked else frame_hidden.sum(axis=0) < 0
-            ranked = sorted(candidates.index, key=lambda c: (not bool(lone[c]), candidates[c], str(c)))
-            frame_hidden.loc[label, ranked[0]] = True
+            candidates = [c for c in cells if c not in hidden and non_zero(c)]
+            hidden.add(min(candidates, key=lambda c: rank(c, i)) if candidates else total)
             changed = True
-        return changed
-
-    while True:
-        changed = False
-        if row_total is not None:
-            changed |= _secondary(hidden, body, col_total is not None)
-        if col_total is not None:
-            transposed = hidden.T.copy()
-            if _secondary(transposed, body.T, row_total is not None):
-                hidden = transposed.T.copy()
-                changed = True
-        if not changed:
-            break
 
     out = counts.astype(object).copy()
-    for r in body_rows:
-        for c in body_cols:
-            if hidden.loc[r, c]:
-                out.loc[r, c] = SUPPRESSED
-    # A total that is itself small is suppressed as well.
-    for r in out.index:
-        for c in out.columns:
-            if (r == col_total or c == row_total) and is_small(out.loc[r, c], threshold):
-                out.loc[r, c] = SUPPRESSED
+    for r, c in hidden:
+        out.loc[r, c] = SUPPRESSED
     return out
+
+
+def recoverable_cells(table: pd.DataFrame, row_total: str | None = None, col_total: str | None = None) -> set:
+    """Suppressed cells of a published table that subtraction from its totals would reveal."""
+    unknown = {(r, c) for r in table.index for c in table.columns if table.loc[r, c] == SUPPRESSED}
+    hidden_at_start = set(unknown)
+    lines = _lines(list(table.index), list(table.columns), row_total, col_total)
+    changed = True
+    while changed:
+        changed = False
+        for cells, total in lines:
+            if total in unknown:
+                continue
+            missing = [cell for cell in cells if cell in unknown]
+            if len(missing) == 1:
+                unknown.discard(missing[0])
+                changed = True
+    return hidden_at_start - unknown
