@@ -1,0 +1,356 @@
+"""Rendering: the statement's HTML parts, executed notebooks as self-contained pages, the PDF and
+the index of the reviewer pack.
+
+Every page is self-contained: CSS inline, images as data URIs, no scripts, nothing fetched from
+a network (no MathJax, no require.js). `external_references` is the check, and rendering refuses
+to write a page that fails it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jinja2
+import nbformat
+from markupsafe import Markup
+
+from .errors import UserError
+from .narrative import ChartBlock, Statement
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+NOTEBOOK_TEMPLATE = "sscp"
+KINDS = ("report", "statement")
+
+
+# --- The statement's parts --------------------------------------------------------------------
+
+
+def _fragment_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:] if text else text
+    return env
+
+
+def chart_data_uri(chart: ChartBlock) -> str:
+    data = base64.b64encode(Path(chart.path).read_bytes()).decode("ascii")
+    return f"data:image/png;base64,{data}"
+
+
+def statement_fragments(statement: Statement) -> list[str]:
+    """The statement as a list of HTML parts, in reading order: cover, background, summary of
+    ratings, the headings, the delegated partners' opinion, the lead partners' review and the
+    note on the data."""
+    macros = _fragment_env().get_template("statement/fragments.html.j2").make_module(
+        {"year": statement.year, "previous_year": _previous_year(statement.year)}
+    )
+    figure_numbers: dict[str, int] = {}
+    for heading in statement.headings:
+        for chart in heading.charts:
+            chart.data_uri = chart_data_uri(chart)
+            figure_numbers[chart.name] = len(figure_numbers) + 1
+    parts = [macros.cover(statement), macros.background(statement), macros.summary(statement)]
+    parts += [macros.heading(h, figure_numbers) for h in statement.headings]
+    parts += [macros.opinion(statement), macros.lead(statement), macros.data_note(statement)]
+    return [str(Markup(p)).strip() for p in parts]
+
+
+def _previous_year(label: str) -> str:
+    start = int(label[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def display_statement(statement: Statement) -> None:
+    """Show the statement in the notebook, one HTML output per part."""
+    from IPython.display import HTML, display
+
+    for part in statement_fragments(statement):
+        display(HTML(part))
+
+
+def statement_notebook(statement: Statement) -> nbformat.NotebookNode:
+    """A notebook holding the statement's outputs, as 05_statement.ipynb produces them: lets the
+    statement be rendered (and tested) without starting a kernel."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display_statement(statement)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": part, "text/plain": "<IPython.core.display.HTML object>"})
+        for part in statement_fragments(statement)
+    ]
+    nb.cells = [cell]
+    return nb
+
+
+# --- Notebook -> self-contained HTML ----------------------------------------------------------
+
+
+def notebook_to_html(
+    notebook_path: Path | str,
+    html_path: Path | str,
+    *,
+    title: str,
+    synthetic: bool,
+    kind: str = "report",
+    marking: str = "OFFICIAL",
+) -> Path:
+    """An executed notebook as one self-contained HTML page without code or prompts.
+
+    kind "report": a stage's notebook for reviewers (Markdown, tables, charts, logs).
+    kind "statement": the published statement (outputs only; A4 print CSS for the PDF).
+    """
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    return notebook_node_to_html(
+        nb, html_path, title=title, synthetic=synthetic, kind=kind, marking=marking, source_name=Path(notebook_path).name
+    )
+
+
+def notebook_node_to_html(
+    nb: nbformat.NotebookNode,
+    html_path: Path | str,
+    *,
+    title: str,
+    synthetic: bool,
+    kind: str = "report",
+    marking: str = "OFFICIAL",
+    source_name: str = "",
+) -> Path:
+    from nbconvert import HTMLExporter
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    exporter = HTMLExporter(
+        template_name=NOTEBOOK_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    footer = title if kind == "statement" else f"{title}. Rendered from {source_name or 'the notebook'} without its code."
+    resources = {
+        "sscp": {
+            "title": title,
+            "kind": kind,
+            "synthetic": bool(synthetic),
+            "marking": marking,
+            "marking_css": _css_string(marking),
+            "kicker": "Reviewer pack: stage report",
+            "footer": footer,
+        }
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    page = add_table_of_contents(_one_title(unlink_external(body)), heading_level=2)
+    _refuse_external(page, html_path)
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(page, encoding="utf-8")
+    return html_path
+
+
+_LEADING_H1_RE = re.compile(r'<main class="document">\s*<div class="cell markdown">\s*<h1')
+_REPORT_TITLE_RE = re.compile(r'<h1 class="report-title">.*?</h1>\s*', re.S)
+
+
+def _one_title(page: str) -> str:
+    """A notebook that opens with its own title keeps it; the page's title heading then goes."""
+    return _REPORT_TITLE_RE.sub("", page, count=1) if _LEADING_H1_RE.search(page) else page
+
+
+def _css_string(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "")
+
+
+_HEADING_RE = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S | re.I)
+_ID_RE = re.compile(r"""\sid=["']([^"']*)["']""")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def _plain(fragment: str) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", "", fragment)).replace("¶", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def add_table_of_contents(page: str, heading_level: int = 2) -> str:
+    """Give every heading of that level an id and put a contents list where the template
+    marked <!--sscp:toc--> (nothing when the page has fewer than two such headings)."""
+    entries: list[tuple[str, str]] = []
+    used: set[str] = set(_ID_RE.findall(page))
+
+    def visit(match: re.Match) -> str:
+        level, attrs, inner = int(match.group(1)), match.group(2) or "", match.group(3)
+        if level != heading_level:
+            return match.group(0)
+        text = _plain(inner)
+        id_match = _ID_RE.search(attrs)
+        if id_match:
+            anchor = id_match.group(1)
+        else:
+            anchor = base = "s-" + _slug(text)
+            n = 2
+            while anchor in used:
+                anchor, n = f"{base}-{n}", n + 1
+            used.add(anchor)
+            attrs += f' id="{anchor}"'
+        entries.append((anchor, text))
+        return f"<h{level}{attrs}>{inner}</h{level}>"
+
+    marker = "<!--sscp:toc-->"
+    head, sep, rest = page.partition(marker)
+    if not sep:
+        return page
+    rest = _HEADING_RE.sub(visit, rest)
+    if len(entries) < 2:
+        return head + rest
+    items = "\n".join(f'<li><a href="#{html.escape(a)}">{html.escape(t)}</a></li>' for a, t in entries)
+    nav = f'<nav class="toc" aria-label="Contents">\n<h2 class="toc-title">Contents</h2>\n<ol>\n{items}\n</ol>\n</nav>'
+    return head + nav + rest
+
+
+_EXTERNAL_LINK_RE = re.compile(r'<a\s[^>]*href="(https?:)?//[^"]*"[^>]*>(.*?)</a>', re.S | re.I)
+
+
+def unlink_external(page: str) -> str:
+    """Hyperlinks to the web become their text: a published page refers to no web address."""
+    return _EXTERNAL_LINK_RE.sub(lambda m: m.group(2), page)
+
+
+# --- Self-containment check -------------------------------------------------------------------
+
+_URL_ATTRIBUTES = {"src", "href", "srcset", "action", "data", "poster", "xlink:href", "background", "formaction", "cite"}
+_EXTERNAL_RE = re.compile(r"^\s*(https?:)?//", re.I)
+_CSS_URL_RE = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])\s*((?:https?:)?//[^'")\s]+)""", re.I)
+
+
+class _ReferenceFinder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name.lower() in _URL_ATTRIBUTES and any(_EXTERNAL_RE.match(v) for v in value.split(",")):
+                self.found.append(f"<{tag} {name}={value!r}>")
+            elif name.lower() == "style":
+                self.found += [f"<{tag} style> {u}" for u in _CSS_URL_RE.findall(value)]
+        if tag == "script" and any(n == "src" for n, _ in attrs):
+            self.found.append(f"<script src={dict(attrs)['src']!r}>")
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.found += [f"<style> {u}" for u in _CSS_URL_RE.findall(data)]
+
+
+def external_references(page: str) -> list[str]:
+    """Everything in a page that would make a browser reach beyond the file: attributes that
+    point at http(s) or protocol-relative URLs, CSS url()/@import of them, and <script src>."""
+    finder = _ReferenceFinder()
+    finder.feed(page)
+    finder.close()
+    return finder.found
+
+
+def _refuse_external(page: str, target) -> None:
+    found = external_references(page)
+    if found:
+        raise UserError(f"{target}: the page would load from the network: " + "; ".join(found[:5]))
+
+
+# --- PDF --------------------------------------------------------------------------------------
+
+
+def html_to_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
+    """The statement's HTML as an A4 PDF (WeasyPrint; only data: and file: URLs are followed)."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    pdf_path = Path(pdf_path)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    fetcher = URLFetcher(allowed_protocols={"data", "file"})
+    weasyprint.HTML(filename=str(html_path), url_fetcher=fetcher).write_pdf(str(pdf_path))
+    return pdf_path
+
+
+# --- Index of the reviewer pack ---------------------------------------------------------------
+
+_GOOD_OUTCOMES = {"ok", "passed", "success", "succeeded", "done", "completed"}
+_BAD_OUTCOMES = {"failed", "failure", "error", "stopped", "validation stopped"}
+
+
+def _outcome_state(outcome) -> str:
+    """ok, failed or other (e.g. skipped, reused), for the colour of a stage's outcome."""
+    text = str(outcome or "").strip().lower()
+    return "ok" if text in _GOOD_OUTCOMES else "failed" if text in _BAD_OUTCOMES or text.startswith("fail") else "other"
+
+
+def write_index(
+    report_root: Path | str,
+    *,
+    year: str,
+    partnership: str,
+    stages: list[dict],
+    synthetic: bool,
+) -> Path:
+    """report_root/index.html: the statement, each stage's rendered notebook, and the files a
+    reviewer checks first (validation report, clean log, metrics.json, manifest.json)."""
+    root = Path(report_root)
+    root.mkdir(parents=True, exist_ok=True)
+
+    def present(name: str) -> str | None:
+        return name if (root / name).exists() else None
+
+    by_name = {s["name"]: s for s in stages}
+    rows = []
+    for stage in stages:
+        seconds = stage.get("seconds")
+        rows.append(
+            {
+                "name": stage["name"],
+                "title": stage.get("title") or stage["name"],
+                "html": stage.get("html") if stage.get("html") and (root / stage["html"]).exists() else None,
+                "ipynb": stage.get("ipynb") if stage.get("ipynb") and (root / stage["ipynb"]).exists() else None,
+                "outcome": str(stage.get("outcome") or "not run"),
+                "state": _outcome_state(stage.get("outcome")),
+                "seconds": f"{seconds:.1f} seconds" if isinstance(seconds, (int, float)) else None,
+            }
+        )
+    context = {
+        "title": f"{partnership}: assurance statement {year} and reviewer pack",
+        "year": year,
+        "partnership": partnership,
+        "synthetic": synthetic,
+        "statement_html": present("assurance-statement.html"),
+        "statement_pdf": present("assurance-statement.pdf"),
+        "validation": by_name.get("validate"),
+        "clean": by_name.get("clean"),
+        "metrics_json": present("metrics.json"),
+        "manifest_json": present("manifest.json"),
+        "stages": rows,
+        "generated": datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC").lstrip("0"),
+        "page_css": (TEMPLATES_DIR / "sscp" / "sscp-page.css").read_text(encoding="utf-8"),
+    }
+    page = _fragment_env().get_template("index.html.j2").render(**context)
+    _refuse_external(page, root / "index.html")
+    path = root / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
