@@ -123,6 +123,7 @@ def write_json_atomic(path: Path, data) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
         fh.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are published outputs
     os.replace(tmp, path)
 
 
