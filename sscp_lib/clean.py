@@ -1,0 +1,611 @@
+"""The clean stage: raw agency files to canonical, pseudonymous tables with a clean log.
+
+For each dataset of the contract, every file in the reporting year's folder and in earlier year
+folders is read (sscp_lib.readers), its headings mapped to contract columns, its values parsed to
+contract types. A row that cannot be used is rejected with file, row, column and reason (never
+with a raw identifier); exact duplicate rows are removed and counted; configured rules are applied
+(NFA -> ADVICE_INFO from the changeover date), identifiers pseudonymised and personal data dropped.
+Every step is vectorised over columns (Python loops run over distinct values, not rows).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import PartnershipConfig, ReportingYear
+from .contract import Column, CodeList, Contract, Dataset, load_contract, normalise_header
+from .errors import InputFileError, UserError
+from .metrics import MetricStore
+from .pseudonymise import normalise_identifier, pseudonymise
+from .readers import RawTable, expected_headings, read_annex_a, read_raw_file
+
+SAMPLE_MARKER = "_sample.json"
+RAW_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+# Plausible bounds for any date in partnership records.
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
+LATEST_DATE = pd.Timestamp("2100-12-31")
+# Excel serial day numbers accepted as dates (1927 to 2119); smaller numbers are not dates here.
+EXCEL_SERIAL_RANGE = (10_000, 80_000)
+
+REASON_REQUIRED_EMPTY = "required value empty"
+REASON_BAD_DATE = "unparseable date"
+REASON_IMPLAUSIBLE_DATE = "implausible date (before 1900 or after 2100)"
+REASON_AFTER_YEAR = "date after the end of the reporting year"
+REASON_UNKNOWN_CODE = "unknown code"
+REASON_BAD_BOOL = "not a yes/no value"
+REASON_NOT_WHOLE = "not a whole number"
+REASON_NOT_NUMBER = "not a number"
+
+LOG_COLUMNS = {
+    "dataset": "string", "file": "string", "sheet": "string", "format": "string", "encoding": "string",
+    "rows_read": "Int64", "rows_kept": "Int64", "duplicates_removed": "Int64", "rows_rejected": "Int64",
+    "rows_skipped": "Int64", "extra_columns": "string",
+}
+REJECTED_COLUMNS = {
+    "dataset": "string", "file": "string", "sheet": "string", "row": "Int64", "column": "string",
+    "reason": "string", "value": "string",
+}
+
+TRUE_WORDS = {"y", "yes", "true", "t", "1"}
+FALSE_WORDS = {"n", "no", "false", "f", "0"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Value parsers: a Series of stripped strings ("" = empty) -> (typed Series, failure reason or None)
+
+
+_ISO_RE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DMY_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_SERIAL_RE = re.compile(r"^(\d{4,6})(?:\.\d+)?$")
+_EXCEL_EPOCH_DATE = date(1899, 12, 30)
+
+
+def parse_date_text(text: str) -> date | None:
+    """One date spelling -> date, or None. Day-first, as UK exports are.
+
+    Accepts ISO (2023-04-01, with or without a time), d/m/yyyy and d/m/yy (/, - or .), Excel serial
+    day numbers and xlsx date cells (which the reader gives as ISO). Times are dropped.
+    """
+    text = text.strip()
+    try:
+        if match := _ISO_RE.match(text):
+            y, m, d = match.groups()
+            return date(int(y), int(m), int(d))
+        if match := _DMY_RE.match(text):
+            d, m, y = match.groups()
+            year = int(y)
+            if len(y) == 2:
+                # Two-digit years: 00-69 are 2000s, 70-99 are 1900s.
+                year += 2000 if year < 70 else 1900
+            return date(year, int(m), int(d))
+        if match := _SERIAL_RE.match(text):
+            serial = int(match.group(1))
+            if EXCEL_SERIAL_RANGE[0] <= serial <= EXCEL_SERIAL_RANGE[1]:
+                return _EXCEL_EPOCH_DATE + timedelta(days=serial)
+    except ValueError:  # 31/02/2023 and the like
+        return None
+    return None
+
+
+def parse_date_values(values: pd.Series) -> pd.Series:
+    """Date spellings -> datetime64[ms] (NaT when not a date). Python runs once per distinct value."""
+    days = [parse_date_text(v) if isinstance(v, str) else None for v in values]
+    stamps = np.array([np.datetime64(d, "ms") if d is not None else np.datetime64("NaT", "ms") for d in days],
+                      dtype="datetime64[ms]")
+    return pd.Series(stamps, index=values.index, dtype="datetime64[ms]")
+
+
+def _map_distinct(values: pd.Series, convert) -> tuple[pd.Series, np.ndarray]:
+    """Apply `convert` (distinct values -> Series aligned to them) and map back to every row."""
+    distinct = pd.unique(values.to_numpy(dtype=object))
+    converted = convert(pd.Series(distinct, dtype="string"))
+    positions = pd.Index(distinct).get_indexer(values.to_numpy(dtype=object))
+    return converted, positions
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(datetime64[ms] Series, reason Series: None where fine or empty)."""
+    converted, positions = _map_distinct(values, parse_date_values)
+    parsed = pd.Series(converted.to_numpy()[positions], index=values.index, dtype="datetime64[ms]")
+    empty = values == ""
+    bad = parsed.isna() & ~empty
+    implausible = parsed.notna() & ((parsed < EARLIEST_DATE) | (parsed > LATEST_DATE))
+    reasons = pd.Series(None, index=values.index, dtype="object")
+    reasons[bad] = REASON_BAD_DATE
+    reasons[implausible] = REASON_IMPLAUSIBLE_DATE
+    parsed[implausible] = pd.NaT
+    return parsed, reasons
+
+
+_LETTER_PREFIX = re.compile(r"^[a-z]{1,2}\)\s*")
+_CODE_AND_LABEL = re.compile(r"^([^:]+?)\s*:\s*(.+)$")
+
+
+def normalise_code(value: str, lookup: dict[str, str], values: dict[str, str] | None = None) -> str | None:
+    """Canonical code for one raw spelling, or None when unknown.
+
+    Tries the spelling itself (code, label or alias, any case), then without an Annex A letter
+    prefix ('a) Neglect' -> 'Neglect'), then each side of 'code: label' ('10: Unknown').
+    `values` are dataset-specific spellings (Annex A 'Referral NFA?' Yes/No) tried first.
+    """
+    text = " ".join(str(value).split()).lower()
+    candidates = [text]
+    stripped = _LETTER_PREFIX.sub("", text)
+    if stripped != text:
+        candidates.append(stripped)
+    match = _CODE_AND_LABEL.match(stripped)
+    if match:
+        candidates.extend([match.group(1), match.group(2)])
+    for candidate in candidates:
+        if values and candidate in values:
+            return values[candidate]
+        if candidate in lookup:
+            return lookup[candidate]
+    return None
+
+
+def parse_codes(values: pd.Series, code_list: CodeList, extra: dict[str, str] | None = None
+                ) -> tuple[pd.Series, pd.Series]:
+    lookup = code_list.lookup()
+    extra_lower = {str(k).lower(): str(v) for k, v in (extra or {}).items()}
+
+    def convert(distinct: pd.Series) -> pd.Series:
+        return pd.Series([None if v == "" else normalise_code(v, lookup, extra_lower) for v in distinct],
+                         dtype="string")
+
+    converted, positions = _map_distinct(values, convert)
+    codes = pd.Series(converted.array[positions], index=values.index, dtype="string")
+    reasons = pd.Series(None, index=values.index, dtype="object")
+    reasons[codes.isna() & (values != "")] = REASON_UNKNOWN_CODE
+    return codes, reasons
+
+
+def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    lowered = values.str.lower()
+    result = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    result[lowered.isin(TRUE_WORDS)] = True
+    result[lowered.isin(FALSE_WORDS)] = False
+    reasons = pd.Series(None, index=values.index, dtype="object")
+    reasons[result.isna() & (values != "")] = REASON_BAD_BOOL
+    return result, reasons
+
+
+def parse_numbers(values: pd.Series, whole: bool) -> tuple[pd.Series, pd.Series]:
+    # Thousands separators and pound signs are how spreadsheets show money and counts.
+    cleaned = values.str.replace(r"[£,\s]", "", regex=True)
+    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce").astype("Float64")
+    reasons = pd.Series(None, index=values.index, dtype="object")
+    unparsed = numbers.isna() & (values != "")
+    reasons[unparsed] = REASON_NOT_WHOLE if whole else REASON_NOT_NUMBER
+    if whole:
+        fractional = numbers.notna() & (numbers != numbers.round())
+        reasons[fractional.fillna(False)] = REASON_NOT_WHOLE
+        numbers = numbers.where(~fractional.fillna(False), pd.NA).round().astype("Int64")
+    return numbers, reasons
+
+
+def parse_column(values: pd.Series, column: Column, contract: Contract, extra_values: dict | None = None
+                 ) -> tuple[pd.Series, pd.Series]:
+    """One raw column -> (typed values, reason per row or None). Empty required values fail."""
+    if column.type == "date":
+        parsed, reasons = parse_dates(values)
+    elif column.type == "code":
+        parsed, reasons = parse_codes(values, contract.codes_for(column), extra_values)
+    elif column.type == "bool":
+        parsed, reasons = parse_bools(values)
+    elif column.type in {"int", "float"}:
+        parsed, reasons = parse_numbers(values, whole=column.type == "int")
+        if column.min is not None:
+            reasons[(parsed < column.min).fillna(False) & reasons.isna()] = f"below the minimum of {column.min:g}"
+        if column.max is not None:
+            reasons[(parsed > column.max).fillna(False) & reasons.isna()] = f"above the maximum of {column.max:g}"
+    else:
+        parsed = values.astype("string").where(values != "", pd.NA)
+        if column.role == "pseudonymise":
+            # Identifiers compare as the pseudonym sees them, so 'c1' and 'C1 ' are one child.
+            parsed = normalise_identifier(parsed)
+        reasons = pd.Series(None, index=values.index, dtype="object")
+    if not column.nullable:
+        reasons[(values == "") & reasons.isna()] = REASON_REQUIRED_EMPTY
+    return parsed, reasons
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: which ones, and mapping their headings
+
+
+@dataclass
+class SourceFile:
+    """One table to clean: a CSV/XLSX file, or one list of an Annex A workbook."""
+
+    dataset: str
+    path: Path
+    year: ReportingYear
+    annex_a: bool = False
+    sheet: str | None = None
+
+
+def year_folders(raw_dir: Path, year: ReportingYear) -> list[tuple[ReportingYear, Path]]:
+    """The reporting year's folder and every earlier year folder present, oldest first."""
+    folders = []
+    for folder in sorted(p for p in Path(raw_dir).iterdir() if p.is_dir()) if Path(raw_dir).is_dir() else []:
+        try:
+            folder_year = ReportingYear.parse(folder.name)
+        except ValueError:
+            continue
+        if folder_year <= year:
+            folders.append((folder_year, folder))
+    return folders
+
+
+def dataset_for_file(path: Path, contract: Contract) -> str | None:
+    """The dataset whose file_pattern starts the file name (longest pattern wins), or 'annex_a'."""
+    stem = path.stem.lower()
+    patterns = {ds.file_pattern.lower(): name for name, ds in contract.datasets.items()}
+    annex_pattern = str(contract.annex_a.get("file_pattern", "annex_a")).lower()
+    patterns[annex_pattern] = "annex_a"
+    for pattern in sorted(patterns, key=len, reverse=True):
+        if stem == pattern or (stem.startswith(pattern) and not stem[len(pattern)].isalpha()):
+            return patterns[pattern]
+    return None
+
+
+def discover_files(raw_dir: Path, year: ReportingYear, contract: Contract
+                   ) -> tuple[dict[str, list[SourceFile]], list[Path], list[Path]]:
+    """(dataset -> source files, files not recognised, files superseded by an Annex A workbook)."""
+    by_dataset: dict[str, list[SourceFile]] = {name: [] for name in contract.datasets}
+    unrecognised: list[Path] = []
+    superseded: list[Path] = []
+    annex_datasets = [name for name, ds in contract.datasets.items() if ds.annex_a]
+    for folder_year, folder in year_folders(raw_dir, year):
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+        annex = [p for p in files if p.suffix.lower() in RAW_SUFFIXES and dataset_for_file(p, contract) == "annex_a"]
+        for path in files:
+            if path.name == SAMPLE_MARKER:
+                continue
+            name = dataset_for_file(path, contract) if path.suffix.lower() in RAW_SUFFIXES else None
+            if name is None:
+                unrecognised.append(path)
+            elif name == "annex_a":
+                for dataset in annex_datasets:
+                    by_dataset[dataset].append(SourceFile(dataset, path, folder_year, annex_a=True))
+            elif annex and name in annex_datasets:
+                superseded.append(path)
+            else:
+                by_dataset[name].append(SourceFile(name, path, folder_year))
+    return by_dataset, unrecognised, superseded
+
+
+def map_headings(table: RawTable, dataset: Dataset, source: SourceFile) -> tuple[dict[int, str], list[str]]:
+    """(frame column position -> contract column, extra headings ignored)."""
+    lookup = dataset.header_lookup()
+    annex = {normalise_header(k): v for k, v in (dataset.annex_a or {}).get("columns", {}).items()} if source.annex_a else {}
+    mapping: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    extras: list[str] = []
+    for position, heading in enumerate(table.headings):
+        key = normalise_header(heading)
+        column = annex.get(key) or lookup.get(key)
+        if column is None:
+            if heading.strip():
+                extras.append(heading)
+            elif (table.frame[position] != "").any():
+                extras.append(f"(unnamed column {position + 1})")
+            continue
+        if column in seen:
+            raise InputFileError(source.path, f"headings {seen[column]!r} and {heading!r} both mean column "
+                                              f"{column!r}; remove one", row=table.header_row, column=heading)
+        seen[column] = heading
+        mapping[position] = column
+    for column in dataset.required_columns:
+        if column.name not in seen:
+            where = f" (sheet {table.sheet})" if source.annex_a else ""
+            accepted = ", ".join([column.name, *column.aliases])
+            raise InputFileError(source.path, f"missing required column{where}; accepted headings: {accepted}",
+                                 column=column.name)
+    return mapping, extras
+
+
+def annex_values_for(dataset: Dataset, mapping: dict[int, str], table: RawTable) -> dict[str, dict]:
+    """Annex A value spellings (e.g. 'Referral NFA?' Yes -> NFA) for columns read from an Annex A heading."""
+    spec = dataset.annex_a or {}
+    annex_headings = {normalise_header(k): v for k, v in spec.get("columns", {}).items()}
+    values = spec.get("values", {})
+    extra: dict[str, dict] = {}
+    for position, column in mapping.items():
+        if column in values and annex_headings.get(normalise_header(table.headings[position])) == column:
+            extra[column] = values[column]
+    return extra
+
+
+# ---------------------------------------------------------------------------------------------
+# Cleaning one dataset
+
+
+@dataclass
+class FileOutcome:
+    source: SourceFile
+    table: RawTable
+    parsed: pd.DataFrame  # rows kept after row checks, contract columns (raw identifiers still present)
+    row_numbers: np.ndarray
+    rejected: pd.DataFrame
+    extras: list[str]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def clean_file(source: SourceFile, table: RawTable, dataset: Dataset, contract: Contract,
+               year: ReportingYear, raw_dir: Path) -> FileOutcome:
+    """Parse one raw table to contract types; reject rows that cannot be used."""
+    mapping, extras = map_headings(table, dataset, source)
+    annex_values = annex_values_for(dataset, mapping, table)
+    by_column = {column: position for position, column in mapping.items()}
+    n = len(table.frame)
+    empty = pd.Series([""] * n, dtype="str")
+    parsed: dict[str, pd.Series] = {}
+    first_reason = pd.Series(None, index=range(n), dtype="object")
+    failing_column = pd.Series(None, index=range(n), dtype="object")
+    failing_value = pd.Series(None, index=range(n), dtype="object")
+    period_end = pd.Timestamp(year.end)
+    for column in dataset.columns:
+        if column.role == "drop":
+            continue  # personal data: never parsed, never kept
+        raw = table.frame[by_column[column.name]] if column.name in by_column else empty
+        values, reasons = parse_column(raw, column, contract, annex_values.get(column.name))
+        if column.name == dataset.period_column:
+            reasons[(values > period_end).fillna(False) & reasons.isna()] = REASON_AFTER_YEAR
+        new = reasons.notna() & first_reason.isna()
+        if new.any():
+            first_reason[new] = reasons[new]
+            failing_column[new] = column.name
+            # Values of structured columns help the user find the row; identifiers and free text never leave.
+            if column.type in {"date", "code", "bool", "int", "float"} and not column.is_identifier:
+                failing_value[new] = raw[new].str.slice(0, 100)
+        parsed[column.name] = values
+    rejected_mask = first_reason.notna().to_numpy()
+    file_label = _relative(source.path, raw_dir)
+    rejected = pd.DataFrame({
+        "dataset": dataset.name,
+        "file": file_label,
+        "sheet": table.sheet if source.annex_a else None,
+        "row": table.row_numbers[rejected_mask],
+        "column": failing_column[rejected_mask].to_numpy(),
+        "reason": first_reason[rejected_mask].to_numpy(),
+        "value": failing_value[rejected_mask].to_numpy(),
+    })
+    frame = pd.DataFrame(parsed)
+    if not dataset.output_columns or frame.empty:
+        frame = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
+    kept = frame.loc[~rejected_mask].reset_index(drop=True)
+    return FileOutcome(source, table, kept, table.row_numbers[~rejected_mask], rejected, extras)
+
+
+def _dtype(column: Column) -> str:
+    from .contract import PANDAS_DTYPES
+
+    return PANDAS_DTYPES[column.type]
+
+
+def _derive_record_ids(frame: pd.DataFrame, dataset: Dataset) -> pd.Series:
+    """A record id absent from the file: child id + period date + order within that pair."""
+    child = frame["child_id"].astype("string").str.strip().str.upper()
+    period = frame[dataset.period_column].dt.strftime("%Y-%m-%d")
+    order = frame.groupby([child, period], sort=False, dropna=False).cumcount() + 1
+    return ("DERIVED:" + child + ":" + period + ":" + order.astype("string")).astype("string")
+
+
+def reporting_year_labels(dates: pd.Series) -> pd.Series:
+    """'2023-24' for each date (April to March); missing where the date is missing."""
+    start = dates.dt.year - (dates.dt.month < 4).astype("int64")
+    start = start.astype("Int64")
+    label = start.astype("string") + "-" + ((start + 1) % 100).astype("string").str.zfill(2)
+    return label.where(dates.notna(), pd.NA).astype("string")
+
+
+def finish_dataset(frame: pd.DataFrame, dataset: Dataset, contract: Contract, config: PartnershipConfig,
+                   key: bytes) -> tuple[pd.DataFrame, pd.Series]:
+    """Derived ids, recoding, derived columns, pseudonyms; returns (processed table, mask of NFA rows recoded)."""
+    frame = frame.copy()
+    for column in dataset.columns:
+        if column.derive_if_missing:
+            missing = frame[column.name].isna()
+            if missing.any():
+                frame.loc[missing, column.name] = _derive_record_ids(frame.loc[missing], dataset)
+    recoded = pd.Series(False, index=frame.index)
+    if "referral_outcome" in frame.columns:
+        original = frame["referral_outcome"].copy()
+        changeover = pd.Timestamp(config.data_rule_date("nfa_changeover_date"))
+        recode = (original == "NFA").fillna(False) & (frame[dataset.period_column] >= changeover).fillna(False)
+        frame.loc[recode, "referral_outcome"] = "ADVICE_INFO"
+        frame["referral_outcome_original"] = original
+        recoded = recode
+    for column in dataset.output_columns:
+        if column.type != "code":
+            continue
+        codes = contract.codes_for(column)
+        if codes.groups:
+            frame[f"{column.name}_group"] = frame[column.name].map(codes.group_of()).astype("string")
+        if codes.retired:
+            flag = frame[column.name].isin(list(codes.retired)).astype("boolean")
+            frame[f"{column.name}_retired"] = flag.where(frame[column.name].notna(), pd.NA)
+    frame["reporting_year"] = reporting_year_labels(frame[dataset.period_column])
+    for column in dataset.columns:
+        if column.role == "pseudonymise":
+            frame[column.output] = pseudonymise(frame[column.name], key, column.output)
+    schema = contract.processed_schema(dataset)
+    out = pd.DataFrame({name: frame[name].astype(dtype) for name, dtype in schema.items()})
+    return out, recoded
+
+
+# ---------------------------------------------------------------------------------------------
+# The year
+
+
+@dataclass
+class CleanResult:
+    year: ReportingYear
+    out_dir: Path
+    tables: dict[str, pd.DataFrame]
+    log: pd.DataFrame
+    rejected: pd.DataFrame
+    synthetic: bool
+    nfa_recoded: int  # referrals recoded NFA -> ADVICE_INFO in the reporting year
+    unrecognised_files: list[str] = field(default_factory=list)
+    superseded_files: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return int(self.log["rows_read"].sum())
+
+    def rejected_by_reason(self) -> pd.DataFrame:
+        """Rejected rows counted by file, column and reason (no values, no identifiers)."""
+        if self.rejected.empty:
+            return pd.DataFrame(columns=["dataset", "file", "column", "reason", "rows"])
+        return (self.rejected.groupby(["dataset", "file", "column", "reason"], dropna=False)
+                .size().rename("rows").reset_index().sort_values(["dataset", "file", "rows"], ascending=[True, True, False])
+                .reset_index(drop=True))
+
+    def extra_columns(self) -> pd.DataFrame:
+        """Headings ignored because the contract does not use them, per file."""
+        extras = self.log.loc[self.log["extra_columns"].fillna("") != "", ["dataset", "file", "sheet", "extra_columns"]]
+        return extras.reset_index(drop=True)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns)) if rows else pd.DataFrame(columns=list(columns))
+    return frame.astype(columns)
+
+
+def _read_sources(sources: list[SourceFile], contract: Contract, annex_cache: dict) -> list[tuple[SourceFile, RawTable]]:
+    tables = []
+    for source in sources:
+        if source.annex_a:
+            if source.path not in annex_cache:
+                annex_cache[source.path] = read_annex_a(source.path, contract)
+            table = annex_cache[source.path][source.dataset]
+            source.sheet = table.sheet
+        else:
+            table = read_raw_file(source.path, expected_headings(contract.dataset(source.dataset)))
+        tables.append((source, table))
+    return tables
+
+
+def clean_dataset(name: str, sources: list[SourceFile], contract: Contract, year: ReportingYear,
+                  raw_dir: Path, config: PartnershipConfig, key: bytes, annex_cache: dict
+                  ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, int]:
+    """(processed table, clean-log rows, rejected rows, NFA recoded in the reporting year)."""
+    dataset = contract.dataset(name)
+    outcomes = [clean_file(s, t, dataset, contract, year, raw_dir) for s, t in _read_sources(sources, contract, annex_cache)]
+    parsed = [o.parsed for o in outcomes]
+    file_index = np.concatenate([np.full(len(o.parsed), i) for i, o in enumerate(outcomes)]) if outcomes else np.array([], dtype=int)
+    combined = pd.concat(parsed, ignore_index=True) if parsed else pd.DataFrame(
+        {c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
+    # Exact duplicates across all files (e.g. the same record in two years' exports): first copy kept.
+    duplicate = combined.duplicated(keep="first").to_numpy() if len(combined) else np.zeros(0, dtype=bool)
+    kept = combined.loc[~duplicate].reset_index(drop=True)
+    table, recoded_mask = finish_dataset(kept, dataset, contract, config, key)
+    nfa_recoded = int((recoded_mask & (table["reporting_year"] == year.label).fillna(False)).sum())
+    log_rows = []
+    for i, outcome in enumerate(outcomes):
+        duplicates = int(duplicate[file_index == i].sum())
+        rows_read = len(outcome.table.frame)
+        rows_rejected = len(outcome.rejected)
+        rows_kept = len(outcome.parsed) - duplicates
+        if rows_read != rows_kept + duplicates + rows_rejected:
+            raise AssertionError(f"{outcome.source.path}: clean log does not reconcile")
+        log_rows.append({
+            "dataset": name,
+            "file": _relative(outcome.source.path, raw_dir),
+            "sheet": outcome.table.sheet if outcome.source.annex_a else None,
+            "format": outcome.table.format,
+            "encoding": outcome.table.encoding,
+            "rows_read": rows_read,
+            "rows_kept": rows_kept,
+            "duplicates_removed": duplicates,
+            "rows_rejected": rows_rejected,
+            "rows_skipped": outcome.table.rows_skipped,
+            "extra_columns": ", ".join(outcome.extras) or None,
+        })
+    rejected = pd.concat([o.rejected for o in outcomes], ignore_index=True) if outcomes else pd.DataFrame()
+    return table, log_rows, rejected, nfa_recoded
+
+
+def clean_year(year: ReportingYear, raw_dir: Path, out_dir: Path, config: PartnershipConfig, key: bytes,
+               contract: Contract | None = None) -> CleanResult:
+    """Clean every dataset for `year` from raw_dir/<year> and earlier year folders; write out_dir."""
+    year = ReportingYear.parse(year) if isinstance(year, str) else year
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    contract = contract or load_contract()
+    year_dir = raw_dir / year.label
+    if not year_dir.is_dir():
+        raise UserError(f"{year_dir}: no raw data folder for {year.label}; put the agency files there "
+                        f"(or run `sscp sample` for the synthetic sample)")
+    by_dataset, unrecognised, superseded = discover_files(raw_dir, year, contract)
+    missing = [name for name, sources in by_dataset.items() if not any(s.year == year for s in sources)]
+    if missing:
+        patterns = "; ".join(f"{name} (a file named {contract.dataset(name).file_pattern}*.csv or .xlsx)"
+                             for name in missing)
+        raise UserError(f"{year_dir}: missing required dataset file(s) for {year.label}: {patterns}")
+    annex_cache: dict = {}
+    tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
+    for name, sources in by_dataset.items():
+        table, rows, rejected, recoded = clean_dataset(name, sources, contract, year, raw_dir, config, key, annex_cache)
+        tables[name] = table
+        log_rows.extend(rows)
+        rejected_parts.append(rejected)
+        nfa_recoded += recoded
+    log = _typed(log_rows, LOG_COLUMNS)
+    rejected = pd.concat([p for p in rejected_parts if len(p)], ignore_index=True) if any(len(p) for p in rejected_parts) else pd.DataFrame()
+    rejected = _typed(rejected.to_dict("records") if len(rejected) else [], REJECTED_COLUMNS)
+    synthetic = any((folder / SAMPLE_MARKER).exists() for _, folder in year_folders(raw_dir, year))
+    written = [write_parquet_atomic(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
+    written.append(write_parquet_atomic(log, out_dir / "clean_log.parquet"))
+    written.append(write_parquet_atomic(rejected, out_dir / "rejected.parquet"))
+    return CleanResult(
+        year=year, out_dir=out_dir, tables=tables, log=log, rejected=rejected, synthetic=synthetic,
+        nfa_recoded=nfa_recoded,
+        unrecognised_files=[_relative(p, raw_dir) for p in unrecognised],
+        superseded_files=[_relative(p, raw_dir) for p in superseded],
+        written=written,
+    )
+
+
+def clean_metrics(result: CleanResult, config: PartnershipConfig) -> MetricStore:
+    """Every catalogue metric of the clean stage, ready for store.write(paths.metrics_dir(year))."""
+    store = MetricStore("clean", config.suppression_threshold)
+    store.add("run.synthetic", "yes" if result.synthetic else "no")
+    store.add("run.files_read", int(result.log["file"].nunique()))
+    store.add("run.rows_read", int(result.log["rows_read"].sum()))
+    store.add("run.rows_rejected", int(result.log["rows_rejected"].sum()))
+    store.add("run.duplicates_removed", int(result.log["duplicates_removed"].sum()))
+    store.add("data.nfa_recoded", int(result.nfa_recoded))
+    return store
+

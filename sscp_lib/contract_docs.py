@@ -1,0 +1,185 @@
+"""docs/data-contract.md, generated from sscp_lib/contract.yaml (`sscp contract-docs`).
+
+Agencies read it to know what to send; it is regenerated, never edited by hand, and a test fails
+when the committed copy no longer matches the contract.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+from .contract import RECODED_COLUMNS, Contract, load_contract
+
+DEFAULT_DOCS = PROJECT_ROOT / "docs" / "data-contract.md"
+
+
+def _cell(text) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def _identifier(column) -> str:
+    if column.role == "pseudonymise":
+        return f"pseudonymised as `{column.output}`"
+    if column.role == "drop":
+        return "personal data: dropped at cleaning"
+    return ""
+
+
+def _rules(column) -> str:
+    notes = []
+    if column.min is not None:
+        notes.append(f"min {column.min:g}")
+    if column.max is not None:
+        notes.append(f"max {column.max:g}")
+    if column.derive_if_missing:
+        notes.append("derived from child id, period date and order when absent")
+    if column.references:
+        notes.append(f"must exist in `{column.references}`")
+    if column.severity != "critical":
+        notes.append(f"severity {column.severity}")
+    if column.required and column.nullable:
+        notes.append("heading required, values may be empty")
+    return "; ".join(notes)
+
+
+def _dataset_section(contract: Contract, name: str) -> list[str]:
+    ds = contract.dataset(name)
+    agency = contract.code_lists["agency"].codes.get(ds.agency, ds.agency)
+    lines = [
+        f"### `{name}`",
+        "",
+        ds.description + ".",
+        "",
+        f"- Agency: {agency} (`{ds.agency}`)",
+        f"- File: name starting `{ds.file_pattern}` (`.csv` or `.xlsx`), in `data/raw/<year>/`",
+        f"- Period column (places a row in a reporting year): `{ds.period_column}`",
+        f"- Key: {', '.join(f'`{k}`' for k in ds.key)}",
+        f"- Child-level (small counts suppressed): {'yes' if ds.child_level else 'no'}",
+        "",
+    ]
+    rows = []
+    for col in ds.columns:
+        rows.append([
+            f"`{col.name}`",
+            col.type,
+            "yes" if col.required else "no",
+            ", ".join(col.aliases),
+            f"[`{col.codes}`](#code-list-{col.codes})" if col.codes else "",
+            _identifier(col),
+            _rules(col),
+        ])
+    lines += _table(["column", "type", "required", "also accepted as", "codes", "identifier", "rules"], rows)
+    derived = [(n, t) for n, t in contract.processed_schema(ds).items() if n not in ds.canonical_columns]
+    lines += ["", "Processed table adds: " + ", ".join(f"`{n}` ({t})" for n, t in derived) + "."]
+    if ds.annex_a:
+        lines += ["", f"Annex A sheet `{ds.annex_a['sheet']}`:", ""]
+        lines += _table(["Annex A heading", "column"], [[h, f"`{c}`"] for h, c in ds.annex_a["columns"].items()])
+        for column, values in (ds.annex_a.get("values") or {}).items():
+            spelled = ", ".join(f"{k} → `{v}`" for k, v in values.items())
+            lines += ["", f"Annex A values of `{column}`: {spelled}."]
+    return lines + [""]
+
+
+def _code_list_section(contract: Contract, name: str) -> list[str]:
+    codes = contract.code_lists[name]
+    group_of = codes.group_of()
+    aliases: dict[str, list[str]] = {}
+    for alias, code in codes.aliases.items():
+        aliases.setdefault(code, []).append(alias)
+    lines = [f"### Code list `{name}`", "", codes.description + ".", ""]
+    header = ["code", "label"]
+    if codes.groups:
+        header.append("group")
+    header += ["also accepted as", "retired"]
+    rows = []
+    for code, label in codes.codes.items():
+        row = [f"`{code}`", label]
+        if codes.groups:
+            row.append(group_of.get(code, ""))
+        row += [", ".join(aliases.get(code, [])), codes.retired.get(code, "")]
+        rows.append(row)
+    return lines + _table(header, rows) + [""]
+
+
+def render_contract_docs(contract: Contract | None = None) -> str:
+    """The whole data contract as Markdown."""
+    contract = contract or load_contract()
+    used_lists = sorted({c.codes for ds in contract.datasets.values() for c in ds.columns if c.codes}
+                        | set(contract.code_lists))
+    lines = [
+        "# Data contract",
+        "",
+        "<!-- Generated from sscp_lib/contract.yaml by `sscp contract-docs`. Do not edit by hand. -->",
+        "",
+        f"Contract version {contract.version}. Each agency sends one file per dataset per reporting year "
+        "(April to March) into `data/raw/<year>/`, as CSV (UTF-8, UTF-8 with BOM or Windows-1252) or XLSX.",
+        "",
+        "How files are read:",
+        "",
+        "- Headings match the column name or any accepted heading, ignoring case, spaces and punctuation; "
+        "title rows above the header row are skipped; other columns are ignored and listed in the clean log.",
+        "- Dates: `2023-04-01`, `01/04/2023`, `1/4/23`, Excel date cells or serial numbers (day first).",
+        "- Yes/no columns: Y/N, Yes/No, TRUE/FALSE or 1/0; blank means not recorded.",
+        "- Codes: the code, its label or an accepted spelling, in any case; Annex A letter prefixes "
+        "(`a) Neglect`, `u) 10: Unknown`) are dropped before matching.",
+        "- A row that cannot be used (unreadable date, unknown code, required value empty, out of range, "
+        "period date after the end of the reporting year) is rejected and listed with file, row, column and "
+        "reason in `rejected.parquet`; exact duplicate rows are removed and counted.",
+        "- Identifiers marked *pseudonymised* are replaced by a keyed hash; *personal data* columns are "
+        "dropped; neither reaches any processed table.",
+        "",
+        "## Datasets",
+        "",
+    ]
+    lines += _table(
+        ["dataset", "agency", "file", "period column", "child-level"],
+        [[f"[`{n}`](#{n})", ds.agency, f"`{ds.file_pattern}*`", f"`{ds.period_column}`",
+          "yes" if ds.child_level else "no"] for n, ds in contract.datasets.items()],
+    )
+    lines.append("")
+    for name in contract.datasets:
+        lines += _dataset_section(contract, name)
+    lines += [
+        "## Derived columns",
+        "",
+        "The clean stage adds these to the processed tables:",
+        "",
+        "- `reporting_year`: the reporting year of the row (e.g. `2023-24`), from the dataset's period column.",
+        "- `<column>_group`: the group of a code whose list has groups (e.g. `referral_source_group`).",
+        "- `<column>_retired`: true when the code is retired in its code list.",
+        "- `<column>_original`: the value before a recoding rule changed it ("
+        + ", ".join(f"`{c}`" for c in sorted(RECODED_COLUMNS))
+        + ": NFA on or after `data_rules.nfa_changeover_date` in config/partnership.yaml becomes ADVICE_INFO).",
+        "- Record ids marked *derived when absent* (Annex A has none): a keyed hash of child id, period date "
+        "and order within that pair.",
+        "",
+        "## Annex A",
+        "",
+        " ".join(str(contract.annex_a.get("description", "")).split()),
+        "",
+        f"A workbook named `{contract.annex_a.get('file_pattern', 'annex_a')}*.xlsx` in a year folder replaces "
+        "that year's files for: "
+        + ", ".join(f"`{n}` (sheet `{ds.annex_a['sheet']}`)" for n, ds in contract.datasets.items() if ds.annex_a)
+        + ".",
+        "",
+        "## Code lists",
+        "",
+    ]
+    for name in used_lists:
+        lines += _code_list_section(contract, name)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_contract_docs(path: Path | None = None) -> Path:
+    path = Path(path) if path else DEFAULT_DOCS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_contract_docs(), encoding="utf-8")
+    return path

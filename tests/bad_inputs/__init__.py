@@ -1,0 +1,1 @@
+"""Builders for raw-input fixtures and the bad-input corpus (files are made in tmp folders)."""

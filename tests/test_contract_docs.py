@@ -1,0 +1,33 @@
+"""docs/data-contract.md is generated from the contract and must not go stale."""
+
+from __future__ import annotations
+
+from sscp_lib.contract import load_contract
+from sscp_lib.contract_docs import DEFAULT_DOCS, render_contract_docs, write_contract_docs
+
+
+def test_committed_contract_docs_are_current():
+    assert DEFAULT_DOCS.read_text(encoding="utf-8") == render_contract_docs(), (
+        "docs/data-contract.md is stale: run `sscp contract-docs`")
+
+
+def test_docs_cover_every_dataset_column_code_list_and_annex_a():
+    text = render_contract_docs()
+    contract = load_contract()
+    for name, dataset in contract.datasets.items():
+        assert f"### `{name}`" in text
+        assert f"Period column (places a row in a reporting year): `{dataset.period_column}`" in text
+        for column in dataset.columns:
+            assert f"| `{column.name}` | {column.type} |" in text
+        for derived in contract.processed_schema(dataset):
+            assert f"`{derived}`" in text
+    for name in contract.code_lists:
+        assert f"### Code list `{name}`" in text
+    assert "pseudonymised as `child_pid`" in text and "personal data: dropped at cleaning" in text
+    assert "| Referral NFA? | `referral_outcome` |" in text and "Yes → `NFA`" in text
+    assert "| `MUL` | Multiple categories |" in text
+
+
+def test_write_contract_docs_to_another_path(tmp_path):
+    path = write_contract_docs(tmp_path / "contract.md")
+    assert path.read_text(encoding="utf-8") == render_contract_docs()
