@@ -619,7 +619,8 @@ def validate_year(year: ReportingYear, paths: Paths, config: PartnershipConfig, 
     for name in contract.datasets:
         path = clean_dir / f"{name}.parquet"
         frames[name] = pd.read_parquet(path) if path.exists() else None
-    earliest = earliest_year or earliest_year_in(frames, contract, year)
+    configured = config.get("data_rules", {}).get("earliest_year")
+    earliest = earliest_year or (ReportingYear.parse(configured) if configured else earliest_year_in(frames, contract, year))
     share = float(config["analysis"]["row_count_change_warning_share"])
 
     validated_values: dict[str, pd.DataFrame] = {}

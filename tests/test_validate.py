@@ -352,7 +352,8 @@ def test_validation_json_lists_every_expectation(injected_run):
     for entry in checks.values():
         assert {"family", "column", "severity", "success", "unexpected_count", "examples"} <= set(entry)
     assert saved["stopped"] is False and saved["rows_quarantined"] == 4
-    assert saved["window"] == {"start": "2022-04-01", "end": "2024-03-31"}
+    # The window opens at config data_rules.earliest_year, not at the data's first date.
+    assert saved["window"] == {"start": "2021-04-01", "end": "2024-03-31"}
     assert any(w.startswith("Referrals to children's social care from the MASH: 3 records are left out")
                for w in saved["warnings"])
 
