@@ -272,7 +272,7 @@ def _swap_into_place(ctx: RunContext) -> None:
 
 
 def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, marking: str) -> list[Path]:
-    from .render import html_to_pdf, notebook_to_html, write_index
+    from .render import html_to_pdf, notebook_to_html
 
     written = []
     merged = merge_fragments(ctx.paths.metrics_dir(ctx.year))
@@ -288,14 +288,19 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
         written.append(ctx.staging.statement_pdf)
     elif ctx.staging.statement_pdf.exists():
         ctx.staging.statement_pdf.unlink()  # a PDF from an older run would not match this statement
+    return written
+
+
+def _write_index(ctx: RunContext, synthetic: bool, partnership: str) -> Path:
+    from .render import write_index
+
     stages = [
         {"name": s.name, "title": STAGE_TITLES[s.name], "html": s.html, "ipynb": f"notebooks/{s.notebook}",
          "outcome": s.outcome, "seconds": s.seconds}
         for s in ctx.stages
     ]
-    write_index(ctx.staging.root, year=ctx.year.label, partnership=partnership, stages=stages, synthetic=synthetic)
-    written.append(ctx.staging.index_html)
-    return written
+    return write_index(ctx.staging.root, year=ctx.year.label, partnership=partnership, stages=stages,
+                       synthetic=synthetic)
 
 
 def run_chain(
@@ -377,8 +382,9 @@ def run_chain(
     synthetic = _is_synthetic(ctx)
     render_started = time.perf_counter()
     written = _finish_statement(ctx, synthetic, partnership, marking)
-    _say(f"rendered statement, PDF and index ({time.perf_counter() - render_started:.1f} s)")
     write_manifest(ctx, datetime.now(timezone.utc), outcome="ok")
+    written.append(_write_index(ctx, synthetic, partnership))  # last: it links the manifest
+    _say(f"rendered statement{', PDF' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
     _swap_into_place(ctx)
 
     final = ctx.final

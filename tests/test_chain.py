@@ -70,6 +70,21 @@ def test_index_links_every_rendered_notebook(chain_run):
         assert target in index
 
 
+def test_rendered_notebooks_show_every_table_output(chain_run):
+    for _, notebook in STAGES[:-1]:
+        nb = nbformat.read(chain_run.report / "notebooks" / notebook, as_version=4)
+        tables = sum(
+            o.get("data", {}).get("text/html", "").count("<table")
+            for c in nb.cells if c.cell_type == "code" for o in c.outputs
+        )
+        html = (chain_run.report / "notebooks" / notebook).with_suffix(".html").read_text()
+        assert tables > 0 and html.count("<table") >= tables, notebook
+
+
+def test_index_links_the_manifest(chain_run):
+    assert 'href="manifest.json"' in (chain_run.report / "index.html").read_text()
+
+
 def test_everything_made_from_the_sample_says_so(chain_run):
     for html in [chain_run.report / "assurance-statement.html", chain_run.report / "index.html",
                  *sorted((chain_run.report / "notebooks").glob("*.html"))]:
@@ -148,3 +163,65 @@ def test_interrupted_run_leaves_the_previous_report_intact(chain_copy):
                      reports=chain_copy.reports, pdf=False)
     assert code == 0
     assert not (chain_copy.reports / f".staging-{YEAR}").exists()
+
+
+def test_no_rendered_html_refers_to_the_network(chain_run):
+    """Every HTML page of the report works offline: no attribute points at an http(s) resource."""
+    from html.parser import HTMLParser
+
+    class Refs(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found = []
+
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name in {"src", "href", "data", "poster", "srcset", "action"} and value and \
+                        value.strip().lower().startswith(("http:", "https:", "//")):
+                    self.found.append((tag, name, value))
+
+    pages = sorted(chain_run.report.rglob("*.html"))
+    assert len(pages) >= 7
+    for page in pages:
+        parser = Refs()
+        parser.feed(page.read_text(encoding="utf-8"))
+        assert parser.found == [], page.name
+        assert "cdn." not in page.read_text(encoding="utf-8").lower(), page.name
+
+
+def test_injected_bad_rows_are_quarantined_and_listed(chain_copy):
+    """Rows that clean but break a critical rule are set aside with the check they failed."""
+    import csv
+
+    actions = chain_copy.raw / YEAR / "audit_actions.csv"
+    with open(actions, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    header, first = rows[0], rows[1]
+    orphan = list(first)
+    orphan[header.index("Action ID")], orphan[header.index("Audit ID")] = "AA-ORPHAN-1", "AUD-NO-SUCH-AUDIT"
+    meetings = chain_copy.raw / YEAR / "meeting_attendance.csv"
+    with open(meetings, newline="", encoding="utf-8-sig") as fh:
+        meeting_rows = list(csv.reader(fh))
+    clash = list(meeting_rows[1])
+    clash[meeting_rows[0].index("present")] = "N" if clash[meeting_rows[0].index("present")] == "Y" else "Y"
+    with open(actions, "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerow(orphan)
+    with open(meetings, "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerow(clash)
+
+    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
+                     reports=chain_copy.reports, pdf=False)
+    assert code == 0
+    quarantine = chain_copy.processed / YEAR / "quarantine"
+    bad_actions = pd.read_parquet(quarantine / "audit_actions.parquet")
+    assert bad_actions["audit_action_id"].tolist() == ["AA-ORPHAN-1"]
+    assert "reference" in bad_actions["failed_checks"].iloc[0]
+    bad_meetings = pd.read_parquet(quarantine / "meeting_attendance.parquet")
+    assert len(bad_meetings) == 2  # both records of the clashing key are set aside
+    assert bad_meetings["failed_checks"].str.contains("unique").all()
+    validated = pd.read_parquet(chain_copy.processed / YEAR / "validated" / "audit_actions.parquet")
+    assert "AA-ORPHAN-1" not in set(validated["audit_action_id"])
+    report = (chain_copy.report / "notebooks" / "02_validate.html").read_text()
+    assert "AA-ORPHAN-1" in report
+    metrics = json.loads((chain_copy.report / "metrics.json").read_text())
+    assert metrics["validation.rows_quarantined"]["value"] == 3
