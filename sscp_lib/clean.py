@@ -10,9 +10,7 @@ Every step is vectorised over columns (Python loops run over distinct values, no
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ import pandas as pd
 from .config import PartnershipConfig, ReportingYear
 from .contract import Column, CodeList, Contract, Dataset, load_contract, normalise_header
 from .errors import InputFileError, UserError
-from .metrics import MetricStore
+from .metrics import MetricStore, write_parquet_atomic
 from .pseudonymise import normalise_identifier, pseudonymise
 from .readers import RawTable, expected_headings, read_annex_a, read_raw_file
 
@@ -483,20 +481,6 @@ class CleanResult:
         """Headings ignored because the contract does not use them, per file."""
         extras = self.log.loc[self.log["extra_columns"].fillna("") != "", ["dataset", "file", "sheet", "extra_columns"]]
         return extras.reset_index(drop=True)
-
-
-def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:

@@ -127,6 +127,32 @@ def write_json_atomic(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """A table written to a temporary file, then renamed: never half a file under its real name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def run_is_synthetic(paths, year) -> bool:
+    """True when either the clean stage recorded run.synthetic = yes or the raw year carries the
+    sample marker: labelling real data synthetic is harmless, the reverse is not."""
+    clean_metrics = paths.metrics_dir(year) / "clean.json"
+    if clean_metrics.exists():
+        entry = json.loads(clean_metrics.read_text(encoding="utf-8")).get("run.synthetic", {})
+        if str(entry.get("value")).lower() == "yes":
+            return True
+    return (paths.raw_year(year) / "_sample.json").exists()
+
+
 def merge_fragments(directory: Path) -> dict:
     """All stage fragments in a folder, merged into one mapping of metric name -> entry."""
     merged: dict[str, dict] = {}

@@ -32,7 +32,7 @@ from .config import (
     load_config,
 )
 from .errors import UserError
-from .metrics import merge_fragments, write_json_atomic
+from .metrics import merge_fragments, run_is_synthetic, write_json_atomic
 
 STAGE_TITLES = {
     "clean": "Clean: agency files to pseudonymous tables (clean log)",
@@ -150,14 +150,6 @@ def _package_versions() -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
-
-
-def _is_synthetic(ctx: RunContext) -> bool:
-    clean_metrics = ctx.paths.metrics_dir(ctx.year) / "clean.json"
-    if clean_metrics.exists():
-        entry = json.loads(clean_metrics.read_text(encoding="utf-8")).get("run.synthetic", {})
-        return entry.get("value") == "yes"
-    return (ctx.paths.raw_year(ctx.year) / "_sample.json").exists()
 
 
 def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> Path:
@@ -362,7 +354,7 @@ def run_chain(
             continue
         _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
         _execute_stage(ctx, record)
-        synthetic = _is_synthetic(ctx)
+        synthetic = run_is_synthetic(ctx.paths, ctx.year)
         _render_stage_html(ctx, record, synthetic, marking)
         if record.outcome == "failed":
             write_manifest(ctx, datetime.now(timezone.utc), outcome="failed")
@@ -379,7 +371,7 @@ def run_chain(
             return 1
         _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
 
-    synthetic = _is_synthetic(ctx)
+    synthetic = run_is_synthetic(ctx.paths, ctx.year)
     render_started = time.perf_counter()
     written = _finish_statement(ctx, synthetic, partnership, marking)
     write_manifest(ctx, datetime.now(timezone.utc), outcome="ok")

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -222,9 +222,7 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def _open_workbook(path: Path):
-    import openpyxl
-
+def _check_signature(path: Path) -> None:
     with open(path, "rb") as fh:
         signature = fh.read(8)
     if not signature:
@@ -234,6 +232,12 @@ def _open_workbook(path: Path):
                                    "save it without a password as .xlsx")
     if not signature.startswith(ZIP_SIGNATURE):
         raise InputFileError(path, "the file is not an Excel workbook (.xlsx); it may be corrupt")
+
+
+def _open_workbook(path: Path):
+    import openpyxl
+
+    _check_signature(path)
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError, EOFError) as exc:
@@ -247,6 +251,47 @@ def _sheet_rows(path: Path, worksheet) -> list[list[str]]:
         return [[cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
     except Exception as exc:  # damaged sheet XML
         raise InputFileError(path, f"sheet {worksheet.title!r} cannot be read ({type(exc).__name__})") from None
+
+
+# Whole numbers beyond this are not exact as floats; openpyxl reads them as exact ints.
+_EXACT_FLOAT_LIMIT = 2.0**53
+
+
+class _CalamineUnsure(Exception):
+    """A cell calamine may not give as openpyxl does: read the workbook with openpyxl instead."""
+
+
+def _calamine_cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) >= _EXACT_FLOAT_LIMIT:
+        raise _CalamineUnsure
+    return cell_text(None if value == "" else value)
+
+
+def _calamine_sheets(path: Path, titles: Callable[[list[str]], list[str] | None]) -> dict[str, list[list[str]]] | None:
+    """Rows of the sheets `titles` picks, read with calamine (Rust, far faster than openpyxl), or None
+    where it cannot or may differ: the openpyxl path then gives the rows or the error message."""
+    try:
+        from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+        workbook = CalamineWorkbook.from_path(str(path))
+        try:
+            names = [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+            wanted = titles(names)
+            if wanted is None:
+                return None
+            # skip_empty_area=False keeps leading blank rows, so file row numbers match openpyxl's.
+            return {title: [[_calamine_cell_text(v) for v in row]
+                            for row in workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)]
+                    for title in wanted}
+        finally:
+            workbook.close()
+    except Exception:  # any doubt: openpyxl decides
+        return None
+
+
+def _match_sheet(names: list[str], sheet: str) -> str | None:
+    wanted = normalise_header(sheet)
+    return next((name for name in names if normalise_header(name) == wanted), None)
 
 
 def _table_from_rows(path: Path, rows: list[list[str]], expected: set[str] | None, sheet: str) -> RawTable:
@@ -267,6 +312,16 @@ def _table_from_rows(path: Path, rows: list[list[str]], expected: set[str] | Non
 
 def read_xlsx_file(path: Path, expected: set[str] | None = None, sheet: str | None = None) -> RawTable:
     path = Path(path)
+    _check_signature(path)
+
+    def pick(names):
+        title = (names[0] if names else None) if sheet is None else _match_sheet(names, sheet)
+        return None if title is None else [title]
+
+    fast = _calamine_sheets(path, pick)
+    if fast is not None:
+        (title, rows), = fast.items()
+        return _table_from_rows(path, rows, expected, title)
     workbook = _open_workbook(path)
     try:
         if sheet is None:
@@ -317,6 +372,18 @@ def read_annex_a(path: Path, contract: Contract) -> dict[str, RawTable]:
     path = Path(path)
     if path.suffix.lower() not in XLSX_SUFFIXES:
         raise InputFileError(path, "an Annex A return must be an .xlsx workbook")
+    _check_signature(path)
+    annex = {name: dataset for name, dataset in contract.datasets.items() if dataset.annex_a}
+
+    def pick(names):
+        titles = [_match_sheet(names, dataset.annex_a["sheet"]) for dataset in annex.values()]
+        return None if None in titles else titles
+
+    fast = _calamine_sheets(path, pick)
+    if fast is not None:
+        titles = {name: _match_sheet(list(fast), dataset.annex_a["sheet"]) for name, dataset in annex.items()}
+        return {name: _table_from_rows(path, fast[titles[name]], expected_headings(dataset), titles[name])
+                for name, dataset in annex.items()}
     workbook = _open_workbook(path)
     try:
         tables = {}

@@ -16,7 +16,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import jinja2
-import nbformat
 from markupsafe import Markup
 
 from .errors import UserError
@@ -81,6 +80,8 @@ def display_statement(statement: Statement) -> None:
 def statement_notebook(statement: Statement) -> nbformat.NotebookNode:
     """A notebook holding the statement's outputs, as 05_statement.ipynb produces them: lets the
     statement be rendered (and tested) without starting a kernel."""
+    import nbformat  # here, not at import: it costs the statement kernel about a second
+
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("display_statement(statement)")
     cell.outputs = [
@@ -108,6 +109,8 @@ def notebook_to_html(
     kind "report": a stage's notebook for reviewers (Markdown, tables, charts, logs).
     kind "statement": the published statement (outputs only; A4 print CSS for the PDF).
     """
+    import nbformat
+
     nb = nbformat.read(str(notebook_path), as_version=4)
     return notebook_node_to_html(
         nb, html_path, title=title, synthetic=synthetic, kind=kind, marking=marking, source_name=Path(notebook_path).name

@@ -13,8 +13,6 @@ Great Expectations runs in an ephemeral context: no project files, no Data Docs.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -27,7 +25,7 @@ import pandas as pd
 from .config import Paths, PartnershipConfig, ReportingYear
 from .contract import RECODED_COLUMNS, Contract, Dataset, load_contract
 from .errors import ValidationStop
-from .metrics import MetricStore, to_jsonable, write_json_atomic
+from .metrics import MetricStore, to_jsonable, write_json_atomic, write_parquet_atomic
 
 FAMILIES = ("exists", "non_null", "type", "codes", "range", "unique", "window", "reference", "row_count")
 CRITICAL, WARNING = "critical", "warning"
@@ -518,18 +516,6 @@ def earliest_year_in(frames: Mapping[str, pd.DataFrame | None], contract: Contra
     return earliest
 
 
-def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass
 class ValidationReport:
     year: ReportingYear
@@ -652,8 +638,8 @@ def validate_year(year: ReportingYear, paths: Paths, config: PartnershipConfig, 
             quarantine_path.unlink(missing_ok=True)
             continue
         validated_values[name] = validated
-        _write_parquet_atomic(validated, validated_path)
-        _write_parquet_atomic(quarantined, quarantine_path)
+        write_parquet_atomic(validated, validated_path)
+        write_parquet_atomic(quarantined, quarantine_path)
 
     ordered = {name: tables[name] for name in contract.datasets}
     report = ValidationReport(year=year, earliest_year=earliest, tables=ordered)

@@ -486,20 +486,6 @@ def test_published_figures_read_as_the_statement_will(tables, result):
     assert shown.loc["engagement.executive_attendance_pct", "previous year"] == ""
 
 
-def test_synthetic_run_is_recognised_from_either_marker(tmp_path):
-    paths = Paths(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports")
-    assert not A.is_synthetic_run(paths, YEAR)
-    paths.metrics_dir(YEAR).mkdir(parents=True)
-    (paths.metrics_dir(YEAR) / "clean.json").write_text(json.dumps({"run.synthetic": {"value": "no"}}))
-    assert not A.is_synthetic_run(paths, YEAR)
-    paths.raw_year(YEAR).mkdir(parents=True)
-    (paths.raw_year(YEAR) / "_sample.json").write_text("{}")
-    assert A.is_synthetic_run(paths, YEAR)
-    (paths.raw_year(YEAR) / "_sample.json").unlink()
-    (paths.metrics_dir(YEAR) / "clean.json").write_text(json.dumps({"run.synthetic": {"value": "yes"}}))
-    assert A.is_synthetic_run(paths, YEAR)
-
-
 def test_missing_validated_table_is_a_user_error(tmp_path):
     from sscp_lib.errors import UserError
 

@@ -545,12 +545,3 @@ def test_load_validated_checks_schema(world, tmp_path):
         ra.load_validated("cp_plans", YEAR, paths)
 
 
-def test_run_is_synthetic(tmp_path):
-    paths = Paths(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports")
-    assert not ra.run_is_synthetic(YEAR, paths)
-    paths.raw_year(YEAR).mkdir(parents=True)
-    (paths.raw_year(YEAR) / "_sample.json").write_text("{}")
-    assert ra.run_is_synthetic(YEAR, paths)
-    paths.metrics_dir(YEAR).mkdir(parents=True)
-    (paths.metrics_dir(YEAR) / "clean.json").write_text(json.dumps({"run.synthetic": {"value": "no"}}))
-    assert not ra.run_is_synthetic(YEAR, paths)  # the clean stage's record wins

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sscp_lib.metrics import MetricStore, catalogue_for_stage, merge_fragments, table_value, to_jsonable
+from sscp_lib.config import Paths, ReportingYear
+from sscp_lib.metrics import MetricStore, catalogue_for_stage, merge_fragments, run_is_synthetic, table_value, to_jsonable
 
 
 def test_child_level_counts_are_suppressed_on_the_way_in():
@@ -48,3 +49,18 @@ def test_json_conversion_of_pandas_values():
     assert to_jsonable(np.float64(1 / 3)) == 0.333333
     frame = pd.DataFrame({"n": [1, 2]}, index=pd.Index(["a", "b"], name="k"))
     assert table_value(frame) == {"columns": ["k", "n"], "rows": [["a", 1], ["b", 2]]}
+
+
+def test_synthetic_run_is_recognised_from_either_marker(tmp_path):
+    year = ReportingYear.parse("2023-24")
+    paths = Paths(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports")
+    assert not run_is_synthetic(paths, year)
+    paths.metrics_dir(year).mkdir(parents=True)
+    (paths.metrics_dir(year) / "clean.json").write_text(json.dumps({"run.synthetic": {"value": "no"}}))
+    assert not run_is_synthetic(paths, year)
+    paths.raw_year(year).mkdir(parents=True)
+    (paths.raw_year(year) / "_sample.json").write_text("{}")
+    assert run_is_synthetic(paths, year)  # the marker alone is enough
+    (paths.raw_year(year) / "_sample.json").unlink()
+    (paths.metrics_dir(year) / "clean.json").write_text(json.dumps({"run.synthetic": {"value": "yes"}}))
+    assert run_is_synthetic(paths, year)

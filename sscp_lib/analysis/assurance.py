@@ -7,7 +7,6 @@ the year end (31 March), so an action completed after 31 March was still open at
 
 from __future__ import annotations
 
-import json
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,16 +173,6 @@ def load_validated_tables(paths: Paths, year: ReportingYear) -> dict[str, pd.Dat
             raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
         tables[name] = frame
     return tables
-
-
-def is_synthetic_run(paths: Paths, year: ReportingYear) -> bool:
-    """True when the run is on the synthetic sample (the clean stage's flag, or the sample marker)."""
-    clean_metrics = paths.metrics_dir(year) / "clean.json"
-    if clean_metrics.exists():
-        flag = json.loads(clean_metrics.read_text(encoding="utf-8")).get("run.synthetic", {})
-        if flag.get("value") == "yes":
-            return True
-    return (paths.raw_year(year) / "_sample.json").exists()
 
 
 # --- 1. Quality of practice ----------------------------------------------------------------

@@ -8,7 +8,6 @@ The notebook 03_analyse_referrals.ipynb calls `analyse`, `record_metrics` and `s
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 from dataclasses import dataclass, field
@@ -63,16 +62,6 @@ def load_validated(dataset: str, year: ReportingYear, paths: Paths) -> pd.DataFr
 def load_validated_tables(year: ReportingYear, paths: Paths) -> dict[str, pd.DataFrame]:
     """The four validated tables this stage reads, by dataset name."""
     return {name: load_validated(name, year, paths) for name in DATASETS}
-
-
-def run_is_synthetic(year: ReportingYear, paths: Paths) -> bool:
-    """True when the run is on the synthetic sample (clean stage metric, else the sample marker)."""
-    clean_metrics = paths.metrics_dir(year) / "clean.json"
-    if clean_metrics.exists():
-        entry = json.loads(clean_metrics.read_text(encoding="utf-8")).get("run.synthetic")
-        if entry is not None:
-            return str(entry.get("value")).lower() == "yes"
-    return (paths.raw_year(year) / "_sample.json").exists()
 
 
 # --------------------------------------------------------------------------------------------
