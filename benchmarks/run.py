@@ -268,6 +268,14 @@ def main(argv=None) -> int:
             failures[f"{scale:g}"] = str(exc)[-2000:]
             continue
         print(json.dumps(results[f"{scale:g}"], indent=1), flush=True)
+    # Scales not run this time keep today's earlier figures, so one scale can be re-run alone.
+    earlier = RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}.json"
+    if earlier.exists():
+        previous = json.loads(earlier.read_text())
+        kept = {k: v for k, v in previous.get("results", {}).items() if k not in results and k not in failures}
+        failures.update({k: v for k, v in previous.get("failures", {}).items()
+                         if k not in results and k not in failures})
+        results = dict(sorted({**kept, **results}.items(), key=lambda item: float(item[0])))
     checks = check_targets(results)
     md_path, json_path = write_results(results, checks, failures)
     print(md_path.read_text())
