@@ -7,7 +7,9 @@ saved with alt text in charts.json so the statement can place it with a descript
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
 
 import matplotlib
@@ -77,7 +79,13 @@ def save_chart(
     plt.close(fig)
     tmp.replace(path)
     index_path = charts_dir / "charts.json"
-    index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
-    index[name] = {"title": title, "alt": alt, "source": note, "heading": heading, "file": path.name}
-    write_json_atomic(index_path, index)
+    # Two analysis stages may run at once: the lock keeps their read-modify-write apart.
+    folder = os.open(charts_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
+        index[name] = {"title": title, "alt": alt, "source": note, "heading": heading, "file": path.name}
+        write_json_atomic(index_path, index)
+    finally:
+        os.close(folder)  # closing releases the lock
     return path

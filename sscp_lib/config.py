@@ -26,6 +26,9 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("statement", "05_statement.ipynb"),
 )
 
+# Stages that read the same inputs and write disjoint outputs, so the chain runs them side by side.
+CONCURRENT_STAGES: frozenset[str] = frozenset({"analyse_referrals", "analyse_assurance"})
+
 _YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 

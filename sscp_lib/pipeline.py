@@ -15,12 +15,14 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 from .config import (
+    CONCURRENT_STAGES,
     DEFAULT_CONFIG,
     KERNEL_NAME,
     NOTEBOOK_DIR,
@@ -200,6 +202,9 @@ def _execute_stage(ctx: RunContext, record: StageRecord) -> None:
             kernel_name=KERNEL_NAME,
             progress_bar=False,
             log_output=False,
+            # Saving the notebook after every cell rewrites it (charts included) dozens of times;
+            # papermill still writes it when the stage ends or fails.
+            request_save_on_cell_execute=False,
             cwd=str(NOTEBOOK_DIR),
         )
     except PapermillExecutionError as exc:
@@ -209,6 +214,19 @@ def _execute_stage(ctx: RunContext, record: StageRecord) -> None:
         record.seconds = round(time.perf_counter() - started, 2)
     if record.outcome != "failed":
         record.outcome = "ok"
+
+
+def _stage_groups(stages: list[StageRecord], start_index: int) -> list[list[tuple[int, StageRecord]]]:
+    """Stages to run from start_index, neighbours in CONCURRENT_STAGES grouped to run together."""
+    groups: list[list[tuple[int, StageRecord]]] = []
+    for index, record in enumerate(stages):
+        if index < start_index:
+            continue
+        if groups and record.name in CONCURRENT_STAGES and all(r.name in CONCURRENT_STAGES for _, r in groups[-1]):
+            groups[-1].append((index, record))
+        else:
+            groups.append([(index, record)])
+    return groups
 
 
 def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, marking: str) -> None:
@@ -348,32 +366,48 @@ def run_chain(
     marking = partnership_config.get("protective_marking", "OFFICIAL")
     _say(f"sscp: {partnership}, year {reporting_year}, {len(STAGES) - start_index} stage(s)")
     chain_started = time.perf_counter()
-    for index, record in enumerate(ctx.stages):
-        if index < start_index:
+    # Stage notebooks render to HTML on a second thread while the next stage's kernel works.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer:
+        pending = []
+        for index, record in enumerate(ctx.stages[:start_index]):
             _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
-            continue
-        _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
-        _execute_stage(ctx, record)
-        synthetic = run_is_synthetic(ctx.paths, ctx.year)
-        _render_stage_html(ctx, record, synthetic, marking)
-        if record.outcome == "failed":
-            write_manifest(ctx, datetime.now(timezone.utc), outcome="failed")
-            nb = ctx.staging.notebooks / record.notebook
-            print(
-                f"sscp: stage '{record.name}' failed at {record.error}\n"
-                f"  executed notebook: {nb}\n"
-                f"  rendered notebook: {nb.with_suffix('.html')}\n"
-                f"  the previous report in {ctx.final.root} is unchanged; after fixing, resume with "
-                f"`sscp run --year {reporting_year} --from {record.name}`",
-                file=sys.stderr,
-                flush=True,
-            )
-            return 1
-        _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
+        for group in _stage_groups(ctx.stages, start_index):
+            for index, record in group:
+                _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
+            if len(group) == 1:
+                _execute_stage(ctx, group[0][1])
+            else:
+                with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="stage") as together:
+                    for job in [together.submit(_execute_stage, ctx, record) for _, record in group]:
+                        job.result()
+            synthetic = run_is_synthetic(ctx.paths, ctx.year)
+            failed = next((record for _, record in group if record.outcome == "failed"), None)
+            if failed is not None:
+                record = failed
+                for job in pending:
+                    job.result()
+                _render_stage_html(ctx, record, synthetic, marking)
+                write_manifest(ctx, datetime.now(timezone.utc), outcome="failed")
+                nb = ctx.staging.notebooks / record.notebook
+                print(
+                    f"sscp: stage '{record.name}' failed at {record.error}\n"
+                    f"  executed notebook: {nb}\n"
+                    f"  rendered notebook: {nb.with_suffix('.html')}\n"
+                    f"  the previous report in {ctx.final.root} is unchanged; after fixing, resume with "
+                    f"`sscp run --year {reporting_year} --from {record.name}`",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return 1
+            for index, record in group:
+                pending.append(renderer.submit(_render_stage_html, ctx, record, synthetic, marking))
+                _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
 
-    synthetic = run_is_synthetic(ctx.paths, ctx.year)
-    render_started = time.perf_counter()
-    written = _finish_statement(ctx, synthetic, partnership, marking)
+        synthetic = run_is_synthetic(ctx.paths, ctx.year)
+        render_started = time.perf_counter()
+        written = _finish_statement(ctx, synthetic, partnership, marking)
+        for job in pending:
+            job.result()  # re-raises a rendering error here, before anything is swapped in
     write_manifest(ctx, datetime.now(timezone.utc), outcome="ok")
     written.append(_write_index(ctx, synthetic, partnership))  # last: it links the manifest
     _say(f"rendered statement{', PDF' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")

@@ -504,13 +504,11 @@ def test_notebook_is_a_clean_report():
 
 # --- the sample's embedded facts -----------------------------------------------------------
 
-SAMPLE_VALIDATED = Paths.default().validated_dir(YEAR)
-
-
-@pytest.mark.skipif(not (SAMPLE_VALIDATED / "audits.parquet").exists(),
-                    reason="data/processed/2023-24/validated not built yet (run the chain on the sample)")
-def test_sample_facts():
-    tables = A.load_validated_tables(Paths.default(), YEAR)
+@pytest.mark.slow
+def test_sample_facts(chain_run):
+    """On the chain's own validated tables of the sample (the session run in conftest)."""
+    paths = Paths(raw=chain_run.raw, processed=chain_run.processed, reports=chain_run.reports)
+    tables = A.load_validated_tables(paths, YEAR)
     r = A.analyse_assurance(tables, YEAR)
     assert {"Neglect", "Voice of the child", "Supervision", "Exploitation"} <= set(r.audits.topics)
     assert r.plan.ipbp_complete_pct > 90
