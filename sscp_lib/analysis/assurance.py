@@ -900,14 +900,19 @@ def chart_audit_grades(result: AssuranceAnalysis, charts_dir: Path, threshold: i
                              source="SSCP audit programme, case grades", heading=1, synthetic=synthetic)
 
 
+def _gridlines_along_bars(ax) -> None:
+    """Horizontal bar charts: vertical gridlines to read the bars' lengths against."""
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+
+
 def chart_audit_actions(result: AssuranceAnalysis, charts_dir: Path, synthetic: bool) -> Path:
     from .. import charts
 
     log, year = result.audit_actions, result.year
     title = f"{log.on_time} of {log.total} audit actions due in {year} were completed on time"
     fig, ax = _new_chart(title, "Audit actions", "")
-    ax.grid(axis="x")
-    ax.grid(axis="y", visible=False)
+    _gridlines_along_bars(ax)
     counts = log.counts.iloc[::-1]
     colours = [charts.PALETTE[1] if s == ACTION_CLASSES["on_time"] else charts.HIGHLIGHT if s == ACTION_CLASSES["overdue"]
                else charts.PALETTE[0] for s in counts["State"]]
@@ -928,8 +933,7 @@ def chart_ipbp_workstreams(result: AssuranceAnalysis, charts_dir: Path, syntheti
     body = p.by_workstream[p.by_workstream["Workstream"] != TOTAL].iloc[::-1]
     title = f"{_fmt_pct(p.ipbp_complete_pct)} of IPBP actions due in {year} were complete at year end"
     fig, ax = _new_chart(title, "Actions complete (%)", "Workstream")
-    ax.grid(axis="x")
-    ax.grid(axis="y", visible=False)
+    _gridlines_along_bars(ax)
     bars = ax.barh(body["Workstream"], body["% complete"].astype(float), color=charts.PALETTE[0])
     ax.bar_label(bars, labels=[f"{c} of {n}" for c, n in zip(body["Complete"], body["Actions"])], padding=2)
     ax.set_xlim(0, 110)
@@ -972,8 +976,7 @@ def chart_meeting_attendance(result: AssuranceAnalysis, charts_dir: Path, synthe
     e, year = result.engagement, result.year
     title = f"ARG representation was {_fmt_pct(e.arg_representation_pct)} and Executive attendance {_fmt_pct(e.executive_attendance_pct)} in {year}"
     fig, ax = _new_chart(title, "Agency places attended (%)", "Meeting")
-    ax.grid(axis="x")
-    ax.grid(axis="y", visible=False)
+    _gridlines_along_bars(ax)
     body = e.by_series.iloc[::-1]
     colours = [charts.PALETTE[0] if m in (_label("meeting_series", "ARG"), _label("meeting_series", "EXECUTIVE"))
                else charts.PALETTE[1] for m in body["Meeting"]]
@@ -1019,8 +1022,7 @@ def chart_budget_lines(result: AssuranceAnalysis, charts_dir: Path, synthetic: b
     amount = "" if b.variance == 0 else f"{_fmt_gbp(b.variance)} ({abs(b.variance_pct or 0):.1f}%) "
     title = f"Spending in {year} was {amount}{direction} budget"
     fig, ax = _new_chart(title, "Amount (£)", "Expenditure line")
-    ax.grid(axis="x")
-    ax.grid(axis="y", visible=False)
+    _gridlines_along_bars(ax)
     body = b.by_line[b.by_line["Line"] != TOTAL].iloc[::-1]
     y = range(len(body))
     ax.barh([i + 0.2 for i in y], body["Budget"], height=0.4, label="Budget", color=charts.MUTED)

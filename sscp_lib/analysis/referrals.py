@@ -704,6 +704,15 @@ def chart_unknown_source_share(result: ReferralAnalysis, charts_dir: Path, synth
                              source=result.sources["referrals"], heading=6, synthetic=synthetic)
 
 
+def _month_axis_with_marker(ax, months: list, when, label: str) -> bool:
+    """Month names on the x axis and a dashed line before the month a rule changed; False if outside."""
+    ax.set_xticks(range(len(months)), [m.strftime("%b") for m in months])
+    position = next((i for i, m in enumerate(months) if m.end_time >= pd.Timestamp(when)), None)
+    if position is not None:
+        ax.axvline(position - 0.5, color=charts.HIGHLIGHT, linestyle="--", label=label)
+    return position is not None
+
+
 def chart_dara_compliance(result: ReferralAnalysis, charts_dir: Path, synthetic: bool) -> Path:
     year, dara = result.year, result.dara
     when = dara["correction_date"]
@@ -719,11 +728,8 @@ def chart_dara_compliance(result: ReferralAnalysis, charts_dir: Path, synthetic:
     months = list(year_months(year))
     colours = [charts.PALETTE[1] if m.to_timestamp() >= pd.Timestamp(when) else charts.PALETTE[0] for m in months]
     ax.bar(range(12), pct.to_numpy(dtype=float), color=colours)
-    ax.set_xticks(range(12), [m.strftime("%b") for m in months])
     ax.set_ylim(0, 100)
-    position = next((i for i, m in enumerate(months) if m.end_time >= pd.Timestamp(when)), None)
-    if position is not None:
-        ax.axvline(position - 0.5, color=charts.HIGHLIGHT, linestyle="--", label=f"Process corrected {when:%-d %b %Y}")
+    if _month_axis_with_marker(ax, months, when, f"Process corrected {when:%-d %b %Y}"):
         ax.legend(frameon=False, fontsize=8, loc="lower left")
     alt = (f"Bar chart of the share of police domestic-abuse referrals sent with a DARA form in each month "
            f"of {year}: " + "; ".join(f"{m:%b} {'not shown' if pd.isna(p) else f'{p:.0f}%'}"
@@ -752,10 +758,7 @@ def chart_referral_outcomes(result: ReferralAnalysis, charts_dir: Path, syntheti
         ax.plot(range(12), shares[code].to_numpy(dtype=float), marker="o", markersize=3,
                 color=charts.PALETTE[i % len(charts.PALETTE)], label=labels[code])
     months = list(year_months(year))
-    ax.set_xticks(range(12), [m.strftime("%b") for m in months])
-    position = next((i for i, m in enumerate(months) if m.end_time >= pd.Timestamp(when)), None)
-    if position is not None:
-        ax.axvline(position - 0.5, color=charts.HIGHLIGHT, linestyle="--", label=f"Changeover {when:%-d %b %Y}")
+    _month_axis_with_marker(ax, months, when, f"Changeover {when:%-d %b %Y}")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     alt = (f"Line chart of referral outcomes as recorded by the MASH, as a share of each month's referrals "
            f"in {year}, with the {when:%-d %B %Y} changeover marked. Referrals recorded as no further action "
