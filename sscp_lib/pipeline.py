@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -34,6 +35,8 @@ from .config import (
     load_config,
 )
 from .errors import UserError
+from .kernels import KernelPool
+from .kernels import shutdown as shutdown_kernel
 from .metrics import merge_fragments, run_is_synthetic, write_json_atomic
 
 STAGE_TITLES = {
@@ -180,7 +183,7 @@ def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> 
     return ctx.staging.manifest_json
 
 
-def _execute_stage(ctx: RunContext, record: StageRecord) -> None:
+def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -193,7 +196,8 @@ def _execute_stage(ctx: RunContext, record: StageRecord) -> None:
         "reports_dir": str(ctx.staging.root),
         "config_path": str(ctx.config_path),
     }
-    started = time.perf_counter()
+    started = time.perf_counter()  # includes any wait for the warm kernel
+    kernel = kernels.take(record.name)
     try:
         papermill.execute_notebook(
             str(NOTEBOOK_DIR / record.notebook),
@@ -206,11 +210,13 @@ def _execute_stage(ctx: RunContext, record: StageRecord) -> None:
             # papermill still writes it when the stage ends or fails.
             request_save_on_cell_execute=False,
             cwd=str(NOTEBOOK_DIR),
+            km=kernel,
         )
     except PapermillExecutionError as exc:
         record.outcome = "failed"
         record.error = f"cell {exc.cell_index} (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
     finally:
+        shutdown_kernel(kernel)  # papermill leaves a kernel it was given running
         record.seconds = round(time.perf_counter() - started, 2)
     if record.outcome != "failed":
         record.outcome = "ok"
@@ -367,18 +373,25 @@ def run_chain(
     _say(f"sscp: {partnership}, year {reporting_year}, {len(STAGES) - start_index} stage(s)")
     chain_started = time.perf_counter()
     # Stage notebooks render to HTML on a second thread while the next stage's kernel works.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer:
+    # The next group's kernels start and import while the current group runs.
+    kernels = KernelPool(cwd=NOTEBOOK_DIR)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer, closing(kernels):
         pending = []
         for index, record in enumerate(ctx.stages[:start_index]):
             _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
-        for group in _stage_groups(ctx.stages, start_index):
+        groups = _stage_groups(ctx.stages, start_index)
+        for _, record in groups[0]:
+            kernels.warm(record.name)
+        for number, group in enumerate(groups):
+            for _, record in (groups[number + 1] if number + 1 < len(groups) else []):
+                kernels.warm(record.name)
             for index, record in group:
                 _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
             if len(group) == 1:
-                _execute_stage(ctx, group[0][1])
+                _execute_stage(ctx, group[0][1], kernels)
             else:
                 with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="stage") as together:
-                    for job in [together.submit(_execute_stage, ctx, record) for _, record in group]:
+                    for job in [together.submit(_execute_stage, ctx, record, kernels) for _, record in group]:
                         job.result()
             synthetic = run_is_synthetic(ctx.paths, ctx.year)
             failed = next((record for _, record in group if record.outcome == "failed"), None)
