@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .. import charts
 from ..config import Paths, PartnershipConfig, ReportingYear
@@ -46,22 +47,29 @@ MULTIPLE_CATEGORY = "MUL"
 # --------------------------------------------------------------------------------------------
 
 
-def load_validated(dataset: str, year: ReportingYear, paths: Paths) -> pd.DataFrame:
-    """One validated table, checked against and cast to the contract's processed schema."""
+# Contacts are the largest table (millions of rows at a region's scale): this stage counts them
+# by year and outcome only, so it reads just those columns.
+COLUMNS_READ = {"mash_contacts": ("contact_date", "contact_outcome", "reporting_year")}
+
+
+def load_validated(dataset: str, year: ReportingYear, paths: Paths, columns=None) -> pd.DataFrame:
+    """One validated table (or some of its columns), checked against and cast to the processed schema."""
     path = paths.validated_dir(year) / f"{dataset}.parquet"
     if not path.exists():
         raise UserError(f"{path}: validated table not found; run the validate stage for {year} first")
-    frame = pd.read_parquet(path)
     schema = load_contract().processed_schema(dataset)
-    missing = [c for c in schema if c not in frame.columns]
+    wanted = list(columns) if columns else list(schema)
+    present = set(pq.read_schema(path).names)
+    missing = [c for c in wanted if c not in present]
     if missing:
         raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
-    return frame[list(schema)].astype(schema)
+    frame = pd.read_parquet(path, columns=wanted)
+    return frame.astype({c: schema[c] for c in wanted})
 
 
 def load_validated_tables(year: ReportingYear, paths: Paths) -> dict[str, pd.DataFrame]:
     """The four validated tables this stage reads, by dataset name."""
-    return {name: load_validated(name, year, paths) for name in DATASETS}
+    return {name: load_validated(name, year, paths, COLUMNS_READ.get(name)) for name in DATASETS}
 
 
 # --------------------------------------------------------------------------------------------
