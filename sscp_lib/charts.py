@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -47,11 +48,17 @@ plt.rcParams.update(
 
 
 def new_chart(title: str, xlabel: str, ylabel: str, figsize=(8, 4.2)):
-    """A figure and axes with the house style; the title should state the finding."""
+    """A figure and axes with the house style; the title should state the finding.
+
+    The title is wrapped and set at the figure's left edge, not the axes', so a long finding
+    stays inside the figure however long the category labels are.
+    """
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    ax.set_title(title)
+    fig.suptitle(textwrap.fill(title, 70), x=0.01, ha="left",
+                 fontsize=plt.rcParams["axes.titlesize"], fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    ax.margins(y=0.12)  # room for bar labels
     return fig, ax
 
 

@@ -6,7 +6,6 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -85,6 +84,19 @@ class Paths:
             reports=PROJECT_ROOT / "reports",
         )
 
+    @classmethod
+    def with_overrides(cls, raw=None, processed=None, reports=None) -> "Paths":
+        """The default folders, each replaced by the one given (None keeps the default).
+
+        Stage notebooks get their folders as papermill parameters that are None when run by hand.
+        """
+        default = cls.default()
+        return cls(
+            raw=Path(raw) if raw else default.raw,
+            processed=Path(processed) if processed else default.processed,
+            reports=Path(reports) if reports else default.reports,
+        )
+
     def raw_year(self, year: ReportingYear) -> Path:
         return self.raw / year.label
 
@@ -147,6 +159,11 @@ class ReportPaths:
         return self.root / "manifest.json"
 
 
+def year_report_paths(reports_dir, paths: Paths, year: ReportingYear) -> ReportPaths:
+    """A stage's report folder: the chain passes its staging copy; None means reports/<year>."""
+    return ReportPaths(Path(reports_dir) if reports_dir else paths.reports_year(year))
+
+
 class PartnershipConfig(dict):
     """config/partnership.yaml as a dict, with the few typed accessors the code needs."""
 
@@ -165,10 +182,6 @@ class PartnershipConfig(dict):
     def data_rule_date(self, name: str) -> date:
         value = self["data_rules"][name]
         return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-    @cached_property
-    def synthetic(self) -> bool:
-        return bool(self.get("synthetic_sample", False))
 
 
 def load_config(path: Path | str | None = None) -> PartnershipConfig:

@@ -24,10 +24,7 @@ from .contract import load_contract
 def load_referrals(year: str | ReportingYear, processed_dir: Path | str | None = None) -> pd.DataFrame:
     """The validated referrals of a year's run (every year up to it, column reporting_year)."""
     year = year if isinstance(year, ReportingYear) else ReportingYear.parse(year)
-    default = Paths.default()
-    paths = Paths(raw=default.raw, processed=Path(processed_dir) if processed_dir else default.processed,
-                  reports=default.reports)
-    return load_validated("referrals", year, paths)
+    return load_validated("referrals", year, Paths.with_overrides(processed=processed_dir))
 
 
 def _as_list(value) -> list:

@@ -116,30 +116,34 @@ class MetricStore:
         return path
 
 
-def write_json_atomic(path: Path, data) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
-        fh.write("\n")
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are published outputs
-    os.replace(tmp, path)
-
-
-def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
-    """A table written to a temporary file, then renamed: never half a file under its real name."""
+def _write_atomically(path: Path, write) -> Path:
+    """Call write(temporary path) in the target folder, then rename: never half a file under its name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        frame.to_parquet(tmp, index=False)
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are outputs like any other
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: Path, data) -> Path:
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
+            fh.write("\n")
+
+    return _write_atomically(path, write)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """A table written to a temporary file, then renamed."""
+    return _write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def run_is_synthetic(paths, year) -> bool:

@@ -541,16 +541,12 @@ def load_statement(
     None means the default: Paths.default() for processed data, Paths.reports_year(year) for the
     year's report folder, load_config() for the configuration.
     """
-    from dataclasses import replace
-
-    from .config import Paths, ReportPaths, load_config
+    from .config import Paths, load_config, year_report_paths
     from .metrics import merge_fragments
 
     reporting_year = ReportingYear.parse(str(year))
-    paths = Paths.default()
-    if processed_dir is not None:
-        paths = replace(paths, processed=Path(processed_dir))
-    report = ReportPaths(Path(reports_dir) if reports_dir is not None else paths.reports_year(reporting_year))
+    paths = Paths.with_overrides(processed=processed_dir)
+    report = year_report_paths(reports_dir, paths, reporting_year)
     metrics_dir = paths.metrics_dir(reporting_year)
     metrics = merge_fragments(metrics_dir) if metrics_dir.exists() else {}
     if not metrics:

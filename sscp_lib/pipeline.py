@@ -334,12 +334,7 @@ def run_chain(
         reporting_year = ReportingYear.parse(year)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    defaults = Paths.default()
-    paths = Paths(
-        raw=Path(raw).resolve() if raw else defaults.raw,
-        processed=Path(processed).resolve() if processed else defaults.processed,
-        reports=Path(reports).resolve() if reports else defaults.reports,
-    )
+    paths = Paths.with_overrides(*(Path(folder).resolve() if folder else None for folder in (raw, processed, reports)))
     config_path = Path(config).resolve() if config else DEFAULT_CONFIG
     try:
         partnership_config = load_config(config_path)

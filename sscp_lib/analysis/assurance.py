@@ -7,7 +7,6 @@ the year end (31 March), so an action completed after 31 March was still open at
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -856,19 +855,6 @@ def _shown(value):
 # --- charts --------------------------------------------------------------------------------
 
 
-def _new_chart(title: str, xlabel: str, ylabel: str):
-    """The house chart, with a long finding wrapped so the title stays inside the figure."""
-    from .. import charts
-
-    fig, ax = charts.new_chart(title, xlabel, ylabel)
-    # At the figure's left edge, not the axes', so long category labels do not push it off the page.
-    ax.set_title("")
-    ax.title.set_visible(False)
-    fig.suptitle(textwrap.fill(title, 70), x=0.01, ha="left", fontsize=ax.title.get_fontsize(), fontweight="bold")
-    ax.margins(y=0.12)
-    return fig, ax
-
-
 def _fmt_pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}%"
 
@@ -884,7 +870,7 @@ def chart_audit_grades(result: AssuranceAnalysis, charts_dir: Path, threshold: i
     a, year = result.audits, result.year
     totals = a.grades_by_topic.loc[TOTAL].drop(TOTAL)
     title = f"{_fmt_pct(a.good_or_better_pct)} of cases audited in {year} were graded good or outstanding"
-    fig, ax = _new_chart(title, "Grade", "Cases audited")
+    fig, ax = charts.new_chart(title, "Grade", "Cases audited")
     published = [suppress_count(int(v), threshold) for v in totals]
     heights = [0 if v == SUPPRESSED else v for v in published]
     colours = [charts.PALETTE[0] if g in [_label("audit_grade", c) for c in GOOD_OR_BETTER] else charts.MUTED for g in totals.index]
@@ -911,7 +897,7 @@ def chart_audit_actions(result: AssuranceAnalysis, charts_dir: Path, synthetic: 
 
     log, year = result.audit_actions, result.year
     title = f"{log.on_time} of {log.total} audit actions due in {year} were completed on time"
-    fig, ax = _new_chart(title, "Audit actions", "")
+    fig, ax = charts.new_chart(title, "Audit actions", "")
     _gridlines_along_bars(ax)
     counts = log.counts.iloc[::-1]
     colours = [charts.PALETTE[1] if s == ACTION_CLASSES["on_time"] else charts.HIGHLIGHT if s == ACTION_CLASSES["overdue"]
@@ -932,7 +918,7 @@ def chart_ipbp_workstreams(result: AssuranceAnalysis, charts_dir: Path, syntheti
     p, year = result.plan, result.year
     body = p.by_workstream[p.by_workstream["Workstream"] != TOTAL].iloc[::-1]
     title = f"{_fmt_pct(p.ipbp_complete_pct)} of IPBP actions due in {year} were complete at year end"
-    fig, ax = _new_chart(title, "Actions complete (%)", "Workstream")
+    fig, ax = charts.new_chart(title, "Actions complete (%)", "Workstream")
     _gridlines_along_bars(ax)
     bars = ax.barh(body["Workstream"], body["% complete"].astype(float), color=charts.PALETTE[0])
     ax.bar_label(bars, labels=[f"{c} of {n}" for c, n in zip(body["Complete"], body["Actions"])], padding=2)
@@ -953,7 +939,7 @@ def chart_training_by_quarter(result: AssuranceAnalysis, charts_dir: Path, synth
                ", more than in the same quarters of any earlier year" if t.above_previous == "yes" else
                f", not more than the {t.previous_max:,} of an earlier year's same quarters")
     title = f"{t.attendees:,} staff attended training in {t.quarters_text} of {year}{compare}"
-    fig, ax = _new_chart(title, "Quarter of the financial year", "Attendees")
+    fig, ax = charts.new_chart(title, "Quarter of the financial year", "Attendees")
     years = [c for c in t.by_quarter.columns if c != "Quarter"]
     width = 0.8 / max(len(years), 1)
     for i, y in enumerate(years):
@@ -975,7 +961,7 @@ def chart_meeting_attendance(result: AssuranceAnalysis, charts_dir: Path, synthe
 
     e, year = result.engagement, result.year
     title = f"ARG representation was {_fmt_pct(e.arg_representation_pct)} and Executive attendance {_fmt_pct(e.executive_attendance_pct)} in {year}"
-    fig, ax = _new_chart(title, "Agency places attended (%)", "Meeting")
+    fig, ax = charts.new_chart(title, "Agency places attended (%)", "Meeting")
     _gridlines_along_bars(ax)
     body = e.by_series.iloc[::-1]
     colours = [charts.PALETTE[0] if m in (_label("meeting_series", "ARG"), _label("meeting_series", "EXECUTIVE"))
@@ -996,7 +982,7 @@ def chart_newsletter_reach(result: AssuranceAnalysis, charts_dir: Path, syntheti
     le, year = result.learning, result.year
     campaign = f", with {le.clicks_total:,} clicks on the {le.newsletter_campaign} campaign" if le.newsletter_campaign else ""
     title = f"{le.newsletter_count} newsletters in {year} were opened {le.opens_total:,} times{campaign}"
-    fig, ax = _new_chart(title, "Newsletter", "Count")
+    fig, ax = charts.new_chart(title, "Newsletter", "Count")
     labels = [f"{n}\n{pd.Timestamp(d):%d %b %Y}" for n, d in zip(le.newsletters["Newsletter"], le.newsletters["Date"])]
     x = range(len(labels))
     opens = le.newsletters["Opens"].astype("Float64").fillna(0).astype(float)
@@ -1021,7 +1007,7 @@ def chart_budget_lines(result: AssuranceAnalysis, charts_dir: Path, synthetic: b
     direction = "under" if b.variance < 0 else "over" if b.variance > 0 else "on"
     amount = "" if b.variance == 0 else f"{_fmt_gbp(b.variance)} ({abs(b.variance_pct or 0):.1f}%) "
     title = f"Spending in {year} was {amount}{direction} budget"
-    fig, ax = _new_chart(title, "Amount (£)", "Expenditure line")
+    fig, ax = charts.new_chart(title, "Amount (£)", "Expenditure line")
     _gridlines_along_bars(ax)
     body = b.by_line[b.by_line["Line"] != TOTAL].iloc[::-1]
     y = range(len(body))

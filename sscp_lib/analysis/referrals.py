@@ -9,7 +9,6 @@ The notebook 03_analyse_referrals.ipynb calls `analyse`, `record_metrics` and `s
 from __future__ import annotations
 
 import math
-import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -635,13 +634,6 @@ def metrics_frame(store: MetricStore) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _new_chart(title: str, xlabel: str, ylabel: str):
-    """A house-style chart whose long finding-title wraps instead of running off the figure."""
-    fig, ax = charts.new_chart(title, xlabel, ylabel)
-    ax.set_title(textwrap.fill(title, 66))
-    return fig, ax
-
-
 def _change_phrase(current, previous, previous_label: str) -> str:
     if not previous or current is None:
         return ""
@@ -660,7 +652,7 @@ def chart_referrals_by_month(result: ReferralAnalysis, charts_dir: Path, synthet
     title = f"{total:,} referrals in {year}{_change_phrase(total, result.volumes['referrals_previous'], str(year.previous))}"
     if peak is not None:
         title += f"; busiest month {peak:%B %Y}"
-    fig, ax = _new_chart(title, "Month", "Referrals")
+    fig, ax = charts.new_chart(title, "Month", "Referrals")
     x = np.arange(12)
     ax.bar(x, current.to_numpy(dtype=float), color=charts.PALETTE[0], label=str(year))
     if table[year.previous.label].notna().any() and result.volumes["referrals_previous"]:
@@ -686,7 +678,7 @@ def chart_unknown_source_share(result: ReferralAnalysis, charts_dir: Path, synth
         title += " and were back to usual by year end" if spike.resolved == "yes" else " and stayed high"
     else:
         title = f"Unknown-source referrals stayed within their usual share in {year}"
-    fig, ax = _new_chart(title, "Month", "Share of referrals with source Unknown (%)")
+    fig, ax = charts.new_chart(title, "Month", "Share of referrals with source Unknown (%)")
     x = pd.Series([m.to_timestamp() for m in profile.index], index=profile.index)
     usual, upper = profile["usual_share_pct"].iloc[0], profile["upper_pct"].iloc[0]
     ax.axhspan(0, upper, color=charts.MUTED, alpha=0.35, label=f"Usual range (robust z below {result.z_threshold:g})")
@@ -731,7 +723,7 @@ def chart_dara_compliance(result: ReferralAnalysis, charts_dir: Path, synthetic:
                  f"{when:%-d %B %Y} correction, {direction} from {before:.0f}%")
     else:
         title = f"DARA forms with police domestic-abuse referrals in {year}"
-    fig, ax = _new_chart(title, "Month", "Referrals with a DARA form (%)")
+    fig, ax = charts.new_chart(title, "Month", "Referrals with a DARA form (%)")
     pct = dara["monthly_pct"]
     months = list(year_months(year))
     colours = [charts.PALETTE[1] if m.to_timestamp() >= pd.Timestamp(when) else charts.PALETTE[0] for m in months]
@@ -760,7 +752,7 @@ def chart_referral_outcomes(result: ReferralAnalysis, charts_dir: Path, syntheti
         title = f"Some referrals were still recorded as 'No further action' after {when:%B %Y}"
     else:
         title = f"Referral outcomes as recorded in {year}"
-    fig, ax = _new_chart(title, "Month", "Share of the month's referrals (%)")
+    fig, ax = charts.new_chart(title, "Month", "Share of the month's referrals (%)")
     labels = _labels("referral_outcome")
     for i, code in enumerate([c for c in labels if c in shares.columns]):
         ax.plot(range(12), shares[code].to_numpy(dtype=float), marker="o", markersize=3,
@@ -787,7 +779,7 @@ def chart_referrals_by_category(result: ReferralAnalysis, charts_dir: Path, synt
     else:
         relation = "below" if share < comparator else "above" if share > comparator else "at"
         title = f"Sexual abuse was {share:.1f}% of categorised referrals in {year}, {relation} the {comparator:g}% comparator"
-    fig, ax = _new_chart(title, "Share of categorised referrals (%)", "Abuse category")
+    fig, ax = charts.new_chart(title, "Share of categorised referrals (%)", "Abuse category")
     codes = list(labels)
     y = np.arange(len(codes))
     for offset, (label, colour) in zip((0.2, -0.2), ((year.previous.label, charts.PALETTE[4]),
