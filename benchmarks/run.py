@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -88,8 +88,18 @@ class PeakMemory:
 
 def run_chain_subprocess(work: Path) -> dict:
     sscp = Path(sys.executable).with_name("sscp")
-    cmd = [str(sscp), "run", "--year", YEAR, "--raw", str(work / "raw"), "--processed",
-           str(work / "processed"), "--reports", str(work / "reports")]
+    cmd = [
+        str(sscp),
+        "run",
+        "--year",
+        YEAR,
+        "--raw",
+        str(work / "raw"),
+        "--processed",
+        str(work / "processed"),
+        "--reports",
+        str(work / "reports"),
+    ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with PeakMemory(proc.pid) as memory:
@@ -99,8 +109,12 @@ def run_chain_subprocess(work: Path) -> dict:
         raise RuntimeError(f"chain failed at {work}:\n{output}")
     manifest = json.loads((work / "reports" / YEAR / "manifest.json").read_text())
     stage_seconds = {s["name"]: s["seconds"] for s in manifest["stages"]}
-    return {"seconds": seconds, "peak_gb": memory.peak_pss / 1e9, "peak_rss_gb": memory.peak_rss / 1e9,
-            "stages": stage_seconds}
+    return {
+        "seconds": seconds,
+        "peak_gb": memory.peak_pss / 1e9,
+        "peak_rss_gb": memory.peak_rss / 1e9,
+        "stages": stage_seconds,
+    }
 
 
 def _code_cells(notebook: Path) -> list[tuple[str, bool]]:
@@ -146,10 +160,11 @@ def run_in_process(work: Path) -> dict:
 
 def run_in_process_fresh(work: Path) -> dict:
     """run_in_process in a new interpreter, so each repeat pays the imports the chain's kernels pay."""
-    code = ("import json, sys; from pathlib import Path; from benchmarks.run import run_in_process; "
-            "print(json.dumps(run_in_process(Path(sys.argv[1]))))")
-    proc = subprocess.run([sys.executable, "-c", code, str(work)], capture_output=True, text=True,
-                          cwd=HERE.parent)
+    code = (
+        "import json, sys; from pathlib import Path; from benchmarks.run import run_in_process; "
+        "print(json.dumps(run_in_process(Path(sys.argv[1]))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(work)], capture_output=True, text=True, cwd=HERE.parent)
     if proc.returncode != 0:
         raise RuntimeError(f"in-process run failed at {work}:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -157,7 +172,8 @@ def run_in_process_fresh(work: Path) -> dict:
 
 def table_rows(work: Path) -> dict:
     clean = Paths(raw=work / "raw", processed=work / "processed", reports=work / "reports").clean_dir(
-        ReportingYear.parse(YEAR))
+        ReportingYear.parse(YEAR)
+    )
     return {p.stem: len(pd.read_parquet(p, columns=[])) for p in sorted(clean.glob("*.parquet"))}
 
 
@@ -206,52 +222,102 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
         checks.append({"target": name, "measured": measured, "limit": target, "met": bool(ok)})
 
     if one:
-        check("1x chain seconds (incl. PDF)", one["chain_seconds_median"], TARGETS["scale_1_seconds"],
-              one["chain_seconds_median"] <= TARGETS["scale_1_seconds"])
-        check("chain / in-process ratio at 1x", one["chain_vs_in_process_ratio"],
-              TARGETS["chain_vs_in_process_ratio"], one["chain_vs_in_process_ratio"] <= TARGETS["chain_vs_in_process_ratio"])
+        check(
+            "1x chain seconds (incl. PDF)",
+            one["chain_seconds_median"],
+            TARGETS["scale_1_seconds"],
+            one["chain_seconds_median"] <= TARGETS["scale_1_seconds"],
+        )
+        check(
+            "chain / in-process ratio at 1x",
+            one["chain_vs_in_process_ratio"],
+            TARGETS["chain_vs_in_process_ratio"],
+            one["chain_vs_in_process_ratio"] <= TARGETS["chain_vs_in_process_ratio"],
+        )
     if one and ten:
         ratio = round(ten["chain_seconds_median"] / one["chain_seconds_median"], 2)
         check("10x time / 1x time", ratio, TARGETS["scale_10_vs_1_ratio"], ratio <= TARGETS["scale_10_vs_1_ratio"])
     if hundred:
-        check("100x chain seconds", hundred["chain_seconds_median"], TARGETS["scale_100_seconds"],
-              hundred["chain_seconds_median"] <= TARGETS["scale_100_seconds"])
-        check("100x peak memory GB (PSS)", hundred["peak_gb"], TARGETS["scale_100_peak_gb"],
-              hundred["peak_gb"] <= TARGETS["scale_100_peak_gb"])
+        check(
+            "100x chain seconds",
+            hundred["chain_seconds_median"],
+            TARGETS["scale_100_seconds"],
+            hundred["chain_seconds_median"] <= TARGETS["scale_100_seconds"],
+        )
+        check(
+            "100x peak memory GB (PSS)",
+            hundred["peak_gb"],
+            TARGETS["scale_100_peak_gb"],
+            hundred["peak_gb"] <= TARGETS["scale_100_peak_gb"],
+        )
     return checks
 
 
-def write_results(results: dict[str, dict], checks: list[dict], failures: dict[str, str] | None = None) -> tuple[Path, Path]:
+def write_results(
+    results: dict[str, dict], checks: list[dict], failures: dict[str, str] | None = None
+) -> tuple[Path, Path]:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    machine = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
-               "python": platform.python_version(), "platform": platform.platform()}
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    machine = {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     failures = failures or {}
-    payload = {"date": stamp, "machine": machine, "targets": TARGETS, "results": results, "checks": checks,
-               "failures": failures}
+    payload = {
+        "date": stamp,
+        "machine": machine,
+        "targets": TARGETS,
+        "results": results,
+        "checks": checks,
+        "failures": failures,
+    }
     json_path = RESULTS / f"{stamp}.json"
     json_path.write_text(json.dumps(payload, indent=2) + "\n")
 
-    lines = [f"# Benchmark {stamp}", "",
-             f"Machine: {machine['cpus']} cores, {machine['memory_gb']} GB, Python {machine['python']}. "
-             "Times are medians of the runs listed; the machine is shared, so read ratios rather than absolutes.", "",
-             "## Targets", "", "| target | measured | limit | met |", "| --- | ---: | ---: | --- |"]
+    lines = [
+        f"# Benchmark {stamp}",
+        "",
+        f"Machine: {machine['cpus']} cores, {machine['memory_gb']} GB, Python {machine['python']}. "
+        "Times are medians of the runs listed; the machine is shared, so read ratios rather than absolutes.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | limit | met |",
+        "| --- | ---: | ---: | --- |",
+    ]
     lines += [f"| {c['target']} | {c['measured']} | {c['limit']} | {'yes' if c['met'] else 'NO'} |" for c in checks]
-    lines += ["", "## By scale", "",
-              "| scale | sample s | chain s (median) | runs | peak GB (PSS) | peak GB (RSS sum) | stages s (chain) | stages s (in-process) | ratio |",
-              "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "## By scale",
+        "",
+        "| scale | sample s | chain s (median) | runs | peak GB (PSS) | peak GB (RSS sum) | stages s (chain) | stages s (in-process) | ratio |",
+        "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in results.values():
-        lines.append(f"| {r['scale']:g} | {r['sample_seconds']} | {r['chain_seconds_median']} | "
-                     f"{', '.join(map(str, r['chain_seconds_all']))} | {r['peak_gb']} | {r.get('peak_rss_sum_gb', '–')} | {r['chain_stage_seconds_total']} | "
-                     f"{r['in_process_seconds_total']} | {r['chain_vs_in_process_ratio']} |")
-    lines += ["", "## Stage seconds (chain median / in-process median)", "",
-              "| scale | " + " | ".join(n for n, _ in STAGES) + " |", "| ---: |" + " ---: |" * len(STAGES)]
+        lines.append(
+            f"| {r['scale']:g} | {r['sample_seconds']} | {r['chain_seconds_median']} | "
+            f"{', '.join(map(str, r['chain_seconds_all']))} | {r['peak_gb']} | {r.get('peak_rss_sum_gb', '–')} | {r['chain_stage_seconds_total']} | "
+            f"{r['in_process_seconds_total']} | {r['chain_vs_in_process_ratio']} |"
+        )
+    lines += [
+        "",
+        "## Stage seconds (chain median / in-process median)",
+        "",
+        "| scale | " + " | ".join(n for n, _ in STAGES) + " |",
+        "| ---: |" + " ---: |" * len(STAGES),
+    ]
     for r in results.values():
         cells = [f"{r['stage_seconds_median'][n]} / {r['in_process_stage_seconds_median'][n]}" for n, _ in STAGES]
         lines.append(f"| {r['scale']:g} | " + " | ".join(cells) + " |")
-    lines += ["", "## Rows per clean table (all years up to 2023-24)", "",
-              "| table | " + " | ".join(f"{r['scale']:g}x" for r in results.values()) + " |",
-              "| --- |" + " ---: |" * len(results)]
+    lines += [
+        "",
+        "## Rows per clean table (all years up to 2023-24)",
+        "",
+        "| table | " + " | ".join(f"{r['scale']:g}x" for r in results.values()) + " |",
+        "| --- |" + " ---: |" * len(results),
+    ]
     tables = sorted({t for r in results.values() for t in r["rows"]})
     for t in tables:
         lines.append(f"| {t} | " + " | ".join(f"{r['rows'].get(t, 0):,}" for r in results.values()) + " |")
@@ -281,12 +347,13 @@ def main(argv=None) -> int:
             continue
         print(json.dumps(results[f"{scale:g}"], indent=1), flush=True)
     # Scales not run this time keep today's earlier figures, so one scale can be re-run alone.
-    earlier = RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}.json"
+    earlier = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}.json"
     if earlier.exists():
         previous = json.loads(earlier.read_text())
         kept = {k: v for k, v in previous.get("results", {}).items() if k not in results and k not in failures}
-        failures.update({k: v for k, v in previous.get("failures", {}).items()
-                         if k not in results and k not in failures})
+        failures.update(
+            {k: v for k, v in previous.get("failures", {}).items() if k not in results and k not in failures}
+        )
         results = dict(sorted({**kept, **results}.items(), key=lambda item: float(item[0])))
     checks = check_targets(results)
     md_path, json_path = write_results(results, checks, failures)

@@ -16,9 +16,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # no display in the kernel or CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from .metrics import write_json_atomic  # noqa: E402
+from .metrics import write_json_atomic
 
 # Analysis Function categorical palette: dark blue, turquoise, dark pink, orange, dark grey, light purple.
 PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
@@ -54,8 +54,9 @@ def new_chart(title: str, xlabel: str, ylabel: str, figsize=(8, 4.2)):
     stays inside the figure however long the category labels are.
     """
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    fig.suptitle(textwrap.fill(title, 70), x=0.01, ha="left",
-                 fontsize=plt.rcParams["axes.titlesize"], fontweight="bold")
+    fig.suptitle(
+        textwrap.fill(title, 70), x=0.01, ha="left", fontsize=plt.rcParams["axes.titlesize"], fontweight="bold"
+    )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.margins(y=0.12)  # room for bar labels

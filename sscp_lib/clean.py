@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .config import PartnershipConfig, ReportingYear
-from .contract import Column, CodeList, Contract, Dataset, load_contract, normalise_header
+from .contract import CodeList, Column, Contract, Dataset, load_contract, normalise_header
 from .errors import InputFileError, UserError
 from .metrics import MetricStore, write_parquet_atomic
 from .pseudonymise import normalise_identifier, pseudonymise
@@ -43,13 +43,26 @@ REASON_NOT_WHOLE = "not a whole number"
 REASON_NOT_NUMBER = "not a number"
 
 LOG_COLUMNS = {
-    "dataset": "string", "file": "string", "sheet": "string", "format": "string", "encoding": "string",
-    "rows_read": "Int64", "rows_kept": "Int64", "duplicates_removed": "Int64", "rows_rejected": "Int64",
-    "rows_skipped": "Int64", "extra_columns": "string",
+    "dataset": "string",
+    "file": "string",
+    "sheet": "string",
+    "format": "string",
+    "encoding": "string",
+    "rows_read": "Int64",
+    "rows_kept": "Int64",
+    "duplicates_removed": "Int64",
+    "rows_rejected": "Int64",
+    "rows_skipped": "Int64",
+    "extra_columns": "string",
 }
 REJECTED_COLUMNS = {
-    "dataset": "string", "file": "string", "sheet": "string", "row": "Int64", "column": "string",
-    "reason": "string", "value": "string",
+    "dataset": "string",
+    "file": "string",
+    "sheet": "string",
+    "row": "Int64",
+    "column": "string",
+    "reason": "string",
+    "value": "string",
 }
 
 TRUE_WORDS = {"y", "yes", "true", "t", "1"}
@@ -96,8 +109,9 @@ def parse_date_text(text: str) -> date | None:
 def parse_date_values(values: pd.Series) -> pd.Series:
     """Date spellings -> datetime64[ms] (NaT when not a date). Python runs once per distinct value."""
     days = [parse_date_text(v) if isinstance(v, str) else None for v in values]
-    stamps = np.array([np.datetime64(d, "ms") if d is not None else np.datetime64("NaT", "ms") for d in days],
-                      dtype="datetime64[ms]")
+    stamps = np.array(
+        [np.datetime64(d, "ms") if d is not None else np.datetime64("NaT", "ms") for d in days], dtype="datetime64[ms]"
+    )
     return pd.Series(stamps, index=values.index, dtype="datetime64[ms]")
 
 
@@ -150,14 +164,16 @@ def normalise_code(value: str, lookup: dict[str, str], values: dict[str, str] | 
     return None
 
 
-def parse_codes(values: pd.Series, code_list: CodeList, extra: dict[str, str] | None = None
-                ) -> tuple[pd.Series, pd.Series]:
+def parse_codes(
+    values: pd.Series, code_list: CodeList, extra: dict[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
     lookup = code_list.lookup()
     extra_lower = {str(k).lower(): str(v) for k, v in (extra or {}).items()}
 
     def convert(distinct: pd.Series) -> pd.Series:
-        return pd.Series([None if v == "" else normalise_code(v, lookup, extra_lower) for v in distinct],
-                         dtype="string")
+        return pd.Series(
+            [None if v == "" else normalise_code(v, lookup, extra_lower) for v in distinct], dtype="string"
+        )
 
     converted, positions = _map_distinct(values, convert)
     codes = pd.Series(converted.array[positions], index=values.index, dtype="string")
@@ -190,8 +206,9 @@ def parse_numbers(values: pd.Series, whole: bool) -> tuple[pd.Series, pd.Series]
     return numbers, reasons
 
 
-def parse_column(values: pd.Series, column: Column, contract: Contract, extra_values: dict | None = None
-                 ) -> tuple[pd.Series, pd.Series]:
+def parse_column(
+    values: pd.Series, column: Column, contract: Contract, extra_values: dict | None = None
+) -> tuple[pd.Series, pd.Series]:
     """One raw column -> (typed values, reason per row or None). Empty required values fail."""
     if column.type == "date":
         parsed, reasons = parse_dates(values)
@@ -256,8 +273,9 @@ def dataset_for_file(path: Path, contract: Contract) -> str | None:
     return None
 
 
-def discover_files(raw_dir: Path, year: ReportingYear, contract: Contract
-                   ) -> tuple[dict[str, list[SourceFile]], list[Path], list[Path]]:
+def discover_files(
+    raw_dir: Path, year: ReportingYear, contract: Contract
+) -> tuple[dict[str, list[SourceFile]], list[Path], list[Path]]:
     """(dataset -> source files, files not recognised, files superseded by an Annex A workbook)."""
     by_dataset: dict[str, list[SourceFile]] = {name: [] for name in contract.datasets}
     unrecognised: list[Path] = []
@@ -285,7 +303,11 @@ def discover_files(raw_dir: Path, year: ReportingYear, contract: Contract
 def map_headings(table: RawTable, dataset: Dataset, source: SourceFile) -> tuple[dict[int, str], list[str]]:
     """(frame column position -> contract column, extra headings ignored)."""
     lookup = dataset.header_lookup()
-    annex = {normalise_header(k): v for k, v in (dataset.annex_a or {}).get("columns", {}).items()} if source.annex_a else {}
+    annex = (
+        {normalise_header(k): v for k, v in (dataset.annex_a or {}).get("columns", {}).items()}
+        if source.annex_a
+        else {}
+    )
     mapping: dict[int, str] = {}
     seen: dict[str, str] = {}
     extras: list[str] = []
@@ -299,16 +321,21 @@ def map_headings(table: RawTable, dataset: Dataset, source: SourceFile) -> tuple
                 extras.append(f"(unnamed column {position + 1})")
             continue
         if column in seen:
-            raise InputFileError(source.path, f"headings {seen[column]!r} and {heading!r} both mean column "
-                                              f"{column!r}; remove one", row=table.header_row, column=heading)
+            raise InputFileError(
+                source.path,
+                f"headings {seen[column]!r} and {heading!r} both mean column {column!r}; remove one",
+                row=table.header_row,
+                column=heading,
+            )
         seen[column] = heading
         mapping[position] = column
     for column in dataset.required_columns:
         if column.name not in seen:
             where = f" (sheet {table.sheet})" if source.annex_a else ""
             accepted = ", ".join([column.name, *column.aliases])
-            raise InputFileError(source.path, f"missing required column{where}; accepted headings: {accepted}",
-                                 column=column.name)
+            raise InputFileError(
+                source.path, f"missing required column{where}; accepted headings: {accepted}", column=column.name
+            )
     return mapping, extras
 
 
@@ -345,8 +372,9 @@ def _relative(path: Path, root: Path) -> str:
         return Path(path).as_posix()
 
 
-def clean_file(source: SourceFile, table: RawTable, dataset: Dataset, contract: Contract,
-               year: ReportingYear, raw_dir: Path) -> FileOutcome:
+def clean_file(
+    source: SourceFile, table: RawTable, dataset: Dataset, contract: Contract, year: ReportingYear, raw_dir: Path
+) -> FileOutcome:
     """Parse one raw table to contract types; reject rows that cannot be used."""
     mapping, extras = map_headings(table, dataset, source)
     annex_values = annex_values_for(dataset, mapping, table)
@@ -375,15 +403,17 @@ def clean_file(source: SourceFile, table: RawTable, dataset: Dataset, contract: 
         parsed[column.name] = values
     rejected_mask = first_reason.notna().to_numpy()
     file_label = _relative(source.path, raw_dir)
-    rejected = pd.DataFrame({
-        "dataset": dataset.name,
-        "file": file_label,
-        "sheet": table.sheet if source.annex_a else None,
-        "row": table.row_numbers[rejected_mask],
-        "column": failing_column[rejected_mask].to_numpy(),
-        "reason": first_reason[rejected_mask].to_numpy(),
-        "value": failing_value[rejected_mask].to_numpy(),
-    })
+    rejected = pd.DataFrame(
+        {
+            "dataset": dataset.name,
+            "file": file_label,
+            "sheet": table.sheet if source.annex_a else None,
+            "row": table.row_numbers[rejected_mask],
+            "column": failing_column[rejected_mask].to_numpy(),
+            "reason": first_reason[rejected_mask].to_numpy(),
+            "value": failing_value[rejected_mask].to_numpy(),
+        }
+    )
     frame = pd.DataFrame(parsed)
     if not dataset.output_columns or frame.empty:
         frame = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
@@ -413,8 +443,9 @@ def reporting_year_labels(dates: pd.Series) -> pd.Series:
     return label.where(dates.notna(), pd.NA).astype("string")
 
 
-def finish_dataset(frame: pd.DataFrame, dataset: Dataset, contract: Contract, config: PartnershipConfig,
-                   key: bytes) -> tuple[pd.DataFrame, pd.Series]:
+def finish_dataset(
+    frame: pd.DataFrame, dataset: Dataset, contract: Contract, config: PartnershipConfig, key: bytes
+) -> tuple[pd.DataFrame, pd.Series]:
     """Derived ids, recoding, derived columns, pseudonyms; returns (processed table, mask of NFA rows recoded)."""
     frame = frame.copy()
     for column in dataset.columns:
@@ -473,9 +504,14 @@ class CleanResult:
         """Rejected rows counted by file, column and reason (no values, no identifiers)."""
         if self.rejected.empty:
             return pd.DataFrame(columns=["dataset", "file", "column", "reason", "rows"])
-        return (self.rejected.groupby(["dataset", "file", "column", "reason"], dropna=False)
-                .size().rename("rows").reset_index().sort_values(["dataset", "file", "rows"], ascending=[True, True, False])
-                .reset_index(drop=True))
+        return (
+            self.rejected.groupby(["dataset", "file", "column", "reason"], dropna=False)
+            .size()
+            .rename("rows")
+            .reset_index()
+            .sort_values(["dataset", "file", "rows"], ascending=[True, True, False])
+            .reset_index(drop=True)
+        )
 
     def extra_columns(self) -> pd.DataFrame:
         """Headings ignored because the contract does not use them, per file."""
@@ -488,7 +524,9 @@ def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     return frame.astype(columns)
 
 
-def _read_sources(sources: list[SourceFile], contract: Contract, annex_cache: dict) -> list[tuple[SourceFile, RawTable]]:
+def _read_sources(
+    sources: list[SourceFile], contract: Contract, annex_cache: dict
+) -> list[tuple[SourceFile, RawTable]]:
     tables = []
     for source in sources:
         if source.annex_a:
@@ -502,16 +540,32 @@ def _read_sources(sources: list[SourceFile], contract: Contract, annex_cache: di
     return tables
 
 
-def clean_dataset(name: str, sources: list[SourceFile], contract: Contract, year: ReportingYear,
-                  raw_dir: Path, config: PartnershipConfig, key: bytes, annex_cache: dict
-                  ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, int]:
+def clean_dataset(
+    name: str,
+    sources: list[SourceFile],
+    contract: Contract,
+    year: ReportingYear,
+    raw_dir: Path,
+    config: PartnershipConfig,
+    key: bytes,
+    annex_cache: dict,
+) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, int]:
     """(processed table, clean-log rows, rejected rows, NFA recoded in the reporting year)."""
     dataset = contract.dataset(name)
-    outcomes = [clean_file(s, t, dataset, contract, year, raw_dir) for s, t in _read_sources(sources, contract, annex_cache)]
+    outcomes = [
+        clean_file(s, t, dataset, contract, year, raw_dir) for s, t in _read_sources(sources, contract, annex_cache)
+    ]
     parsed = [o.parsed for o in outcomes]
-    file_index = np.concatenate([np.full(len(o.parsed), i) for i, o in enumerate(outcomes)]) if outcomes else np.array([], dtype=int)
-    combined = pd.concat(parsed, ignore_index=True) if parsed else pd.DataFrame(
-        {c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
+    file_index = (
+        np.concatenate([np.full(len(o.parsed), i) for i, o in enumerate(outcomes)])
+        if outcomes
+        else np.array([], dtype=int)
+    )
+    combined = (
+        pd.concat(parsed, ignore_index=True)
+        if parsed
+        else pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
+    )
     # Exact duplicates across all files (e.g. the same record in two years' exports): first copy kept.
     duplicate = combined.duplicated(keep="first").to_numpy() if len(combined) else np.zeros(0, dtype=bool)
     kept = combined.loc[~duplicate].reset_index(drop=True)
@@ -525,38 +579,49 @@ def clean_dataset(name: str, sources: list[SourceFile], contract: Contract, year
         rows_kept = len(outcome.parsed) - duplicates
         if rows_read != rows_kept + duplicates + rows_rejected:
             raise AssertionError(f"{outcome.source.path}: clean log does not reconcile")
-        log_rows.append({
-            "dataset": name,
-            "file": _relative(outcome.source.path, raw_dir),
-            "sheet": outcome.table.sheet if outcome.source.annex_a else None,
-            "format": outcome.table.format,
-            "encoding": outcome.table.encoding,
-            "rows_read": rows_read,
-            "rows_kept": rows_kept,
-            "duplicates_removed": duplicates,
-            "rows_rejected": rows_rejected,
-            "rows_skipped": outcome.table.rows_skipped,
-            "extra_columns": ", ".join(outcome.extras) or None,
-        })
+        log_rows.append(
+            {
+                "dataset": name,
+                "file": _relative(outcome.source.path, raw_dir),
+                "sheet": outcome.table.sheet if outcome.source.annex_a else None,
+                "format": outcome.table.format,
+                "encoding": outcome.table.encoding,
+                "rows_read": rows_read,
+                "rows_kept": rows_kept,
+                "duplicates_removed": duplicates,
+                "rows_rejected": rows_rejected,
+                "rows_skipped": outcome.table.rows_skipped,
+                "extra_columns": ", ".join(outcome.extras) or None,
+            }
+        )
     rejected = pd.concat([o.rejected for o in outcomes], ignore_index=True) if outcomes else pd.DataFrame()
     return table, log_rows, rejected, nfa_recoded
 
 
-def clean_year(year: ReportingYear, raw_dir: Path, out_dir: Path, config: PartnershipConfig, key: bytes,
-               contract: Contract | None = None) -> CleanResult:
+def clean_year(
+    year: ReportingYear,
+    raw_dir: Path,
+    out_dir: Path,
+    config: PartnershipConfig,
+    key: bytes,
+    contract: Contract | None = None,
+) -> CleanResult:
     """Clean every dataset for `year` from raw_dir/<year> and earlier year folders; write out_dir."""
     year = ReportingYear.parse(year) if isinstance(year, str) else year
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     contract = contract or load_contract()
     year_dir = raw_dir / year.label
     if not year_dir.is_dir():
-        raise UserError(f"{year_dir}: no raw data folder for {year.label}; put the agency files there "
-                        f"(or run `sscp sample` for the synthetic sample)")
+        raise UserError(
+            f"{year_dir}: no raw data folder for {year.label}; put the agency files there "
+            f"(or run `sscp sample` for the synthetic sample)"
+        )
     by_dataset, unrecognised, superseded = discover_files(raw_dir, year, contract)
     missing = [name for name, sources in by_dataset.items() if not any(s.year == year for s in sources)]
     if missing:
-        patterns = "; ".join(f"{name} (a file named {contract.dataset(name).file_pattern}*.csv or .xlsx)"
-                             for name in missing)
+        patterns = "; ".join(
+            f"{name} (a file named {contract.dataset(name).file_pattern}*.csv or .xlsx)" for name in missing
+        )
         raise UserError(f"{year_dir}: missing required dataset file(s) for {year.label}: {patterns}")
     annex_cache: dict = {}
     tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
@@ -567,14 +632,23 @@ def clean_year(year: ReportingYear, raw_dir: Path, out_dir: Path, config: Partne
         rejected_parts.append(rejected)
         nfa_recoded += recoded
     log = _typed(log_rows, LOG_COLUMNS)
-    rejected = pd.concat([p for p in rejected_parts if len(p)], ignore_index=True) if any(len(p) for p in rejected_parts) else pd.DataFrame()
+    rejected = (
+        pd.concat([p for p in rejected_parts if len(p)], ignore_index=True)
+        if any(len(p) for p in rejected_parts)
+        else pd.DataFrame()
+    )
     rejected = _typed(rejected.to_dict("records") if len(rejected) else [], REJECTED_COLUMNS)
     synthetic = any((folder / SAMPLE_MARKER).exists() for _, folder in year_folders(raw_dir, year))
     written = [write_parquet_atomic(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
     written.append(write_parquet_atomic(log, out_dir / "clean_log.parquet"))
     written.append(write_parquet_atomic(rejected, out_dir / "rejected.parquet"))
     return CleanResult(
-        year=year, out_dir=out_dir, tables=tables, log=log, rejected=rejected, synthetic=synthetic,
+        year=year,
+        out_dir=out_dir,
+        tables=tables,
+        log=log,
+        rejected=rejected,
+        synthetic=synthetic,
         nfa_recoded=nfa_recoded,
         unrecognised_files=[_relative(p, raw_dir) for p in unrecognised],
         superseded_files=[_relative(p, raw_dir) for p in superseded],
@@ -592,4 +666,3 @@ def clean_metrics(result: CleanResult, config: PartnershipConfig) -> MetricStore
     store.add("run.duplicates_removed", int(result.log["duplicates_removed"].sum()))
     store.add("data.nfa_recoded", int(result.nfa_recoded))
     return store
-

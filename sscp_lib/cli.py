@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-
 from .errors import UserError
 
 
@@ -65,8 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="write the synthetic sample of raw agency files")
     p.add_argument("--out", default="data/raw", help="folder for <year>/ sub-folders (default data/raw)")
     p.add_argument("--seed", type=int, default=20240331)
-    p.add_argument("--scale", type=float, default=1.0, help="multiply record volumes (1 = a borough of ~50,000 children)")
-    p.add_argument("--annex-a", action="store_true", help="write the council's contacts, referrals and CP plans as an Ofsted Annex A workbook")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="multiply record volumes (1 = a borough of ~50,000 children)"
+    )
+    p.add_argument(
+        "--annex-a",
+        action="store_true",
+        help="write the council's contacts, referrals and CP plans as an Ofsted Annex A workbook",
+    )
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("keygen", help="create the local pseudonymisation key if there is none")

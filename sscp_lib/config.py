@@ -38,14 +38,14 @@ class ReportingYear:
     start_year: int
 
     @classmethod
-    def parse(cls, text: str) -> "ReportingYear":
+    def parse(cls, text: str) -> ReportingYear:
         match = _YEAR_RE.match(str(text).strip())
         if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
             raise ValueError(f"reporting year must look like 2023-24, not {text!r}")
         return cls(int(match.group(1)))
 
     @classmethod
-    def containing(cls, day: date) -> "ReportingYear":
+    def containing(cls, day: date) -> ReportingYear:
         return cls(day.year if day.month >= 4 else day.year - 1)
 
     @property
@@ -61,7 +61,7 @@ class ReportingYear:
         return date(self.start_year + 1, 3, 31)
 
     @property
-    def previous(self) -> "ReportingYear":
+    def previous(self) -> ReportingYear:
         return ReportingYear(self.start_year - 1)
 
     def __str__(self) -> str:
@@ -77,7 +77,7 @@ class Paths:
     reports: Path
 
     @classmethod
-    def default(cls) -> "Paths":
+    def default(cls) -> Paths:
         return cls(
             raw=PROJECT_ROOT / "data" / "raw",
             processed=PROJECT_ROOT / "data" / "processed",
@@ -85,7 +85,7 @@ class Paths:
         )
 
     @classmethod
-    def with_overrides(cls, raw=None, processed=None, reports=None) -> "Paths":
+    def with_overrides(cls, raw=None, processed=None, reports=None) -> Paths:
         """The default folders, each replaced by the one given (None keeps the default).
 
         Stage notebooks get their folders as papermill parameters that are None when run by hand.

@@ -67,15 +67,17 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
     ]
     rows = []
     for col in ds.columns:
-        rows.append([
-            f"`{col.name}`",
-            col.type,
-            "yes" if col.required else "no",
-            ", ".join(col.aliases),
-            f"[`{col.codes}`](#code-list-{col.codes})" if col.codes else "",
-            _identifier(col),
-            _rules(col),
-        ])
+        rows.append(
+            [
+                f"`{col.name}`",
+                col.type,
+                "yes" if col.required else "no",
+                ", ".join(col.aliases),
+                f"[`{col.codes}`](#code-list-{col.codes})" if col.codes else "",
+                _identifier(col),
+                _rules(col),
+            ]
+        )
     lines += _table(["column", "type", "required", "also accepted as", "codes", "identifier", "rules"], rows)
     derived = [(n, t) for n, t in contract.processed_schema(ds).items() if n not in ds.canonical_columns]
     lines += ["", "Processed table adds: " + ", ".join(f"`{n}` ({t})" for n, t in derived) + "."]
@@ -112,8 +114,9 @@ def _code_list_section(contract: Contract, name: str) -> list[str]:
 def render_contract_docs(contract: Contract | None = None) -> str:
     """The whole data contract as Markdown."""
     contract = contract or load_contract()
-    used_lists = sorted({c.codes for ds in contract.datasets.values() for c in ds.columns if c.codes}
-                        | set(contract.code_lists))
+    used_lists = sorted(
+        {c.codes for ds in contract.datasets.values() for c in ds.columns if c.codes} | set(contract.code_lists)
+    )
     lines = [
         "# Data contract",
         "",
@@ -141,8 +144,16 @@ def render_contract_docs(contract: Contract | None = None) -> str:
     ]
     lines += _table(
         ["dataset", "agency", "file", "period column", "child-level"],
-        [[f"[`{n}`](#{n})", ds.agency, f"`{ds.file_pattern}*`", f"`{ds.period_column}`",
-          "yes" if ds.child_level else "no"] for n, ds in contract.datasets.items()],
+        [
+            [
+                f"[`{n}`](#{n})",
+                ds.agency,
+                f"`{ds.file_pattern}*`",
+                f"`{ds.period_column}`",
+                "yes" if ds.child_level else "no",
+            ]
+            for n, ds in contract.datasets.items()
+        ],
     )
     lines.append("")
     for name in contract.datasets:

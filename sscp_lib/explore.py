@@ -55,9 +55,11 @@ def filter_referrals(df: pd.DataFrame, months=None, agency=None, outcome=None, c
     if months is not None:
         wanted = {pd.Period(m, freq="M") for m in _as_list(months)}
         keep &= df["referral_date"].dt.to_period("M").isin(wanted)
-    for column, values, code_list in (("referral_source_group", agency, "source_agency"),
-                                      ("referral_outcome", outcome, "referral_outcome"),
-                                      ("abuse_category", category, "abuse_category")):
+    for column, values, code_list in (
+        ("referral_source_group", agency, "source_agency"),
+        ("referral_outcome", outcome, "referral_outcome"),
+        ("abuse_category", category, "abuse_category"),
+    ):
         if values is not None:
             keep &= df[column].isin(_codes(values, code_list)).fillna(False).astype(bool)
     return df[keep]
@@ -85,15 +87,18 @@ def monthly_series(df: pd.DataFrame, by: str | None = None) -> pd.Series | pd.Da
     return table
 
 
-def crosstab(df: pd.DataFrame, rows: str, cols: str, suppress: bool = True,
-             threshold: int | None = None) -> pd.DataFrame:
+def crosstab(
+    df: pd.DataFrame, rows: str, cols: str, suppress: bool = True, threshold: int | None = None
+) -> pd.DataFrame:
     """Counts of referrals by two columns, with row and column totals.
 
     With `suppress` (the default) small cells and the cells that would reveal them from a total
     show "c", using the partnership's threshold unless `threshold` is given.
     """
-    counts = pd.crosstab(df[rows].astype("string").fillna("Not recorded").to_numpy(),
-                         df[cols].astype("string").fillna("Not recorded").to_numpy())
+    counts = pd.crosstab(
+        df[rows].astype("string").fillna("Not recorded").to_numpy(),
+        df[cols].astype("string").fillna("Not recorded").to_numpy(),
+    )
     counts.index.name, counts.columns.name = rows, cols
     if not suppress:
         table = counts.copy()

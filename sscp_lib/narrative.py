@@ -157,7 +157,9 @@ def narrative_path(config: PartnershipConfig, year: ReportingYear | str) -> Path
         raise NarrativeError(f"{display_path(config.path)}: no 'narrative' key saying where the narrative files are")
     path = (Path(config.path).parent / template.format(year=year.label)).resolve()
     if not path.exists():
-        raise NarrativeError(f"{display_path(config.path)}: narrative file for {year.label} not found: {display_path(path)}")
+        raise NarrativeError(
+            f"{display_path(config.path)}: narrative file for {year.label} not found: {display_path(path)}"
+        )
     return path
 
 
@@ -206,7 +208,7 @@ def render_narrative_text(path: Path, metrics: dict, year: ReportingYear, config
 
 
 def _template_line(exc: BaseException, path: Path) -> str:
-    """", line N" for the template line being rendered when exc was raised, if Jinja kept it."""
+    """ ", line N" for the template line being rendered when exc was raised, if Jinja kept it."""
     lines = [lineno for frame, lineno in traceback.walk_tb(exc.__traceback__) if frame.f_code.co_filename == str(path)]
     return f", line {lines[-1]}" if lines else ""
 
@@ -406,7 +408,11 @@ def key_figures(names: list[str], metrics: dict) -> list[KeyFigure]:
             continue
         previous = format_previous(entry) if spec.get("previous") or "previous" in entry else None
         value = format_metric(entry)
-        figures.append(KeyFigure(public_label(entry.get("label", name)), _sentence_case(value), previous and _sentence_case(previous)))
+        figures.append(
+            KeyFigure(
+                public_label(entry.get("label", name)), _sentence_case(value), previous and _sentence_case(previous)
+            )
+        )
         units.append(entry["unit"])
     # A count and its percentage can share a label ("Audit actions completed on time").
     labels = [f.label for f in figures]
@@ -448,7 +454,9 @@ def chart_blocks(heading: int, charts: dict, charts_dir: Path) -> list[ChartBloc
         chart = charts[name]
         path = Path(charts_dir) / chart.get("file", f"{name}.png")
         if not path.exists():
-            raise UserError(f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no image file {path.name}")
+            raise UserError(
+                f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no image file {path.name}"
+            )
         blocks.append(ChartBlock(name, chart["title"], chart["alt"], chart.get("source", ""), path))
     return blocks
 

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -48,8 +48,19 @@ STAGE_TITLES = {
 }
 # Packages whose versions go into the manifest.
 MANIFEST_PACKAGES = (
-    "pandas", "pyarrow", "numpy", "great-expectations", "papermill", "nbconvert",
-    "nbformat", "ipykernel", "matplotlib", "weasyprint", "openpyxl", "jinja2", "pyyaml",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "great-expectations",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "matplotlib",
+    "weasyprint",
+    "openpyxl",
+    "jinja2",
+    "pyyaml",
 )
 
 
@@ -88,9 +99,20 @@ KERNEL_QUIET_FLAG = "--IPKernelApp.log_level=ERROR"  # hides ipykernel's start-u
 def install_kernel() -> Path:
     """Register this interpreter as the Jupyter kernel 'sscp' inside its own prefix."""
     subprocess.run(
-        [sys.executable, "-m", "ipykernel", "install", "--prefix", sys.prefix, "--name", KERNEL_NAME,
-         "--display-name", "SSCP (.venv)"],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--prefix",
+            sys.prefix,
+            "--name",
+            KERNEL_NAME,
+            "--display-name",
+            "SSCP (.venv)",
+        ],
+        check=True,
+        capture_output=True,
     )
     spec_file = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
     spec = json.loads(spec_file.read_text(encoding="utf-8"))
@@ -138,10 +160,19 @@ def input_files(paths: Paths, year: ReportingYear) -> list[Path]:
 
 def _git_commit() -> dict:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip() != ""
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = (
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            != ""
+        )
         return {"commit": commit, "uncommitted_changes": dirty}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "uncommitted_changes": None}
@@ -170,9 +201,7 @@ def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> 
             "pdf": ctx.make_pdf,
         },
         "config_sha256": sha256_file(config_path),
-        "inputs": {
-            str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)
-        },
+        "inputs": {str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)},
         "packages": _package_versions(),
         "git": _git_commit(),
         "started": ctx.started.isoformat(timespec="seconds"),
@@ -242,8 +271,9 @@ def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, ma
     if not nb_path.exists():
         return
     html_path = nb_path.with_suffix(".html")
-    notebook_to_html(nb_path, html_path, title=STAGE_TITLES[record.name], synthetic=synthetic,
-                     kind="report", marking=marking)
+    notebook_to_html(
+        nb_path, html_path, title=STAGE_TITLES[record.name], synthetic=synthetic, kind="report", marking=marking
+    )
     record.html = str(html_path.relative_to(ctx.staging.root))
 
 
@@ -296,8 +326,9 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
     written.append(ctx.staging.metrics_json)
     statement_nb = ctx.staging.notebooks / dict(STAGES)["statement"]
     title = f"{partnership}: assurance statement {ctx.year.label}"
-    notebook_to_html(statement_nb, ctx.staging.statement_html, title=title, synthetic=synthetic,
-                     kind="statement", marking=marking)
+    notebook_to_html(
+        statement_nb, ctx.staging.statement_html, title=title, synthetic=synthetic, kind="statement", marking=marking
+    )
     written.append(ctx.staging.statement_html)
     if ctx.make_pdf:
         html_to_pdf(ctx.staging.statement_html, ctx.staging.statement_pdf)
@@ -311,12 +342,19 @@ def _write_index(ctx: RunContext, synthetic: bool, partnership: str) -> Path:
     from .render import write_index
 
     stages = [
-        {"name": s.name, "title": STAGE_TITLES[s.name], "html": s.html, "ipynb": f"notebooks/{s.notebook}",
-         "outcome": s.outcome, "seconds": s.seconds}
+        {
+            "name": s.name,
+            "title": STAGE_TITLES[s.name],
+            "html": s.html,
+            "ipynb": f"notebooks/{s.notebook}",
+            "outcome": s.outcome,
+            "seconds": s.seconds,
+        }
         for s in ctx.stages
     ]
-    return write_index(ctx.staging.root, year=ctx.year.label, partnership=partnership, stages=stages,
-                       synthetic=synthetic)
+    return write_index(
+        ctx.staging.root, year=ctx.year.label, partnership=partnership, stages=stages, synthetic=synthetic
+    )
 
 
 def run_chain(
@@ -355,7 +393,7 @@ def run_chain(
         staging=ReportPaths(paths.reports / f".staging-{reporting_year.label}"),
         final=ReportPaths(paths.reports_year(reporting_year)),
         make_pdf=pdf,
-        started=datetime.now(timezone.utc),
+        started=datetime.now(UTC),
         stages=[StageRecord(name, nb) for name, nb in STAGES],
     )
     ensure_kernel()
@@ -378,7 +416,7 @@ def run_chain(
         for _, record in groups[0]:
             kernels.warm(record.name)
         for number, group in enumerate(groups):
-            for _, record in (groups[number + 1] if number + 1 < len(groups) else []):
+            for _, record in groups[number + 1] if number + 1 < len(groups) else []:
                 kernels.warm(record.name)
             for index, record in group:
                 _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
@@ -395,7 +433,7 @@ def run_chain(
                 for job in pending:
                     job.result()
                 _render_stage_html(ctx, record, synthetic, marking)
-                write_manifest(ctx, datetime.now(timezone.utc), outcome="failed")
+                write_manifest(ctx, datetime.now(UTC), outcome="failed")
                 nb = ctx.staging.notebooks / record.notebook
                 print(
                     f"sscp: stage '{record.name}' failed at {record.error}\n"
@@ -416,7 +454,7 @@ def run_chain(
         written = _finish_statement(ctx, synthetic, partnership, marking)
         for job in pending:
             job.result()  # re-raises a rendering error here, before anything is swapped in
-    write_manifest(ctx, datetime.now(timezone.utc), outcome="ok")
+    write_manifest(ctx, datetime.now(UTC), outcome="ok")
     written.append(_write_index(ctx, synthetic, partnership))  # last: it links the manifest
     _say(f"rendered statement{', PDF' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
     _swap_into_place(ctx)

@@ -60,9 +60,7 @@ def load_key() -> bytes:
         return _parse_hex_key(from_env, KEY_ENV)
     path = key_file_path()
     if not path.exists():
-        raise UserError(
-            f"no pseudonymisation key: set {KEY_ENV} or run `sscp keygen` to create {path}"
-        )
+        raise UserError(f"no pseudonymisation key: set {KEY_ENV} or run `sscp keygen` to create {path}")
     return _parse_hex_key(path.read_text(encoding="ascii"), str(path))
 
 
@@ -99,7 +97,7 @@ def pseudonymise(values: pd.Series, key: bytes, field: str) -> pd.Series:
     normalised = normalise_identifier(values)
     present = normalised.notna() & (normalised != "")
     uniques = pd.unique(normalised[present].to_numpy(dtype=object))
-    digests = _hmac_hex_digests(key, f"{field}:".encode("utf-8"), uniques)
+    digests = _hmac_hex_digests(key, f"{field}:".encode(), uniques)
     codes = pd.Index(uniques).get_indexer(normalised[present].to_numpy(dtype=object))
     result = pd.Series(pd.NA, index=values.index, dtype="string")
     if len(uniques):

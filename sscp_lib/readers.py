@@ -12,10 +12,10 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -119,8 +119,11 @@ def _decode_head(path: Path, data: bytes) -> tuple[str, str]:
     if not data.strip():
         raise InputFileError(path, "the file is empty" if data else "the file is empty (0 bytes)")
     if data.startswith(OLE2_SIGNATURE):
-        raise InputFileError(path, "this is an Excel binary or password-protected workbook, not a CSV file; "
-                                   "save it as an unprotected .xlsx or as CSV")
+        raise InputFileError(
+            path,
+            "this is an Excel binary or password-protected workbook, not a CSV file; "
+            "save it as an unprotected .xlsx or as CSV",
+        )
     if data.startswith(ZIP_SIGNATURE):
         raise InputFileError(path, "this is a workbook (zip) file with a CSV name; save it as CSV or rename it .xlsx")
     head = data[:65536]
@@ -187,10 +190,16 @@ def read_csv_file(path: Path, expected: set[str] | None = None) -> RawTable:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if found:
             expected_fields, line, seen = found.groups()
-            raise InputFileError(path, f"the CSV rows do not line up with the header: {seen} fields where the header "
-                                       f"has {expected_fields}; check the delimiter and quoting", row=int(line)) from None
+            raise InputFileError(
+                path,
+                f"the CSV rows do not line up with the header: {seen} fields where the header "
+                f"has {expected_fields}; check the delimiter and quoting",
+                row=int(line),
+            ) from None
         detail = " ".join(str(exc).split())
-        raise InputFileError(path, f"the CSV file cannot be parsed ({detail}); check the delimiter and quoting") from None
+        raise InputFileError(
+            path, f"the CSV file cannot be parsed ({detail}); check the delimiter and quoting"
+        ) from None
     except (pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise InputFileError(path, f"the CSV file cannot be read ({' '.join(str(exc).split())})") from None
     if frame.empty:
@@ -198,8 +207,14 @@ def read_csv_file(path: Path, expected: set[str] | None = None) -> RawTable:
     headings = [str(h).replace("\ufeff", "").strip() for h in frame.iloc[0].tolist()]
     data_frame = frame.iloc[1:].reset_index(drop=True)
     return _tidy(
-        path, headings, data_frame, first_data_row=header_index + 2,
-        header_row=header_index + 1, format="csv", encoding=encoding, delimiter=delimiter,
+        path,
+        headings,
+        data_frame,
+        first_data_row=header_index + 2,
+        header_row=header_index + 1,
+        format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
     )
 
 
@@ -228,8 +243,9 @@ def _check_signature(path: Path) -> None:
     if not signature:
         raise InputFileError(path, "the file is empty (0 bytes)")
     if signature.startswith(OLE2_SIGNATURE):
-        raise InputFileError(path, "the workbook is password-protected or in the old .xls format; "
-                                   "save it without a password as .xlsx")
+        raise InputFileError(
+            path, "the workbook is password-protected or in the old .xls format; save it without a password as .xlsx"
+        )
     if not signature.startswith(ZIP_SIGNATURE):
         raise InputFileError(path, "the file is not an Excel workbook (.xlsx); it may be corrupt")
 
@@ -242,14 +258,14 @@ def _open_workbook(path: Path):
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError, EOFError) as exc:
         raise InputFileError(path, f"the workbook is corrupt and cannot be opened ({type(exc).__name__})") from None
-    except Exception as exc:  # openpyxl raises assorted parser errors on damaged parts
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises assorted parser errors on damaged parts
         raise InputFileError(path, f"the workbook cannot be opened ({type(exc).__name__}: {exc})") from None
 
 
 def _sheet_rows(path: Path, worksheet) -> list[list[str]]:
     try:
         return [[cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
-    except Exception as exc:  # damaged sheet XML
+    except Exception as exc:  # noqa: BLE001 - damaged sheet XML
         raise InputFileError(path, f"sheet {worksheet.title!r} cannot be read ({type(exc).__name__})") from None
 
 
@@ -280,12 +296,16 @@ def _calamine_sheets(path: Path, titles: Callable[[list[str]], list[str] | None]
             if wanted is None:
                 return None
             # skip_empty_area=False keeps leading blank rows, so file row numbers match openpyxl's.
-            return {title: [[_calamine_cell_text(v) for v in row]
-                            for row in workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)]
-                    for title in wanted}
+            return {
+                title: [
+                    [_calamine_cell_text(v) for v in row]
+                    for row in workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                ]
+                for title in wanted
+            }
         finally:
             workbook.close()
-    except Exception:  # any doubt: openpyxl decides
+    except Exception:  # noqa: BLE001 - any doubt: openpyxl decides
         return None
 
 
@@ -300,14 +320,23 @@ def _table_from_rows(path: Path, rows: list[list[str]], expected: set[str] | Non
         raise InputFileError(path, f"sheet {sheet!r} is empty (no header row)")
     width = max(len(r) for r in rows[header_index:])
     headings = [c for c in rows[header_index]] + [""] * (width - len(rows[header_index]))
-    body = [r + [""] * (width - len(r)) for r in rows[header_index + 1:]]
-    frame = pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width), dtype=str)
+    body = [r + [""] * (width - len(r)) for r in rows[header_index + 1 :]]
+    frame = (
+        pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width), dtype=str)
+    )
     # Trailing unnamed, empty columns are formatting, not data.
     while headings and not headings[-1].strip() and (frame.empty or (frame[len(headings) - 1] == "").all()):
         frame = frame.drop(columns=[len(headings) - 1])
         headings.pop()
-    return _tidy(path, [h.strip() for h in headings], frame, first_data_row=header_index + 2,
-                 header_row=header_index + 1, format="xlsx", sheet=sheet)
+    return _tidy(
+        path,
+        [h.strip() for h in headings],
+        frame,
+        first_data_row=header_index + 2,
+        header_row=header_index + 1,
+        format="xlsx",
+        sheet=sheet,
+    )
 
 
 def read_xlsx_file(path: Path, expected: set[str] | None = None, sheet: str | None = None) -> RawTable:
@@ -320,7 +349,7 @@ def read_xlsx_file(path: Path, expected: set[str] | None = None, sheet: str | No
 
     fast = _calamine_sheets(path, pick)
     if fast is not None:
-        (title, rows), = fast.items()
+        ((title, rows),) = fast.items()
         return _table_from_rows(path, rows, expected, title)
     workbook = _open_workbook(path)
     try:
@@ -382,8 +411,10 @@ def read_annex_a(path: Path, contract: Contract) -> dict[str, RawTable]:
     fast = _calamine_sheets(path, pick)
     if fast is not None:
         titles = {name: _match_sheet(list(fast), dataset.annex_a["sheet"]) for name, dataset in annex.items()}
-        return {name: _table_from_rows(path, fast[titles[name]], expected_headings(dataset), titles[name])
-                for name, dataset in annex.items()}
+        return {
+            name: _table_from_rows(path, fast[titles[name]], expected_headings(dataset), titles[name])
+            for name, dataset in annex.items()
+        }
     workbook = _open_workbook(path)
     try:
         tables = {}

@@ -11,15 +11,19 @@ from __future__ import annotations
 import base64
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from markupsafe import Markup
 
 from .errors import UserError
 from .narrative import ChartBlock, Statement
+
+if TYPE_CHECKING:
+    import nbformat
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 NOTEBOOK_TEMPLATE = "sscp"
@@ -50,8 +54,10 @@ def statement_fragments(statement: Statement) -> list[str]:
     """The statement as a list of HTML parts, in reading order: cover, background, summary of
     ratings, the headings, the delegated partners' opinion, the lead partners' review and the
     note on the data."""
-    macros = _fragment_env().get_template("statement/fragments.html.j2").make_module(
-        {"year": statement.year, "previous_year": _previous_year(statement.year)}
+    macros = (
+        _fragment_env()
+        .get_template("statement/fragments.html.j2")
+        .make_module({"year": statement.year, "previous_year": _previous_year(statement.year)})
     )
     figure_numbers: dict[str, int] = {}
     for heading in statement.headings:
@@ -85,7 +91,9 @@ def statement_notebook(statement: Statement) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("display_statement(statement)")
     cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/html": part, "text/plain": "<IPython.core.display.HTML object>"})
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": part, "text/plain": "<IPython.core.display.HTML object>"}
+        )
         for part in statement_fragments(statement)
     ]
     nb.cells = [cell]
@@ -113,7 +121,13 @@ def notebook_to_html(
 
     nb = nbformat.read(str(notebook_path), as_version=4)
     return notebook_node_to_html(
-        nb, html_path, title=title, synthetic=synthetic, kind=kind, marking=marking, source_name=Path(notebook_path).name
+        nb,
+        html_path,
+        title=title,
+        synthetic=synthetic,
+        kind=kind,
+        marking=marking,
+        source_name=Path(notebook_path).name,
     )
 
 
@@ -138,7 +152,9 @@ def notebook_node_to_html(
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    footer = title if kind == "statement" else f"{title}. Rendered from {source_name or 'the notebook'} without its code."
+    footer = (
+        title if kind == "statement" else f"{title}. Rendered from {source_name or 'the notebook'} without its code."
+    )
     resources = {
         "sscp": {
             "title": title,
@@ -231,7 +247,18 @@ def unlink_external(page: str) -> str:
 
 # --- Self-containment check -------------------------------------------------------------------
 
-_URL_ATTRIBUTES = {"src", "href", "srcset", "action", "data", "poster", "xlink:href", "background", "formaction", "cite"}
+_URL_ATTRIBUTES = {
+    "src",
+    "href",
+    "srcset",
+    "action",
+    "data",
+    "poster",
+    "xlink:href",
+    "background",
+    "formaction",
+    "cite",
+}
 _EXTERNAL_RE = re.compile(r"^\s*(https?:)?//", re.I)
 _CSS_URL_RE = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])\s*((?:https?:)?//[^'")\s]+)""", re.I)
 
@@ -348,7 +375,7 @@ def write_index(
         "metrics_json": present("metrics.json"),
         "manifest_json": present("manifest.json"),
         "stages": rows,
-        "generated": datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC").lstrip("0"),
+        "generated": datetime.now(UTC).strftime("%d %B %Y at %H:%M UTC").lstrip("0"),
         "page_css": (TEMPLATES_DIR / "sscp" / "sscp-page.css").read_text(encoding="utf-8"),
     }
     page = _fragment_env().get_template("index.html.j2").render(**context)
@@ -356,4 +383,3 @@ def write_index(
     path = root / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
-

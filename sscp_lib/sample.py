@@ -37,8 +37,13 @@ REFERENCE_YEAR = "2023-24"
 XLSX_MAX_ROWS = 1_048_576
 
 # Child-level volumes of the reference year at scale 1 (a borough of ~50,000 children).
-BASE_VOLUMES = {"mash_contacts": 15_000, "referrals": 2_600, "police_referrals": 3_000,
-                "health_referrals": 900, "cp_plans": 250}
+BASE_VOLUMES = {
+    "mash_contacts": 15_000,
+    "referrals": 2_600,
+    "police_referrals": 3_000,
+    "health_referrals": 900,
+    "cp_plans": 250,
+}
 # Volumes grow a little each year up to the reference year.
 YEARLY_GROWTH = 0.04
 # Children known to services in a year are drawn from a window of the child pool that slides
@@ -46,37 +51,134 @@ YEARLY_GROWTH = 0.04
 KNOWN_CHILDREN_PER_YEAR = 10_000
 KNOWN_WINDOW_SHIFT = 2_500
 
-FIRST_NAMES = np.array([
-    "Oliver", "Amelia", "George", "Isla", "Noah", "Ava", "Arthur", "Mia", "Leo", "Ivy", "Oscar",
-    "Freya", "Harry", "Lily", "Muhammad", "Florence", "Jack", "Willow", "Charlie", "Rosie", "Jacob",
-    "Sophia", "Alfie", "Isabella", "Theo", "Grace", "Zoë", "Chloé", "Renée", "José", "Siân", "Aoife",
-    "Kai", "Maya", "Reuben", "Nia", "Ezra", "Aisha", "Finley", "Poppy", "Hamza", "Elsie",
-])
-SURNAMES = np.array([
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Khan",
-    "Wright", "Evans", "Thomas", "Roberts", "Walker", "Hughes", "Green", "Hall", "Lewis", "Clarke",
-    "Jackson", "Ahmed", "Hussain", "Edwards", "Turner", "Collins", "Begum", "Morris", "Cooper",
-    "Ward", "Kowalski", "O'Brien", "Nowak", "Okafor", "Singh", "Baker", "Price", "Kelly", "Bailey",
-    "Murphy",
-])
-HEALTH_PROVIDERS = np.array([
-    "Birmingham Community Healthcare NHS Foundation Trust",
-    "University Hospitals Birmingham NHS Foundation Trust",
-    "Birmingham Women's and Children's NHS Foundation Trust",
-    "Birmingham and Solihull Mental Health NHS Foundation Trust",
-    "Solihull GP practices",
-])
-ATTENDEE_DOMAINS = {"COUNCIL": "solihull.gov.uk", "POLICE": "westmidlands.police.uk",
-                    "HEALTH": "nhs.net", "EDUCATION": "schools.solihull.sch.uk",
-                    "PROBATION": "justice.gov.uk", "VCS": "solihullvcs.org.uk", "OTHER": "example.org.uk"}
-TRAINING_MODULES = np.array([
-    "Working Together to Safeguard Children", "Neglect", "Sexual Abuse", "Domestic Abuse",
-    "Child Exploitation", "Trauma Informed Practice", "Early Help", "Voice of the Child",
-    "Parental Substance Misuse", "Professional Curiosity",
-])
+FIRST_NAMES = np.array(
+    [
+        "Oliver",
+        "Amelia",
+        "George",
+        "Isla",
+        "Noah",
+        "Ava",
+        "Arthur",
+        "Mia",
+        "Leo",
+        "Ivy",
+        "Oscar",
+        "Freya",
+        "Harry",
+        "Lily",
+        "Muhammad",
+        "Florence",
+        "Jack",
+        "Willow",
+        "Charlie",
+        "Rosie",
+        "Jacob",
+        "Sophia",
+        "Alfie",
+        "Isabella",
+        "Theo",
+        "Grace",
+        "Zoë",
+        "Chloé",
+        "Renée",
+        "José",
+        "Siân",
+        "Aoife",
+        "Kai",
+        "Maya",
+        "Reuben",
+        "Nia",
+        "Ezra",
+        "Aisha",
+        "Finley",
+        "Poppy",
+        "Hamza",
+        "Elsie",
+    ]
+)
+SURNAMES = np.array(
+    [
+        "Smith",
+        "Jones",
+        "Taylor",
+        "Brown",
+        "Williams",
+        "Wilson",
+        "Johnson",
+        "Davies",
+        "Patel",
+        "Khan",
+        "Wright",
+        "Evans",
+        "Thomas",
+        "Roberts",
+        "Walker",
+        "Hughes",
+        "Green",
+        "Hall",
+        "Lewis",
+        "Clarke",
+        "Jackson",
+        "Ahmed",
+        "Hussain",
+        "Edwards",
+        "Turner",
+        "Collins",
+        "Begum",
+        "Morris",
+        "Cooper",
+        "Ward",
+        "Kowalski",
+        "O'Brien",
+        "Nowak",
+        "Okafor",
+        "Singh",
+        "Baker",
+        "Price",
+        "Kelly",
+        "Bailey",
+        "Murphy",
+    ]
+)
+HEALTH_PROVIDERS = np.array(
+    [
+        "Birmingham Community Healthcare NHS Foundation Trust",
+        "University Hospitals Birmingham NHS Foundation Trust",
+        "Birmingham Women's and Children's NHS Foundation Trust",
+        "Birmingham and Solihull Mental Health NHS Foundation Trust",
+        "Solihull GP practices",
+    ]
+)
+ATTENDEE_DOMAINS = {
+    "COUNCIL": "solihull.gov.uk",
+    "POLICE": "westmidlands.police.uk",
+    "HEALTH": "nhs.net",
+    "EDUCATION": "schools.solihull.sch.uk",
+    "PROBATION": "justice.gov.uk",
+    "VCS": "solihullvcs.org.uk",
+    "OTHER": "example.org.uk",
+}
+TRAINING_MODULES = np.array(
+    [
+        "Working Together to Safeguard Children",
+        "Neglect",
+        "Sexual Abuse",
+        "Domestic Abuse",
+        "Child Exploitation",
+        "Trauma Informed Practice",
+        "Early Help",
+        "Voice of the Child",
+        "Parental Substance Misuse",
+        "Professional Curiosity",
+    ]
+)
 # Trained staff attending (attended = true) in quarters 1-4; the reference year has no Q4 yet.
-TRAINING_ATTENDED_BY_QUARTER = {"2021-22": (140, 130, 161, 150), "2022-23": (160, 150, 188, 172),
-                                "2023-24": (190, 180, 217)}
+TRAINING_ATTENDED_BY_QUARTER = {
+    "2021-22": (140, 130, 161, 150),
+    "2022-23": (160, 150, 188, 172),
+    "2023-24": (190, 180, 217),
+}
 
 # ---------------------------------------------------------------------------------------------
 # How each agency formats its export.
@@ -114,10 +216,12 @@ FILE_FORMATS: dict[str, FileFormat] = {
 # Exports from the council's previous case-management system (before 2022-23): ISO dates and
 # sources written as labels.
 EARLIER_FORMATS: dict[tuple[str, str], FileFormat] = {
-    ("referrals", "2021-22"): replace(FILE_FORMATS["referrals"], date_format="iso",
-                                      labels=("referral_source", "referral_outcome", "abuse_category")),
-    ("mash_contacts", "2021-22"): replace(FILE_FORMATS["mash_contacts"], date_format="iso",
-                                          labels=("contact_source", "contact_outcome")),
+    ("referrals", "2021-22"): replace(
+        FILE_FORMATS["referrals"], date_format="iso", labels=("referral_source", "referral_outcome", "abuse_category")
+    ),
+    ("mash_contacts", "2021-22"): replace(
+        FILE_FORMATS["mash_contacts"], date_format="iso", labels=("contact_source", "contact_outcome")
+    ),
 }
 # Aliases that name a different kind of value than the sample writes: 'Referral NFA?' holds
 # Annex A's Yes/No, 'NHS number' a health identifier (the sample links on the council id).
@@ -127,8 +231,11 @@ ACRONYMS = {"id", "dob", "ppn", "dara", "dash", "nhs", "mash", "lcs", "gbp", "ss
 SMALL_WORDS = {"of", "to", "and", "at", "in", "the", "for"}
 
 # Annex A (Ofsted) layout of the council's lists.
-ANNEX_A_TITLES = {"mash_contacts": "Annex A - List 1: Contacts", "referrals": "Annex A - List 3: Referrals",
-                  "cp_plans": "Annex A - List 7: Child protection plans"}
+ANNEX_A_TITLES = {
+    "mash_contacts": "Annex A - List 1: Contacts",
+    "referrals": "Annex A - List 3: Referrals",
+    "cp_plans": "Annex A - List 7: Child protection plans",
+}
 ANNEX_A_CATEGORY_LABELS = {"MUL": "Multiple/not recommended"}
 ANNEX_A_GENDERS = np.array(["a) Male", "b) Female", "c) Not stated"])
 ANNEX_A_ETHNICITIES = np.array(["WBRI", "WOTH", "MWBC", "AIND", "APKN", "BCRB", "BAFR", "CHNE", "OOTH", "NOBT"])
@@ -160,8 +267,11 @@ def generate_sample(
         _prepare_folder(folder, contract, annex_a)
         # The marker goes first, so a folder left half-written is still known to be the sample's.
         marker = folder / MARKER_FILE
-        marker.write_text(json.dumps({"synthetic": True, "seed": int(seed), "scale": float(scale),
-                                      "generator": GENERATOR}, indent=2) + "\n", encoding="utf-8")
+        marker.write_text(
+            json.dumps({"synthetic": True, "seed": int(seed), "scale": float(scale), "generator": GENERATOR}, indent=2)
+            + "\n",
+            encoding="utf-8",
+        )
         written.append(marker)
         tables = generator.year_tables(year)
         if annex_a:
@@ -169,20 +279,28 @@ def generate_sample(
         for name, frame in tables.items():
             if annex_a and contract.dataset(name).annex_a:
                 continue
-            written.append(_write_dataset(folder, contract.dataset(name), frame, contract, generator.pool,
-                                          generator.rng(year, name, "format")))
+            written.append(
+                _write_dataset(
+                    folder, contract.dataset(name), frame, contract, generator.pool, generator.rng(year, name, "format")
+                )
+            )
     return written
 
 
 def _prepare_folder(folder: Path, contract: Contract, annex_a: bool) -> None:
     """Refuse to mix the sample with real exports; remove files of the other council layout."""
     folder.mkdir(parents=True, exist_ok=True)
-    data_files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")) and p.suffix != ".md"]
+    data_files = [
+        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")) and p.suffix != ".md"
+    ]
     if data_files and not (folder / MARKER_FILE).exists():
         raise UserError(f"{folder} holds files that are not from the synthetic sample; choose an empty folder")
     council_patterns = [ds.file_pattern for ds in contract.datasets.values() if ds.annex_a]
-    stale = ([p for p in data_files if any(p.name.startswith(pat + ".") for pat in council_patterns)] if annex_a
-             else [p for p in data_files if p.name.startswith(contract.annex_a["file_pattern"])])
+    stale = (
+        [p for p in data_files if any(p.name.startswith(pat + ".") for pat in council_patterns)]
+        if annex_a
+        else [p for p in data_files if p.name.startswith(contract.annex_a["file_pattern"])]
+    )
     for path in stale:
         path.unlink()
 
@@ -229,8 +347,9 @@ class _ChildPool:
         span = (np.datetime64(born_to) - np.datetime64(born_from)).astype(int)
         self.dob = np.datetime64(born_from) + rng.integers(0, span + 1, size).astype("timedelta64[D]")
         self.gender = rng.choice(len(ANNEX_A_GENDERS), size, p=[0.49, 0.49, 0.02]).astype(np.int8)
-        self.ethnicity = rng.choice(len(ANNEX_A_ETHNICITIES), size,
-                                    p=[0.72, 0.04, 0.05, 0.04, 0.04, 0.02, 0.02, 0.01, 0.03, 0.03]).astype(np.int8)
+        self.ethnicity = rng.choice(
+            len(ANNEX_A_ETHNICITIES), size, p=[0.72, 0.04, 0.05, 0.04, 0.04, 0.02, 0.02, 0.01, 0.03, 0.03]
+        ).astype(np.int8)
 
     def ids(self, idx: np.ndarray) -> pd.Series:
         return "SMBC-" + pd.Series(idx + 1).astype(str).str.zfill(self.width)
@@ -240,8 +359,9 @@ class _ChildPool:
 
 
 class _Generator:
-    def __init__(self, contract: Contract, config: PartnershipConfig, seed: int, scale: float,
-                 years: list[ReportingYear]):
+    def __init__(
+        self, contract: Contract, config: PartnershipConfig, seed: int, scale: float, years: list[ReportingYear]
+    ):
         self.contract, self.config, self.seed, self.scale, self.years = contract, config, seed, scale, years
         self.as_at = years[-1].end  # the sample is extracted at the end of the latest year
         self.nfa_changeover = np.datetime64(config.data_rule_date("nfa_changeover_date"))
@@ -253,8 +373,9 @@ class _Generator:
         self.pool = _ChildPool(pool_size, self.rng(None, "child_pool"), born_from, born_to)
         # Plans of the years generated so far (years are generated in order), so that a child
         # does not start a new plan while one is open.
-        self.plan_ends: pd.DataFrame = pd.DataFrame({"child": np.array([], dtype=np.int64),
-                                                     "end": np.array([], dtype="datetime64[D]")})
+        self.plan_ends: pd.DataFrame = pd.DataFrame(
+            {"child": np.array([], dtype=np.int64), "end": np.array([], dtype="datetime64[D]")}
+        )
 
     def rng(self, year: ReportingYear | None, *parts: str) -> np.random.Generator:
         words = [self.seed, year.start_year if year else 0] + [zlib.crc32(p.encode()) for p in parts]
@@ -274,16 +395,21 @@ class _Generator:
         tables = self._child_records(year)
         audits, audit_cases, audit_actions = self._audits(year, tables["referrals"]["_child"].to_numpy())
         reviews, review_actions = self._case_reviews(year)
-        tables.update({
-            "audits": audits, "audit_cases": audit_cases, "audit_actions": audit_actions,
-            "business_plan_actions": self._business_plan(year),
-            "case_reviews": reviews, "review_actions": review_actions,
-            "training_attendance": self._training(year),
-            "meeting_attendance": self._meetings(year),
-            "communications": self._communications(year, audits),
-            "budget": self._budget(year),
-            "escalations": self._escalations(year),
-        })
+        tables.update(
+            {
+                "audits": audits,
+                "audit_cases": audit_cases,
+                "audit_actions": audit_actions,
+                "business_plan_actions": self._business_plan(year),
+                "case_reviews": reviews,
+                "review_actions": review_actions,
+                "training_attendance": self._training(year),
+                "meeting_attendance": self._meetings(year),
+                "communications": self._communications(year, audits),
+                "budget": self._budget(year),
+                "escalations": self._escalations(year),
+            }
+        )
         order = list(self.contract.datasets)
         return {name: tables[name] for name in order if name in tables}
 
@@ -309,9 +435,30 @@ class _Generator:
         window = min(self.scaled(KNOWN_CHILDREN_PER_YEAR), self.pool.size)
         offset = (self.years.index(year) * self.scaled(KNOWN_WINDOW_SHIFT)) % self.pool.size
         child = (offset + rng.integers(0, window, n_contacts)) % self.pool.size
-        source_weights = {"1A": 3, "1B": 5, "1C": 1, "1D": 1, "2A": 16, "2B": 2, "3A": 3, "3B": 3, "3C": 2,
-                          "3D": 1, "3E": 3, "3F": 2, "4": 3, "5A": 5, "5B": 3, "5C": 2, "5D": 1, "6": 24,
-                          "7": 3, "8": 5, "9": 2, "10": 1.5}
+        source_weights = {
+            "1A": 3,
+            "1B": 5,
+            "1C": 1,
+            "1D": 1,
+            "2A": 16,
+            "2B": 2,
+            "3A": 3,
+            "3B": 3,
+            "3C": 2,
+            "3D": 1,
+            "3E": 3,
+            "3F": 2,
+            "4": 3,
+            "5A": 5,
+            "5B": 3,
+            "5C": 2,
+            "5D": 1,
+            "6": 24,
+            "7": 3,
+            "8": 5,
+            "9": 2,
+            "10": 1.5,
+        }
         if set(source_weights) != set(codes["referral_source"].codes):
             raise ValueError("the contract's referral_source codes changed: update the sample's source mix")
         source = _pick(rng, source_weights, n_contacts)
@@ -319,7 +466,9 @@ class _Generator:
         # Referrals: contacts the MASH progressed, decided the same or the next day.
         n_referrals = min(self.volume("referrals", year), n_contacts)
         progressed = np.sort(rng.choice(n_contacts, size=n_referrals, replace=False))
-        referral_date = np.minimum(contact_date[progressed] + rng.integers(0, 2, n_referrals).astype("timedelta64[D]"), end)
+        referral_date = np.minimum(
+            contact_date[progressed] + rng.integers(0, 2, n_referrals).astype("timedelta64[D]"), end
+        )
         referral_source = source[progressed].copy()
         spike = self._unknown_spike_months(year)
         if spike:
@@ -333,13 +482,15 @@ class _Generator:
         outcome[progressed] = "REFERRAL"
         undecided = (contact_date > end - np.timedelta64(3, "D")) & (rng.random(n_contacts) < 0.4)
         outcome[undecided & (outcome != "REFERRAL")] = None
-        contacts = pd.DataFrame({
-            "contact_id": _numbered(f"CON-{yc}-", n_contacts, 7),
-            "_child": child,
-            "contact_date": contact_date,
-            "contact_source": source,
-            "contact_outcome": outcome,
-        })
+        contacts = pd.DataFrame(
+            {
+                "contact_id": _numbered(f"CON-{yc}-", n_contacts, 7),
+                "_child": child,
+                "contact_date": contact_date,
+                "contact_source": source,
+                "contact_outcome": outcome,
+            }
+        )
 
         referral_outcome = _pick(rng, {"ASSESSMENT": 50, "S47": 13, "EARLY_HELP": 7, "NFA": 30}, n_referrals)
         referral_outcome[(referral_outcome == "NFA") & (referral_date >= self.nfa_changeover)] = "ADVICE_INFO"
@@ -349,15 +500,17 @@ class _Generator:
         da = rng.random(n_referrals) < np.where(from_police, 0.45, 0.18)
         da_flag = pd.array(da, dtype="boolean")
         da_flag[rng.random(n_referrals) < 0.03] = pd.NA
-        referrals = pd.DataFrame({
-            "referral_id": _numbered(f"REF-{yc}-", n_referrals, 6),
-            "_child": child[progressed],
-            "referral_date": referral_date,
-            "referral_source": referral_source,
-            "referral_outcome": referral_outcome,
-            "abuse_category": category,
-            "domestic_abuse": da_flag,
-        })
+        referrals = pd.DataFrame(
+            {
+                "referral_id": _numbered(f"REF-{yc}-", n_referrals, 6),
+                "_child": child[progressed],
+                "referral_date": referral_date,
+                "referral_source": referral_source,
+                "referral_outcome": referral_outcome,
+                "abuse_category": category,
+                "domestic_abuse": da_flag,
+            }
+        )
 
         # Police referrals (PPNs): the police contacts, sent the same day.
         police_rows = np.flatnonzero(source == "6")
@@ -370,17 +523,22 @@ class _Generator:
         dara_col = self.contract.dataset("police_referrals").column("dara_submitted")
         if dara_col.nullable:  # the form does not apply to other referrals: often left blank
             dara[(~p_da) & (rng.random(n_police) < 0.7)] = pd.NA
-        risk = np.where(p_da, _pick(rng, {"STANDARD": 55, "MEDIUM": 33, "HIGH": 12}, n_police),
-                        _pick(rng, {"STANDARD": 80, "MEDIUM": 17, "HIGH": 3}, n_police)).astype(object)
+        risk = np.where(
+            p_da,
+            _pick(rng, {"STANDARD": 55, "MEDIUM": 33, "HIGH": 12}, n_police),
+            _pick(rng, {"STANDARD": 80, "MEDIUM": 17, "HIGH": 3}, n_police),
+        ).astype(object)
         risk[rng.random(n_police) < 0.02] = None
-        police = pd.DataFrame({
-            "police_referral_id": _numbered(f"PPN/{year.start_year % 100:02d}/", n_police, 7),
-            "_child": child[chosen],
-            "referral_date": p_date,
-            "domestic_abuse": p_da,
-            "dara_submitted": dara,
-            "risk_level": risk,
-        })
+        police = pd.DataFrame(
+            {
+                "police_referral_id": _numbered(f"PPN/{year.start_year % 100:02d}/", n_police, 7),
+                "_child": child[chosen],
+                "referral_date": p_date,
+                "domestic_abuse": p_da,
+                "dara_submitted": dara,
+                "risk_level": risk,
+            }
+        )
 
         # Health referrals: the contacts from health sources.
         health_group = set(codes["referral_source"].groups["HEALTH"])
@@ -389,16 +547,23 @@ class _Generator:
         chosen = np.sort(rng.choice(health_rows, size=n_health, replace=False))
         concern = _pick(rng, {"NEG": 40, "EMO": 25, "PHY": 20, "SAB": 5}, n_health)
         concern[rng.random(n_health) < 0.1] = None
-        health = pd.DataFrame({
-            "health_referral_id": _numbered(f"HR-{yc}-", n_health, 6),
-            "_child": child[chosen],
-            "referral_date": contact_date[chosen],
-            "provider": HEALTH_PROVIDERS[rng.choice(len(HEALTH_PROVIDERS), n_health, p=[0.3, 0.3, 0.2, 0.1, 0.1])],
-            "concern_category": concern,
-        })
+        health = pd.DataFrame(
+            {
+                "health_referral_id": _numbered(f"HR-{yc}-", n_health, 6),
+                "_child": child[chosen],
+                "referral_date": contact_date[chosen],
+                "provider": HEALTH_PROVIDERS[rng.choice(len(HEALTH_PROVIDERS), n_health, p=[0.3, 0.3, 0.2, 0.1, 0.1])],
+                "concern_category": concern,
+            }
+        )
 
-        return {"mash_contacts": contacts, "referrals": referrals, "police_referrals": police,
-                "health_referrals": health, "cp_plans": self._cp_plans(rng, year, referrals)}
+        return {
+            "mash_contacts": contacts,
+            "referrals": referrals,
+            "police_referrals": police,
+            "health_referrals": health,
+            "cp_plans": self._cp_plans(rng, year, referrals),
+        }
 
     def _unknown_spike_months(self, year: ReportingYear) -> list[np.datetime64]:
         if year.label != REFERENCE_YEAR:
@@ -409,15 +574,22 @@ class _Generator:
         """Plans start 10-20 days after a section 47 referral and last 6 to 18 months."""
         end = np.datetime64(year.end)
         target = self.volume("cp_plans", year)
-        ranked = referrals.assign(_rank=np.where(referrals["referral_outcome"] == "S47", 0,
-                                                 np.where(referrals["referral_outcome"] == "ASSESSMENT", 1, 2)),
-                                  _random=rng.random(len(referrals)))
+        ranked = referrals.assign(
+            _rank=np.where(
+                referrals["referral_outcome"] == "S47", 0, np.where(referrals["referral_outcome"] == "ASSESSMENT", 1, 2)
+            ),
+            _random=rng.random(len(referrals)),
+        )
         ranked = ranked[ranked["referral_date"] <= end - np.timedelta64(20, "D")]
         ranked = ranked.sort_values(["_rank", "_random"]).drop_duplicates("_child")
-        ranked = ranked.assign(start=ranked["referral_date"] + pd.to_timedelta(rng.integers(10, 21, len(ranked)), unit="D"))
+        ranked = ranked.assign(
+            start=ranked["referral_date"] + pd.to_timedelta(rng.integers(10, 21, len(ranked)), unit="D")
+        )
         # A child does not start a plan while an earlier plan is still open.
         previous = self.plan_ends.groupby("child", as_index=False)["end"].max()
-        ranked = ranked.merge(previous.rename(columns={"child": "_child", "end": "_previous_end"}), on="_child", how="left")
+        ranked = ranked.merge(
+            previous.rename(columns={"child": "_child", "end": "_previous_end"}), on="_child", how="left"
+        )
         ranked = ranked[ranked["_previous_end"].isna() | (ranked["_previous_end"] < ranked["start"])]
         plans = ranked.head(target).sort_values(["start", "_child"]).reset_index(drop=True)
         n = len(plans)
@@ -425,9 +597,11 @@ class _Generator:
         finish = start + rng.integers(182, 549, n).astype("timedelta64[D]")
         known_end = np.where(finish <= np.datetime64(self.as_at), finish, np.datetime64("NaT"))
         before_retirement = start < self.multiple_retired
-        initial = np.where(before_retirement,
-                           _pick(rng, {"NEG": 46, "EMO": 31, "PHY": 10, "SAB": 3.5, "MUL": 9.5}, n),
-                           _pick(rng, {"NEG": 51, "EMO": 34, "PHY": 11, "SAB": 4}, n)).astype(object)
+        initial = np.where(
+            before_retirement,
+            _pick(rng, {"NEG": 46, "EMO": 31, "PHY": 10, "SAB": 3.5, "MUL": 9.5}, n),
+            _pick(rng, {"NEG": 51, "EMO": 34, "PHY": 11, "SAB": 4}, n),
+        ).astype(object)
         single = _pick(rng, {"NEG": 51, "EMO": 34, "PHY": 11, "SAB": 4}, n)
         latest = initial.copy()
         changed = rng.random(n) < 0.12
@@ -435,16 +609,19 @@ class _Generator:
         # Plans with the retired category still open when it was removed were recategorised.
         reclassified = (initial == "MUL") & ~(finish < self.multiple_retired)
         latest[reclassified] = single[reclassified]
-        self.plan_ends = pd.concat([self.plan_ends, pd.DataFrame({"child": plans["_child"].to_numpy(), "end": finish})],
-                                   ignore_index=True)
-        return pd.DataFrame({
-            "cp_plan_id": _numbered(f"CPP-{_year_code(year)}-", n, 5),
-            "_child": plans["_child"].to_numpy(),
-            "cp_plan_start_date": start,
-            "cp_plan_end_date": known_end,
-            "initial_category": initial,
-            "latest_category": latest,
-        })
+        self.plan_ends = pd.concat(
+            [self.plan_ends, pd.DataFrame({"child": plans["_child"].to_numpy(), "end": finish})], ignore_index=True
+        )
+        return pd.DataFrame(
+            {
+                "cp_plan_id": _numbered(f"CPP-{_year_code(year)}-", n, 5),
+                "_child": plans["_child"].to_numpy(),
+                "cp_plan_start_date": start,
+                "cp_plan_end_date": known_end,
+                "initial_category": initial,
+                "latest_category": latest,
+            }
+        )
 
     # -- partnership records (SSCP support hub) --------------------------------------------------
 
@@ -455,28 +632,44 @@ class _Generator:
         yc = _year_code(year)
         y0 = year.start_year
         programmes = {
-            2021: [("DOMESTIC_ABUSE", "MULTI_AGENCY", "Domestic abuse and the child's lived experience", "06-16", 10),
-                   ("NEGLECT", "MULTI_AGENCY", "Neglect: recognition and response", "09-22", 9),
-                   ("EARLY_HELP", "MULTI_AGENCY", "Step-down to early help", "12-09", 8),
-                   ("EXPLOITATION", "MULTI_AGENCY", "Children at risk of exploitation", "03-10", 7)],
-            2022: [("NEGLECT", "MULTI_AGENCY", "Neglect: chronic and cumulative harm", "05-19", 8),
-                   ("EARLY_HELP", "MULTI_AGENCY", "Early help assessments", "07-14", 7),
-                   ("MASH", "DIP_SAMPLE", "MASH threshold decisions dip sample", "10-13", 16),
-                   ("VOICE_OF_CHILD", "MULTI_AGENCY", "Voice of the child in assessments", "01-19", 8),
-                   ("OTHER", "MULTI_AGENCY", "Disabled children and safeguarding", "03-16", 6)],
-            2023: [("NEGLECT", "MULTI_AGENCY", "Neglect: use of the continuum of tools", "05-18", 8),
-                   ("DOMESTIC_ABUSE", "MULTI_AGENCY", "Domestic abuse: multi-agency response", "07-13", 8),
-                   ("VOICE_OF_CHILD", "MULTI_AGENCY", "Voice of the child in plans", "09-14", 8),
-                   ("SUPERVISION", "MULTI_AGENCY", "Supervision of frontline practitioners", "11-16", 7),
-                   ("EXPLOITATION", "MULTI_AGENCY", "Child exploitation: contextual safeguarding", "01-18", 8),
-                   ("DOMESTIC_ABUSE", "DIP_SAMPLE", "MASH dip sample: police domestic abuse referrals and DARA forms", "02-22", 18)],
+            2021: [
+                ("DOMESTIC_ABUSE", "MULTI_AGENCY", "Domestic abuse and the child's lived experience", "06-16", 10),
+                ("NEGLECT", "MULTI_AGENCY", "Neglect: recognition and response", "09-22", 9),
+                ("EARLY_HELP", "MULTI_AGENCY", "Step-down to early help", "12-09", 8),
+                ("EXPLOITATION", "MULTI_AGENCY", "Children at risk of exploitation", "03-10", 7),
+            ],
+            2022: [
+                ("NEGLECT", "MULTI_AGENCY", "Neglect: chronic and cumulative harm", "05-19", 8),
+                ("EARLY_HELP", "MULTI_AGENCY", "Early help assessments", "07-14", 7),
+                ("MASH", "DIP_SAMPLE", "MASH threshold decisions dip sample", "10-13", 16),
+                ("VOICE_OF_CHILD", "MULTI_AGENCY", "Voice of the child in assessments", "01-19", 8),
+                ("OTHER", "MULTI_AGENCY", "Disabled children and safeguarding", "03-16", 6),
+            ],
+            2023: [
+                ("NEGLECT", "MULTI_AGENCY", "Neglect: use of the continuum of tools", "05-18", 8),
+                ("DOMESTIC_ABUSE", "MULTI_AGENCY", "Domestic abuse: multi-agency response", "07-13", 8),
+                ("VOICE_OF_CHILD", "MULTI_AGENCY", "Voice of the child in plans", "09-14", 8),
+                ("SUPERVISION", "MULTI_AGENCY", "Supervision of frontline practitioners", "11-16", 7),
+                ("EXPLOITATION", "MULTI_AGENCY", "Child exploitation: contextual safeguarding", "01-18", 8),
+                (
+                    "DOMESTIC_ABUSE",
+                    "DIP_SAMPLE",
+                    "MASH dip sample: police domestic abuse referrals and DARA forms",
+                    "02-22",
+                    18,
+                ),
+            ],
         }
         topics = list(self.contract.code_lists["audit_topic"].codes)
-        programme = programmes.get(y0) or [(t, "MULTI_AGENCY", f"{self.contract.code_lists['audit_topic'].codes[t]} audit",
-                                            f"{m:02d}-15", 8) for t, m in zip(rng.choice(topics[:5], 4, replace=False), (5, 8, 11, 2))]
+        programme = programmes.get(y0) or [
+            (t, "MULTI_AGENCY", f"{self.contract.code_lists['audit_topic'].codes[t]} audit", f"{m:02d}-15", 8)
+            for t, m in zip(rng.choice(topics[:5], 4, replace=False), (5, 8, 11, 2))
+        ]
         rows, cases, actions = [], [], []
-        grade_weights = {2021: {"OUTSTANDING": 4, "GOOD": 40, "REQUIRES_IMPROVEMENT": 42, "INADEQUATE": 14},
-                         2022: {"OUTSTANDING": 6, "GOOD": 45, "REQUIRES_IMPROVEMENT": 38, "INADEQUATE": 11}}
+        grade_weights = {
+            2021: {"OUTSTANDING": 4, "GOOD": 40, "REQUIRES_IMPROVEMENT": 42, "INADEQUATE": 14},
+            2022: {"OUTSTANDING": 6, "GOOD": 45, "REQUIRES_IMPROVEMENT": 38, "INADEQUATE": 11},
+        }
         grades = grade_weights.get(y0, {"OUTSTANDING": 8, "GOOD": 52, "REQUIRES_IMPROVEMENT": 33, "INADEQUATE": 7})
         end = np.datetime64(year.end)
         for i, (topic, kind, title, month_day, base_cases) in enumerate(programme, start=1):
@@ -488,22 +681,43 @@ class _Generator:
             # One early audit had no learning brief; briefs became routine later.
             if y0 == 2021 and i == 1:
                 brief = np.datetime64("NaT")
-            rows.append({"audit_id": audit_id, "audit_title": title, "topic": topic, "audit_type": kind,
-                         "audit_date": audit_date, "cases_audited": n_cases, "learning_brief_date": brief})
+            rows.append(
+                {
+                    "audit_id": audit_id,
+                    "audit_title": title,
+                    "topic": topic,
+                    "audit_type": kind,
+                    "audit_date": audit_date,
+                    "cases_audited": n_cases,
+                    "learning_brief_date": brief,
+                }
+            )
             width = max(3, len(str(n_cases)))
-            cases.append(pd.DataFrame({
-                "audit_case_id": _numbered(f"{audit_id}-C", n_cases, width),
-                "audit_id": audit_id,
-                "_child": rng.choice(referral_children, n_cases, replace=len(referral_children) < n_cases),
-                "audit_date": audit_date,
-                "grade": _pick(rng, grades, n_cases),
-            }))
+            cases.append(
+                pd.DataFrame(
+                    {
+                        "audit_case_id": _numbered(f"{audit_id}-C", n_cases, width),
+                        "audit_id": audit_id,
+                        "_child": rng.choice(referral_children, n_cases, replace=len(referral_children) < n_cases),
+                        "audit_date": audit_date,
+                        "grade": _pick(rng, grades, n_cases),
+                    }
+                )
+            )
             for j in range(int(action_rng.integers(3, 6))):
                 raised = min(audit_date + np.timedelta64(int(action_rng.integers(7, 21)), "D"), end)
                 due = min(raised + np.timedelta64(int(action_rng.integers(42, 100)), "D"), end)
-                actions.append({"audit_id": audit_id, "raised_date": raised, "due_date": due,
-                                "action": AUDIT_ACTIONS[(i * 7 + j) % len(AUDIT_ACTIONS)].format(topic=title.split(":")[0].lower()),
-                                "owner_agency": ["COUNCIL", "POLICE", "HEALTH", "EDUCATION", "SSCP"][(i + j) % 5]})
+                actions.append(
+                    {
+                        "audit_id": audit_id,
+                        "raised_date": raised,
+                        "due_date": due,
+                        "action": AUDIT_ACTIONS[(i * 7 + j) % len(AUDIT_ACTIONS)].format(
+                            topic=title.split(":")[0].lower()
+                        ),
+                        "owner_agency": ["COUNCIL", "POLICE", "HEALTH", "EDUCATION", "SSCP"][(i + j) % 5],
+                    }
+                )
         audits = pd.DataFrame(rows)
         audits["audit_date"] = _day_column(audits["audit_date"])
         audits["learning_brief_date"] = _day_column(audits["learning_brief_date"])
@@ -520,12 +734,22 @@ class _Generator:
         eligible = [k for k in order if due[k] <= end - np.timedelta64(30, "D")]
         for k in eligible[:late_n]:
             completed[k] = due[k] + np.timedelta64(int(action_rng.integers(5, 29)), "D")
-        for k in eligible[late_n:late_n + overdue_n]:
+        for k in eligible[late_n : late_n + overdue_n]:
             status[k], completed[k] = "OPEN", np.datetime64("NaT")
         audit_actions["completed_date"] = completed
         audit_actions["status"] = status
-        audit_actions = audit_actions[["audit_action_id", "audit_id", "action", "owner_agency", "raised_date",
-                                       "due_date", "completed_date", "status"]]
+        audit_actions = audit_actions[
+            [
+                "audit_action_id",
+                "audit_id",
+                "action",
+                "owner_agency",
+                "raised_date",
+                "due_date",
+                "completed_date",
+                "status",
+            ]
+        ]
         return audits, pd.concat(cases, ignore_index=True), audit_actions
 
     def _business_plan(self, year: ReportingYear) -> pd.DataFrame:
@@ -533,24 +757,33 @@ class _Generator:
         yc = _year_code(year)
         # (source, workstream, priority, lead agency, actions, complete, delayed)
         plans = {
-            2021: [("IPBP", "Neglect", "NEGLECT", "COUNCIL", 10, 7, 2), ("IPBP", "Early Help", "EARLY_HELP", "COUNCIL", 10, 8, 1),
-                   ("IPBP", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "POLICE", 8, 6, 2),
-                   ("IPBP", "Governance and Partnership Working", "NONE", "SSCP", 8, 7, 1),
-                   ("INSPECTION", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "COUNCIL", 4, 3, 1),
-                   ("SCRUTINEER", "Independent Scrutiny", "NONE", "SSCP", 3, 2, 1)],
-            2022: [("IPBP", "Neglect", "NEGLECT", "COUNCIL", 12, 10, 2), ("IPBP", "Early Help", "EARLY_HELP", "COUNCIL", 11, 9, 1),
-                   ("IPBP", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "POLICE", 9, 7, 2),
-                   ("IPBP", "Learning and Improvement", "NONE", "SSCP", 8, 7, 1),
-                   ("JTAI", "JTAI Recommendations", "INSPECTION_FINDINGS", "POLICE", 4, 3, 1),
-                   ("NATIONAL_PANEL", "National Panel Recommendations", "INSPECTION_FINDINGS", "COUNCIL", 3, 2, 1),
-                   ("SCRUTINEER", "Independent Scrutiny", "NONE", "SSCP", 4, 3, 1)],
-            2023: [("IPBP", "Neglect", "NEGLECT", "COUNCIL", 18, 18, 0), ("IPBP", "Early Help", "EARLY_HELP", "COUNCIL", 14, 13, 1),
-                   ("IPBP", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "HEALTH", 10, 8, 1),
-                   ("IPBP", "Learning and Improvement", "NONE", "SSCP", 4, 4, 0),
-                   ("IPBP", "Workforce Development", "NONE", "POLICE", 4, 3, 1),
-                   ("JTAI", "JTAI Recommendations", "INSPECTION_FINDINGS", "POLICE", 6, 6, 0),
-                   ("NATIONAL_PANEL", "National Panel Recommendations", "INSPECTION_FINDINGS", "COUNCIL", 4, 4, 0),
-                   ("SCRUTINEER", "Independent Scrutiny", "NONE", "SSCP", 5, 5, 0)],
+            2021: [
+                ("IPBP", "Neglect", "NEGLECT", "COUNCIL", 10, 7, 2),
+                ("IPBP", "Early Help", "EARLY_HELP", "COUNCIL", 10, 8, 1),
+                ("IPBP", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "POLICE", 8, 6, 2),
+                ("IPBP", "Governance and Partnership Working", "NONE", "SSCP", 8, 7, 1),
+                ("INSPECTION", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "COUNCIL", 4, 3, 1),
+                ("SCRUTINEER", "Independent Scrutiny", "NONE", "SSCP", 3, 2, 1),
+            ],
+            2022: [
+                ("IPBP", "Neglect", "NEGLECT", "COUNCIL", 12, 10, 2),
+                ("IPBP", "Early Help", "EARLY_HELP", "COUNCIL", 11, 9, 1),
+                ("IPBP", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "POLICE", 9, 7, 2),
+                ("IPBP", "Learning and Improvement", "NONE", "SSCP", 8, 7, 1),
+                ("JTAI", "JTAI Recommendations", "INSPECTION_FINDINGS", "POLICE", 4, 3, 1),
+                ("NATIONAL_PANEL", "National Panel Recommendations", "INSPECTION_FINDINGS", "COUNCIL", 3, 2, 1),
+                ("SCRUTINEER", "Independent Scrutiny", "NONE", "SSCP", 4, 3, 1),
+            ],
+            2023: [
+                ("IPBP", "Neglect", "NEGLECT", "COUNCIL", 18, 18, 0),
+                ("IPBP", "Early Help", "EARLY_HELP", "COUNCIL", 14, 13, 1),
+                ("IPBP", "Inspection and Peer Review Findings", "INSPECTION_FINDINGS", "HEALTH", 10, 8, 1),
+                ("IPBP", "Learning and Improvement", "NONE", "SSCP", 4, 4, 0),
+                ("IPBP", "Workforce Development", "NONE", "POLICE", 4, 3, 1),
+                ("JTAI", "JTAI Recommendations", "INSPECTION_FINDINGS", "POLICE", 6, 6, 0),
+                ("NATIONAL_PANEL", "National Panel Recommendations", "INSPECTION_FINDINGS", "COUNCIL", 4, 4, 0),
+                ("SCRUTINEER", "Independent Scrutiny", "NONE", "SSCP", 5, 5, 0),
+            ],
         }
         plan = plans.get(year.start_year) or plans[2023]
         leads = ["COUNCIL", "POLICE", "HEALTH"]
@@ -564,7 +797,11 @@ class _Generator:
                     due = min(due, _d("2023-12-15"))  # action plan shared with the Leader in December 2023
                 raised = due - np.timedelta64(int(rng.integers(60, 300)), "D")
                 status = "COMPLETE" if k < n_complete else ("DELAYED" if k < n_complete + n_delayed else "ON_TRACK")
-                completed = due - np.timedelta64(int(rng.integers(0, 40)), "D") if status == "COMPLETE" else np.datetime64("NaT")
+                completed = (
+                    due - np.timedelta64(int(rng.integers(0, 40)), "D")
+                    if status == "COMPLETE"
+                    else np.datetime64("NaT")
+                )
                 if status == "ON_TRACK":
                     due = end  # still in progress on the last day of the year
                 response = np.datetime64("NaT")
@@ -575,11 +812,22 @@ class _Generator:
                     due = min(due, end)
                     if status == "COMPLETE":
                         completed = min(due, response + np.timedelta64(int(rng.integers(7, 30)), "D"))
-                rows.append({"source": source, "workstream": workstream, "priority": priority,
-                             "lead_agency": lead if k % 3 else leads[(k // 3) % 3],
-                             "action": PLAN_ACTIONS[(len(rows) * 5) % len(PLAN_ACTIONS)].format(workstream=workstream.lower()),
-                             "raised_date": raised, "due_date": due, "status": status,
-                             "completed_date": completed, "response_date": response})
+                rows.append(
+                    {
+                        "source": source,
+                        "workstream": workstream,
+                        "priority": priority,
+                        "lead_agency": lead if k % 3 else leads[(k // 3) % 3],
+                        "action": PLAN_ACTIONS[(len(rows) * 5) % len(PLAN_ACTIONS)].format(
+                            workstream=workstream.lower()
+                        ),
+                        "raised_date": raised,
+                        "due_date": due,
+                        "status": status,
+                        "completed_date": completed,
+                        "response_date": response,
+                    }
+                )
         frame = pd.DataFrame(rows)
         frame = frame.iloc[rng.permutation(len(frame))].sort_values("due_date", kind="stable").reset_index(drop=True)
         frame.insert(0, "plan_action_id", [f"BP-{yc}-{k:03d}" for k in range(1, len(frame) + 1)])
@@ -617,16 +865,27 @@ class _Generator:
                 # One CSPR action due in the reference year is still open at its end.
                 if year.label == REFERENCE_YEAR and review["review_type"] == "CSPR" and k == n - 1:
                     due, done = min(due, end - np.timedelta64(40, "D")), False
-                completed = (min(raised + np.timedelta64(int(rng.integers(20, 120)), "D"), due, as_at) if done
-                             else np.datetime64("NaT"))
-                actions.append({"review_id": review["review_id"],
-                                "action": REVIEW_ACTIONS[(len(actions) * 3 + k) % len(REVIEW_ACTIONS)],
-                                "owner_agency": owners[(k + len(actions)) % len(owners)],
-                                "raised_date": raised, "due_date": due, "completed_date": completed,
-                                "status": "COMPLETE" if done else "OPEN"})
+                completed = (
+                    min(raised + np.timedelta64(int(rng.integers(20, 120)), "D"), due, as_at)
+                    if done
+                    else np.datetime64("NaT")
+                )
+                actions.append(
+                    {
+                        "review_id": review["review_id"],
+                        "action": REVIEW_ACTIONS[(len(actions) * 3 + k) % len(REVIEW_ACTIONS)],
+                        "owner_agency": owners[(k + len(actions)) % len(owners)],
+                        "raised_date": raised,
+                        "due_date": due,
+                        "completed_date": completed,
+                        "status": "COMPLETE" if done else "OPEN",
+                    }
+                )
         columns = ["review_id", "action", "owner_agency", "raised_date", "due_date", "completed_date", "status"]
         review_actions = pd.DataFrame(actions, columns=columns)
-        review_actions.insert(0, "review_action_id", [f"RA-{_year_code(year)}-{k:03d}" for k in range(1, len(review_actions) + 1)])
+        review_actions.insert(
+            0, "review_action_id", [f"RA-{_year_code(year)}-{k:03d}" for k in range(1, len(review_actions) + 1)]
+        )
         for col in ("raised_date", "due_date", "completed_date"):
             review_actions[col] = _day_column(review_actions[col])
         return frame, review_actions
@@ -636,7 +895,9 @@ class _Generator:
         per_quarter = TRAINING_ATTENDED_BY_QUARTER.get(year.label, (170, 160, 200, 180))
         days = _days(year)
         weekday = (days.astype(np.int64) + 3) % 7
-        quarter = np.minimum((days.astype("datetime64[M]").astype(int) - np.datetime64(year.start, "M").astype(int)) // 3, 3)
+        quarter = np.minimum(
+            (days.astype("datetime64[M]").astype(int) - np.datetime64(year.start, "M").astype(int)) // 3, 3
+        )
         frames = []
         for q, attended_n in enumerate(per_quarter):
             attended_n = self.scaled(attended_n)
@@ -648,19 +909,34 @@ class _Generator:
             module_weights = np.ones(len(TRAINING_MODULES))
             if year.label == REFERENCE_YEAR:
                 module_weights[list(TRAINING_MODULES).index("Sexual Abuse")] = 2.0  # heavily promoted
-            session_module = TRAINING_MODULES[rng.choice(len(TRAINING_MODULES), n_sessions, p=module_weights / module_weights.sum())]
+            session_module = TRAINING_MODULES[
+                rng.choice(len(TRAINING_MODULES), n_sessions, p=module_weights / module_weights.sum())
+            ]
             session = rng.integers(0, n_sessions, total)
             attended = np.zeros(total, dtype=bool)
             attended[rng.permutation(total)[:attended_n]] = True
-            frames.append(pd.DataFrame({"course_date": session_day[session], "module": session_module[session],
-                                        "attended": attended}))
-        frame = pd.concat(frames, ignore_index=True).sort_values(["course_date", "module"], kind="stable").reset_index(drop=True)
+            frames.append(
+                pd.DataFrame(
+                    {"course_date": session_day[session], "module": session_module[session], "attended": attended}
+                )
+            )
+        frame = (
+            pd.concat(frames, ignore_index=True)
+            .sort_values(["course_date", "module"], kind="stable")
+            .reset_index(drop=True)
+        )
         n = len(frame)
         first = FIRST_NAMES[rng.integers(0, len(FIRST_NAMES), n)]
         first[0] = "Zoë"  # every file carries a name that needs its encoding
         surname = SURNAMES[rng.integers(0, len(SURNAMES), n)]
-        agency = _pick(rng, {"COUNCIL": 30, "HEALTH": 25, "EDUCATION": 22, "POLICE": 10, "VCS": 8, "PROBATION": 3, "OTHER": 2}, n)
-        local = pd.Series([_ascii(f) for f in first]).str.lower() + "." + pd.Series([_ascii(s) for s in surname]).str.lower()
+        agency = _pick(
+            rng, {"COUNCIL": 30, "HEALTH": 25, "EDUCATION": 22, "POLICE": 10, "VCS": 8, "PROBATION": 3, "OTHER": 2}, n
+        )
+        local = (
+            pd.Series([_ascii(f) for f in first]).str.lower()
+            + "."
+            + pd.Series([_ascii(s) for s in surname]).str.lower()
+        )
         frame.insert(0, "attendance_id", _numbered(f"TRN-{_year_code(year)}-", n, 6))
         frame.insert(1, "attendee_name", pd.Series(first) + " " + pd.Series(surname))
         frame.insert(2, "attendee_email", local + "@" + pd.Series(agency).map(ATTENDEE_DOMAINS))
@@ -689,16 +965,24 @@ class _Generator:
                 shift = (target_weekday - (day.astype(np.int64) + 3) % 7) % 7
                 meeting_date = day + np.timedelta64(int(shift + 7 * week), "D")
                 for agency in expected:
-                    rows.append({"meeting_series": name, "meeting_date": meeting_date, "agency": agency,
-                                 "attended": agency == "SSCP" or rng.random() >= absence,
-                                 "meeting_format": self._meeting_format(name, meeting_date)})
+                    rows.append(
+                        {
+                            "meeting_series": name,
+                            "meeting_date": meeting_date,
+                            "agency": agency,
+                            "attended": agency == "SSCP" or rng.random() >= absence,
+                            "meeting_format": self._meeting_format(name, meeting_date),
+                        }
+                    )
         frame = pd.DataFrame(rows)
         frame["meeting_date"] = _day_column(frame["meeting_date"])
         if year.label == REFERENCE_YEAR:
             # ARG representation of 91 out of 96 expected attendances (95%).
             arg = frame.index[frame["meeting_series"] == "ARG"]
             frame.loc[arg, "attended"] = True
-            absent = rng.choice(frame.index[(frame["meeting_series"] == "ARG") & (frame["agency"] != "SSCP")], 5, replace=False)
+            absent = rng.choice(
+                frame.index[(frame["meeting_series"] == "ARG") & (frame["agency"] != "SSCP")], 5, replace=False
+            )
             frame.loc[absent, "attended"] = False
         return frame.sort_values(["meeting_date", "meeting_series"], kind="stable").reset_index(drop=True)
 
@@ -716,11 +1000,36 @@ class _Generator:
         items = []
         if year.label == REFERENCE_YEAR:
             items += [
-                ("LEARNING_EVENT", "Learning from our published CSPR: parental alcohol and drug use (virtual session)",
-                 "2023-05-17", None, None, None, 140, 90),
-                ("BRIEFING", "Learning brief: parental alcohol and drug use and the 'Who's in Charge?' materials",
-                 "2023-10-19", "Who's in Charge?", None, None, None, None),
-                ("NEWSLETTER", "SSCP Newsletter - Autumn 2023", "2023-11-09", "Who's in Charge?", 1401, 103, None, None),
+                (
+                    "LEARNING_EVENT",
+                    "Learning from our published CSPR: parental alcohol and drug use (virtual session)",
+                    "2023-05-17",
+                    None,
+                    None,
+                    None,
+                    140,
+                    90,
+                ),
+                (
+                    "BRIEFING",
+                    "Learning brief: parental alcohol and drug use and the 'Who's in Charge?' materials",
+                    "2023-10-19",
+                    "Who's in Charge?",
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+                (
+                    "NEWSLETTER",
+                    "SSCP Newsletter - Autumn 2023",
+                    "2023-11-09",
+                    "Who's in Charge?",
+                    1401,
+                    103,
+                    None,
+                    None,
+                ),
                 ("NEWSLETTER", "SSCP Newsletter - Winter 2023", "2023-12-14", "Who's in Charge?", 1006, 44, None, None),
             ]
             forum_attendance = (64, 58, 71)
@@ -730,18 +1039,59 @@ class _Generator:
                 when = f"{y0 if month >= 4 else y0 + 1}-{month:02d}-{day:02d}"
                 opens = int(rng.integers(700, 1150))
                 featured = campaign if k in (1, 2) else None
-                items.append(("NEWSLETTER", f"SSCP Newsletter - {['Summer', 'Autumn', 'Winter', 'Spring'][k]} {y0 if month >= 4 else y0 + 1}",
-                              when, featured, opens, int(rng.integers(25, 90)) if featured else None, None, None))
+                items.append(
+                    (
+                        "NEWSLETTER",
+                        f"SSCP Newsletter - {['Summer', 'Autumn', 'Winter', 'Spring'][k]} {y0 if month >= 4 else y0 + 1}",
+                        when,
+                        featured,
+                        opens,
+                        int(rng.integers(25, 90)) if featured else None,
+                        None,
+                        None,
+                    )
+                )
             forum_attendance = tuple(int(v) for v in rng.integers(40, 70, 3))
         for k, (month, people) in enumerate(zip((6, 10, 2), forum_attendance)):
             when = f"{y0 if month >= 4 else y0 + 1}-{month:02d}-{20 + k:02d}"
-            items.append(("LEARNING_EVENT", f"Safeguarding Practice Forum ({['summer', 'autumn', 'winter'][k]})", when,
-                          None, None, None, people, int(rng.integers(10, 40))))
+            items.append(
+                (
+                    "LEARNING_EVENT",
+                    f"Safeguarding Practice Forum ({['summer', 'autumn', 'winter'][k]})",
+                    when,
+                    None,
+                    None,
+                    None,
+                    people,
+                    int(rng.integers(10, 40)),
+                )
+            )
         for audit in audits.dropna(subset=["learning_brief_date"]).itertuples():
-            items.append(("BRIEFING", f"Learning brief: {audit.audit_title}", str(audit.learning_brief_date)[:10],
-                          None, None, None, None, None))
-        frame = pd.DataFrame(items, columns=["item_type", "title", "item_date", "campaign", "opens", "campaign_clicks",
-                                             "attendees", "later_views"])
+            items.append(
+                (
+                    "BRIEFING",
+                    f"Learning brief: {audit.audit_title}",
+                    str(audit.learning_brief_date)[:10],
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
+        frame = pd.DataFrame(
+            items,
+            columns=[
+                "item_type",
+                "title",
+                "item_date",
+                "campaign",
+                "opens",
+                "campaign_clicks",
+                "attendees",
+                "later_views",
+            ],
+        )
         frame["item_date"] = _day_column(frame["item_date"])
         for col in ("opens", "campaign_clicks", "attendees", "later_views"):
             frame[col] = frame[col].astype("Int64")
@@ -753,41 +1103,88 @@ class _Generator:
         rng = self.rng(year, "budget")
         uplift = 1 + 0.03 * (year.start_year - 2023)
         # (line, type, partner, budget, actual/budget)
-        lines = [("Support hub staffing", "EXPENDITURE", None, 268_000, 0.987),
-                 ("Multi-agency training programme", "EXPENDITURE", None, 18_500, 0.962),
-                 ("Independent Scrutineer", "EXPENDITURE", None, 31_000, 1.0),
-                 ("Case reviews (rapid reviews and CSPRs)", "EXPENDITURE", None, 24_000, 1.071),
-                 ("Website and communications", "EXPENDITURE", None, 8_500, 0.941)]
+        lines = [
+            ("Support hub staffing", "EXPENDITURE", None, 268_000, 0.987),
+            ("Multi-agency training programme", "EXPENDITURE", None, 18_500, 0.962),
+            ("Independent Scrutineer", "EXPENDITURE", None, 31_000, 1.0),
+            ("Case reviews (rapid reviews and CSPRs)", "EXPENDITURE", None, 24_000, 1.071),
+            ("Website and communications", "EXPENDITURE", None, 8_500, 0.941),
+        ]
         contributions = 350_000
-        lines += [("Partner contribution - local authority", "INCOME", "COUNCIL", contributions * 0.5, 1.0),
-                  ("Partner contribution - police", "INCOME", "POLICE", contributions * 0.25, 1.0),
-                  ("Partner contribution - health", "INCOME", "HEALTH", contributions * 0.25, 1.0)]
+        lines += [
+            ("Partner contribution - local authority", "INCOME", "COUNCIL", contributions * 0.5, 1.0),
+            ("Partner contribution - police", "INCOME", "POLICE", contributions * 0.25, 1.0),
+            ("Partner contribution - health", "INCOME", "HEALTH", contributions * 0.25, 1.0),
+        ]
         rows = []
         for line, kind, partner, budget, ratio in lines:
             budget = round(budget * uplift, -2)
             wobble = 1.0 if kind == "INCOME" or year.label == REFERENCE_YEAR else float(rng.uniform(0.95, 1.05))
-            rows.append({"financial_year_end": np.datetime64(year.end), "budget_line": line, "line_type": kind,
-                         "partner": partner, "budget_amount": float(budget), "actual_amount": round(budget * ratio * wobble, 2)})
+            rows.append(
+                {
+                    "financial_year_end": np.datetime64(year.end),
+                    "budget_line": line,
+                    "line_type": kind,
+                    "partner": partner,
+                    "budget_amount": float(budget),
+                    "actual_amount": round(budget * ratio * wobble, 2),
+                }
+            )
         frame = pd.DataFrame(rows)
         frame["financial_year_end"] = _day_column(frame["financial_year_end"])
         return frame
 
     def _escalations(self, year: ReportingYear) -> pd.DataFrame:
         by_year = {
-            2021: [("2021-06-08", "Attendance of health partners at the Assurance and Review Group", "COUNCIL", "EXECUTIVE", "2021-09-14"),
-                   ("2021-10-19", "Timeliness of strategy discussions out of hours", "HEALTH", "DSP", "2022-01-25"),
-                   ("2022-02-02", "Sharing of police intelligence with schools", "EDUCATION", "EXECUTIVE", "2022-03-22")],
-            2022: [("2022-05-24", "Capacity of the MASH to meet demand", "POLICE", "DSP", "2022-09-06"),
-                   ("2022-11-15", "Funding formula for the partnership budget", "HEALTH", "LSP", "2023-02-28")],
-            2023: [("2023-05-16", "The 'one leader' role in the MASH", "POLICE", "LSP", "2023-10-10"),
-                   ("2023-09-12", "Health input into the MASH: proposed operating model relying on one health provider",
-                    "COUNCIL", "LSP", "2024-01-23")],
+            2021: [
+                (
+                    "2021-06-08",
+                    "Attendance of health partners at the Assurance and Review Group",
+                    "COUNCIL",
+                    "EXECUTIVE",
+                    "2021-09-14",
+                ),
+                ("2021-10-19", "Timeliness of strategy discussions out of hours", "HEALTH", "DSP", "2022-01-25"),
+                ("2022-02-02", "Sharing of police intelligence with schools", "EDUCATION", "EXECUTIVE", "2022-03-22"),
+            ],
+            2022: [
+                ("2022-05-24", "Capacity of the MASH to meet demand", "POLICE", "DSP", "2022-09-06"),
+                ("2022-11-15", "Funding formula for the partnership budget", "HEALTH", "LSP", "2023-02-28"),
+            ],
+            2023: [
+                ("2023-05-16", "The 'one leader' role in the MASH", "POLICE", "LSP", "2023-10-10"),
+                (
+                    "2023-09-12",
+                    "Health input into the MASH: proposed operating model relying on one health provider",
+                    "COUNCIL",
+                    "LSP",
+                    "2024-01-23",
+                ),
+            ],
         }
-        spec = by_year.get(year.start_year) or [(f"{year.start_year}-09-12", "Partnership data sharing agreement", "COUNCIL", "DSP",
-                                                 f"{year.start_year}-12-12")]
-        frame = pd.DataFrame([{"escalation_id": f"ESC-{_year_code(year)}-{i:02d}", "raised_date": raised, "topic": topic,
-                               "raised_by": by, "escalation_level": level, "status": "RESOLVED", "resolved_date": resolved}
-                              for i, (raised, topic, by, level, resolved) in enumerate(spec, start=1)])
+        spec = by_year.get(year.start_year) or [
+            (
+                f"{year.start_year}-09-12",
+                "Partnership data sharing agreement",
+                "COUNCIL",
+                "DSP",
+                f"{year.start_year}-12-12",
+            )
+        ]
+        frame = pd.DataFrame(
+            [
+                {
+                    "escalation_id": f"ESC-{_year_code(year)}-{i:02d}",
+                    "raised_date": raised,
+                    "topic": topic,
+                    "raised_by": by,
+                    "escalation_level": level,
+                    "status": "RESOLVED",
+                    "resolved_date": resolved,
+                }
+                for i, (raised, topic, by, level, resolved) in enumerate(spec, start=1)
+            ]
+        )
         for col in ("raised_date", "resolved_date"):
             frame[col] = _day_column(frame[col])
         return frame
@@ -796,30 +1193,103 @@ class _Generator:
 # Rapid reviews and CSPRs by the start year of their reporting year: (type, incident, review
 # start, notification, Panel decision, published, themes, number of actions).
 CASE_REVIEWS = {
-    2021: [("RAPID_REVIEW", "2021-07-30", "2021-08-17", "2021-08-04", "AGREED_NO_CSPR", None,
-            "Neglect; school attendance and children missing education", 5),
-           ("RAPID_REVIEW", "2021-12-20", "2022-01-11", "2022-01-05", "AGREED_NO_CSPR", None,
-            "Safer sleep; information sharing between health and children's services", 4)],
-    2022: [("RAPID_REVIEW", "2022-04-27", "2022-05-17", "2022-05-04", "AGREED_CSPR", None,
-            "Parental alcohol and drug use; professional curiosity", 5),
-           ("CSPR", "2022-04-27", "2022-07-05", None, None, "2023-04-25",
-            "Parental alcohol and drug use; who is in charge of the household; professional curiosity", 6),
-           ("RAPID_REVIEW", "2022-10-03", "2022-10-20", "2022-10-06", "NOT_NOTIFIED", None,
-            "Adolescent self-harm; transition to adult mental health services", 5)],
-    2023: [("RAPID_REVIEW", "2023-07-02", "2023-07-20", "2023-07-06", "NOT_NOTIFIED", None,
-            "Medical neglect; missed health appointments", 4),
-           ("RAPID_REVIEW", "2023-11-28", "2023-12-12", "2023-12-20", "AGREED_NO_CSPR", None,
-            "Trauma informed practice; medical neglect", 4)],
+    2021: [
+        (
+            "RAPID_REVIEW",
+            "2021-07-30",
+            "2021-08-17",
+            "2021-08-04",
+            "AGREED_NO_CSPR",
+            None,
+            "Neglect; school attendance and children missing education",
+            5,
+        ),
+        (
+            "RAPID_REVIEW",
+            "2021-12-20",
+            "2022-01-11",
+            "2022-01-05",
+            "AGREED_NO_CSPR",
+            None,
+            "Safer sleep; information sharing between health and children's services",
+            4,
+        ),
+    ],
+    2022: [
+        (
+            "RAPID_REVIEW",
+            "2022-04-27",
+            "2022-05-17",
+            "2022-05-04",
+            "AGREED_CSPR",
+            None,
+            "Parental alcohol and drug use; professional curiosity",
+            5,
+        ),
+        (
+            "CSPR",
+            "2022-04-27",
+            "2022-07-05",
+            None,
+            None,
+            "2023-04-25",
+            "Parental alcohol and drug use; who is in charge of the household; professional curiosity",
+            6,
+        ),
+        (
+            "RAPID_REVIEW",
+            "2022-10-03",
+            "2022-10-20",
+            "2022-10-06",
+            "NOT_NOTIFIED",
+            None,
+            "Adolescent self-harm; transition to adult mental health services",
+            5,
+        ),
+    ],
+    2023: [
+        (
+            "RAPID_REVIEW",
+            "2023-07-02",
+            "2023-07-20",
+            "2023-07-06",
+            "NOT_NOTIFIED",
+            None,
+            "Medical neglect; missed health appointments",
+            4,
+        ),
+        (
+            "RAPID_REVIEW",
+            "2023-11-28",
+            "2023-12-12",
+            "2023-12-20",
+            "AGREED_NO_CSPR",
+            None,
+            "Trauma informed practice; medical neglect",
+            4,
+        ),
+    ],
 }
 
 
 def _reviews_of(year: ReportingYear) -> list[dict]:
     y0 = year.start_year
-    spec = CASE_REVIEWS.get(y0) or [("RAPID_REVIEW", f"{y0}-10-02", f"{y0}-10-20", f"{y0}-10-06", "PENDING", None,
-                                     "Information sharing", 4)]
-    keys = ("review_type", "incident_date", "review_start_date", "notification_date", "panel_decision",
-            "published_date", "themes", "actions")
-    return [{"review_id": f"CR-{_year_code(year)}-{i:02d}", **dict(zip(keys, row))} for i, row in enumerate(spec, start=1)]
+    spec = CASE_REVIEWS.get(y0) or [
+        ("RAPID_REVIEW", f"{y0}-10-02", f"{y0}-10-20", f"{y0}-10-06", "PENDING", None, "Information sharing", 4)
+    ]
+    keys = (
+        "review_type",
+        "incident_date",
+        "review_start_date",
+        "notification_date",
+        "panel_decision",
+        "published_date",
+        "themes",
+        "actions",
+    )
+    return [
+        {"review_id": f"CR-{_year_code(year)}-{i:02d}", **dict(zip(keys, row))} for i, row in enumerate(spec, start=1)
+    ]
 
 
 AUDIT_ACTIONS = [
@@ -912,8 +1382,9 @@ def _per_child(child: np.ndarray, make) -> np.ndarray:
     return np.asarray(make(distinct), dtype=object)[inverse.reshape(-1)]
 
 
-def _render(dataset: Dataset, frame: pd.DataFrame, fmt: FileFormat, contract: Contract, pool: _ChildPool,
-            for_excel: bool) -> pd.DataFrame:
+def _render(
+    dataset: Dataset, frame: pd.DataFrame, fmt: FileFormat, contract: Contract, pool: _ChildPool, for_excel: bool
+) -> pd.DataFrame:
     """Canonical values -> the agency's raw values, one column per contract column, in contract order."""
     out = {}
     child = frame["_child"].to_numpy() if "_child" in frame else None
@@ -928,8 +1399,11 @@ def _render(dataset: Dataset, frame: pd.DataFrame, fmt: FileFormat, contract: Co
             values = frame[col.name]
         if col.type == "date":
             days = np.asarray(values, dtype="datetime64[D]")
-            out[col.name] = (pd.Series(days.astype("datetime64[ms]")) if for_excel
-                             else pd.Series(_date_strings(days, fmt.date_format), dtype=object))
+            out[col.name] = (
+                pd.Series(days.astype("datetime64[ms]"))
+                if for_excel
+                else pd.Series(_date_strings(days, fmt.date_format), dtype=object)
+            )
         elif col.type == "bool":
             flags = pd.array(values, dtype="boolean")
             text = np.where(flags.fillna(False).to_numpy(dtype=bool), fmt.bools[0], fmt.bools[1]).astype(object)
@@ -946,8 +1420,9 @@ def _render(dataset: Dataset, frame: pd.DataFrame, fmt: FileFormat, contract: Co
     return pd.DataFrame(out)
 
 
-def _write_dataset(folder: Path, dataset: Dataset, frame: pd.DataFrame, contract: Contract, pool: _ChildPool,
-                   rng: np.random.Generator) -> Path:
+def _write_dataset(
+    folder: Path, dataset: Dataset, frame: pd.DataFrame, contract: Contract, pool: _ChildPool, rng: np.random.Generator
+) -> Path:
     fmt = EARLIER_FORMATS.get((dataset.name, folder.name), FILE_FORMATS[dataset.name])
     headings = _headings(dataset, fmt, rng)
     raw = _render(dataset, frame, fmt, contract, pool, for_excel=fmt.kind == "xlsx")
@@ -986,7 +1461,7 @@ def _write_csv(path: Path, frame: pd.DataFrame, line_terminator: str, encoding: 
     with open(path, "wb") as out:
         out.write(encoder.encode(",".join(header.tolist()) + line_terminator))
         for first in range(0, len(frame), CSV_CHUNK_ROWS):
-            chunk = frame.iloc[first:first + CSV_CHUNK_ROWS]
+            chunk = frame.iloc[first : first + CSV_CHUNK_ROWS]
             fields = [_csv_field(chunk[name].reset_index(drop=True)) for name in chunk.columns]
             rows = fields[0].str.cat(fields[1:], sep=",") if len(fields) > 1 else fields[0]
             out.write(encoder.encode(line_terminator.join(rows.tolist()) + line_terminator))
@@ -1041,7 +1516,9 @@ def _write_annex_a(folder: Path, year: ReportingYear, tables: dict, contract: Co
             continue
         raw = _annex_a_frame(dataset, frame, contract, pool)
         date_headings = {h for h, c in dataset.annex_a["columns"].items() if dataset.column(c).type == "date"}
-        sheets.append((dataset.annex_a["sheet"], [[ANNEX_A_TITLES.get(name, dataset.description)], []], raw, date_headings))
+        sheets.append(
+            (dataset.annex_a["sheet"], [[ANNEX_A_TITLES.get(name, dataset.description)], []], raw, date_headings)
+        )
     path = folder / f"{contract.annex_a['file_pattern']}_{year.label}.xlsx"
     _write_xlsx(path, sheets, _export_stamp(folder))
     return path
@@ -1061,7 +1538,7 @@ def _write_xlsx(path: Path, sheets, stamp: datetime) -> None:
     with a dd/mm/yyyy number format.
     """
     parts = {}
-    for index, (name, title_rows, frame, date_cols) in enumerate(sheets, start=1):
+    for index, (_name, title_rows, frame, date_cols) in enumerate(sheets, start=1):
         if len(frame) + len(title_rows) + 1 > XLSX_MAX_ROWS:
             raise UserError(f"{path.name}: {len(frame):,} rows do not fit on an Excel sheet; use a smaller --scale")
         parts[f"xl/worksheets/sheet{index}.xml"] = _sheet_xml(title_rows, frame, date_cols)
@@ -1070,7 +1547,8 @@ def _write_xlsx(path: Path, sheets, stamp: datetime) -> None:
     sheet_overrides = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
         f'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, len(names) + 1))
+        for i in range(1, len(names) + 1)
+    )
     files = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -1085,18 +1563,21 @@ def _write_xlsx(path: Path, sheets, stamp: datetime) -> None:
             '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
             '<Override PartName="/docProps/app.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            "</Types>"),
+            "</Types>"
+        ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
             '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
             '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>'
-            "</Relationships>"),
+            "</Relationships>"
+        ),
         "docProps/app.xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-            f"<Application>{GENERATOR}</Application></Properties>"),
+            f"<Application>{GENERATOR}</Application></Properties>"
+        ),
         "docProps/core.xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
@@ -1105,20 +1586,28 @@ def _write_xlsx(path: Path, sheets, stamp: datetime) -> None:
             f"<dc:creator>{GENERATOR}</dc:creator>"
             f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>'
-            "</cp:coreProperties>"),
+            "</cp:coreProperties>"
+        ),
         "xl/workbook.xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-            + "".join(f'<sheet name="{_xml_text(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, start=1))
-            + "</sheets></workbook>"),
+            + "".join(
+                f'<sheet name="{_xml_text(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, start=1)
+            )
+            + "</sheets></workbook>"
+        ),
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-                      f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(names) + 1))
+            + "".join(
+                f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+                f'Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, len(names) + 1)
+            )
             + f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-              'Target="styles.xml"/></Relationships>'),
+            'Target="styles.xml"/></Relationships>'
+        ),
         "xl/styles.xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -1131,11 +1620,20 @@ def _write_xlsx(path: Path, sheets, stamp: datetime) -> None:
             '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
             '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            "</styleSheet>"),
+            "</styleSheet>"
+        ),
     }
     files.update(parts)
-    order = ["[Content_Types].xml", "_rels/.rels", "docProps/app.xml", "docProps/core.xml", "xl/workbook.xml",
-             "xl/_rels/workbook.xml.rels", "xl/styles.xml", *parts]
+    order = [
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "docProps/app.xml",
+        "docProps/core.xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        *parts,
+    ]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in order:
@@ -1152,7 +1650,11 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 def _xml_text(values):
     if isinstance(values, str):
         return values.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return values.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False)
+    return (
+        values.str.replace("&", "&amp;", regex=False)
+        .str.replace("<", "&lt;", regex=False)
+        .str.replace(">", "&gt;", regex=False)
+    )
 
 
 def _column_letter(index: int) -> str:
@@ -1174,11 +1676,16 @@ def _sheet_xml(title_rows: list[list[str]], frame: pd.DataFrame, date_cols: set[
     row_number = 0
     for title in title_rows:
         row_number += 1
-        cells = "".join(_text_cell(f"{_column_letter(i)}{row_number}", str(v)) for i, v in enumerate(title) if v not in (None, ""))
+        cells = "".join(
+            _text_cell(f"{_column_letter(i)}{row_number}", str(v)) for i, v in enumerate(title) if v not in (None, "")
+        )
         head.append(f'<row r="{row_number}">{cells}</row>')
     row_number += 1
-    head.append(f'<row r="{row_number}">' + "".join(_text_cell(f"{_column_letter(i)}{row_number}", str(h), style=2)
-                                                    for i, h in enumerate(frame.columns)) + "</row>")
+    head.append(
+        f'<row r="{row_number}">'
+        + "".join(_text_cell(f"{_column_letter(i)}{row_number}", str(h), style=2) for i, h in enumerate(frame.columns))
+        + "</row>"
+    )
     first_data_row = row_number + 1
     numbers = pd.Series(np.arange(first_data_row, first_data_row + len(frame))).astype(str)
     body = '<row r="' + numbers + '">'
@@ -1199,6 +1706,10 @@ def _sheet_xml(title_rows: list[list[str]], frame: pd.DataFrame, date_cols: set[
             cell = '<c r="' + ref + '" t="inlineStr"><is><t xml:space="preserve">' + _xml_text(text) + "</t></is></c>"
         body = body + cell.where(present, "")
     body = body + "</row>"
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-            + "".join(head) + "".join(body.tolist()) + "</sheetData></worksheet>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + "".join(head)
+        + "".join(body.tolist())
+        + "</sheetData></worksheet>"
+    )

@@ -13,16 +13,16 @@ Great Expectations runs in an ephemeral context: no project files, no Data Docs.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .config import Paths, PartnershipConfig, ReportingYear
+from .config import PartnershipConfig, Paths, ReportingYear
 from .contract import RECODED_COLUMNS, Contract, Dataset, load_contract
 from .errors import ValidationStop
 from .metrics import MetricStore, to_jsonable, write_json_atomic, write_parquet_atomic
@@ -111,14 +111,14 @@ def _long_date(day) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _expectation(kind: str, *, check: str, family: str, severity: str, description: str,
-                 about: str | None = None, **kwargs):
+def _expectation(
+    kind: str, *, check: str, family: str, severity: str, description: str, about: str | None = None, **kwargs
+):
     """One GX expectation with the meta every result carries; `about` names the column(s) checked."""
     import great_expectations.expectations as gxe
 
     about = about if about is not None else kwargs.get("column")
-    meta = {"check": check, "family": family, "column": about, "severity": severity,
-            "description": description}
+    meta = {"check": check, "family": family, "column": about, "severity": severity, "description": description}
     return getattr(gxe, kind)(meta=meta, **kwargs)
 
 
@@ -166,32 +166,68 @@ def build_suites(contract: Contract, dataset: str, inputs: SuiteInputs) -> dict:
     expect = []
 
     for column in schema:
-        expect.append(_expectation(
-            "ExpectColumnToExist", check=f"exists:{column}", family="exists", severity=CRITICAL,
-            description=f"column {column} is present", column=column))
+        expect.append(
+            _expectation(
+                "ExpectColumnToExist",
+                check=f"exists:{column}",
+                family="exists",
+                severity=CRITICAL,
+                description=f"column {column} is present",
+                column=column,
+            )
+        )
 
     key_columns = list(ds.key)
     not_null = [c.canonical_name for c in ds.output_columns if not c.nullable]
     for column in dict.fromkeys([*key_columns, *not_null, "reporting_year"]):
-        expect.append(_expectation(
-            "ExpectColumnValuesToNotBeNull", check=f"non_null:{column}", family="non_null",
-            severity=_column_severity(ds, column), description=f"every row has a {column}", column=column))
+        expect.append(
+            _expectation(
+                "ExpectColumnValuesToNotBeNull",
+                check=f"non_null:{column}",
+                family="non_null",
+                severity=_column_severity(ds, column),
+                description=f"every row has a {column}",
+                column=column,
+            )
+        )
 
     for column, dtype in schema.items():
-        expect.append(_expectation(
-            "ExpectColumnValuesToBeOfType", check=f"type:{column}", family="type",
-            severity=_column_severity(ds, column), description=f"{column} holds {TYPE_WORDS[dtype]}",
-            column=column, type_=GX_TYPE_NAMES[dtype]))
+        expect.append(
+            _expectation(
+                "ExpectColumnValuesToBeOfType",
+                check=f"type:{column}",
+                family="type",
+                severity=_column_severity(ds, column),
+                description=f"{column} holds {TYPE_WORDS[dtype]}",
+                column=column,
+                type_=GX_TYPE_NAMES[dtype],
+            )
+        )
 
     for column, codes, words, severity in _code_columns(contract, ds):
-        expect.append(_expectation(
-            "ExpectColumnValuesToBeInSet", check=f"codes:{column}", family="codes", severity=severity,
-            description=f"every {column} is {words}", column=column, value_set=codes))
+        expect.append(
+            _expectation(
+                "ExpectColumnValuesToBeInSet",
+                check=f"codes:{column}",
+                family="codes",
+                severity=severity,
+                description=f"every {column} is {words}",
+                column=column,
+                value_set=codes,
+            )
+        )
     year_labels = [ReportingYear(y).label for y in range(inputs.earliest_year.start_year, year.start_year + 1)]
-    expect.append(_expectation(
-        "ExpectColumnValuesToBeInSet", check="codes:reporting_year", family="codes", severity=CRITICAL,
-        description=f"every reporting_year is a year from {year_labels[0]} to {year.label}",
-        column="reporting_year", value_set=year_labels))
+    expect.append(
+        _expectation(
+            "ExpectColumnValuesToBeInSet",
+            check="codes:reporting_year",
+            family="codes",
+            severity=CRITICAL,
+            description=f"every reporting_year is a year from {year_labels[0]} to {year.label}",
+            column="reporting_year",
+            value_set=year_labels,
+        )
+    )
 
     for col in ds.output_columns:
         if col.min is None and col.max is None:
@@ -202,54 +238,104 @@ def build_suites(contract: Contract, dataset: str, inputs: SuiteInputs) -> dict:
             words = f"at least {col.min:g}"
         else:
             words = f"at most {col.max:g}"
-        expect.append(_expectation(
-            "ExpectColumnValuesToBeBetween", check=f"range:{col.canonical_name}", family="range",
-            severity=col.severity, description=f"{col.canonical_name} is {words}",
-            column=col.canonical_name, min_value=col.min, max_value=col.max))
+        expect.append(
+            _expectation(
+                "ExpectColumnValuesToBeBetween",
+                check=f"range:{col.canonical_name}",
+                family="range",
+                severity=col.severity,
+                description=f"{col.canonical_name} is {words}",
+                column=col.canonical_name,
+                min_value=col.min,
+                max_value=col.max,
+            )
+        )
 
     key_words = " and ".join(key_columns)
     if len(key_columns) == 1:
-        expect.append(_expectation(
-            "ExpectColumnValuesToBeUnique", check=f"unique:{key_columns[0]}", family="unique",
-            severity=CRITICAL, description=f"no two rows share a {key_words}", column=key_columns[0]))
+        expect.append(
+            _expectation(
+                "ExpectColumnValuesToBeUnique",
+                check=f"unique:{key_columns[0]}",
+                family="unique",
+                severity=CRITICAL,
+                description=f"no two rows share a {key_words}",
+                column=key_columns[0],
+            )
+        )
     else:
-        expect.append(_expectation(
-            "ExpectCompoundColumnsToBeUnique", check=f"unique:{'+'.join(key_columns)}", family="unique",
-            severity=CRITICAL, description=f"no two rows share the same {key_words}",
-            about="+".join(key_columns), column_list=key_columns))
+        expect.append(
+            _expectation(
+                "ExpectCompoundColumnsToBeUnique",
+                check=f"unique:{'+'.join(key_columns)}",
+                family="unique",
+                severity=CRITICAL,
+                description=f"no two rows share the same {key_words}",
+                about="+".join(key_columns),
+                column_list=key_columns,
+            )
+        )
 
     period = ds.period_column
     window_start = datetime.combine(inputs.earliest_year.start, datetime.min.time())
     day_after_window = datetime.combine(year.end, datetime.min.time()) + timedelta(days=1)
-    expect.append(_expectation(
-        "ExpectColumnValuesToBeBetween", check=f"window:{period}", family="window",
-        severity=_column_severity(ds, period),
-        description=f"{period} falls between {_long_date(inputs.earliest_year.start)} and {_long_date(year.end)}",
-        column=period, min_value=window_start, max_value=day_after_window, strict_max=True))
+    expect.append(
+        _expectation(
+            "ExpectColumnValuesToBeBetween",
+            check=f"window:{period}",
+            family="window",
+            severity=_column_severity(ds, period),
+            description=f"{period} falls between {_long_date(inputs.earliest_year.start)} and {_long_date(year.end)}",
+            column=period,
+            min_value=window_start,
+            max_value=day_after_window,
+            strict_max=True,
+        )
+    )
 
     for col in ds.output_columns:
         if not col.references:
             continue
         target_table, target_column = col.references.split(".", 1)
         values = sorted({str(v) for v in inputs.reference_values.get(col.references, ())})
-        expect.append(_expectation(
-            "ExpectColumnValuesToBeInSet", check=f"reference:{col.canonical_name}", family="reference",
-            severity=col.severity,
-            description=f"every {col.canonical_name} matches a {target_column} in {target_table}",
-            column=col.canonical_name, value_set=values))
+        expect.append(
+            _expectation(
+                "ExpectColumnValuesToBeInSet",
+                check=f"reference:{col.canonical_name}",
+                family="reference",
+                severity=col.severity,
+                description=f"every {col.canonical_name} matches a {target_column} in {target_table}",
+                column=col.canonical_name,
+                value_set=values,
+            )
+        )
 
-    year_expect = [_expectation(
-        "ExpectTableRowCountToBeBetween", check="row_count:reporting_year", family="row_count",
-        severity=CRITICAL, description=f"the table has at least one row in {year.label}", min_value=1)]
+    year_expect = [
+        _expectation(
+            "ExpectTableRowCountToBeBetween",
+            check="row_count:reporting_year",
+            family="row_count",
+            severity=CRITICAL,
+            description=f"the table has at least one row in {year.label}",
+            min_value=1,
+        )
+    ]
     previous = inputs.previous_year_rows
     if previous > 0:
         share = inputs.row_count_change_share
-        year_expect.append(_expectation(
-            "ExpectTableRowCountToBeBetween", check="row_count:change", family="row_count", severity=WARNING,
-            description=(f"the rows in {year.label} are within {share:.0%} of the {previous:,} rows "
-                         f"in {year.previous.label}"),
-            min_value=math.ceil(previous * (1 - share) - 1e-9),
-            max_value=math.floor(previous * (1 + share) + 1e-9)))
+        year_expect.append(
+            _expectation(
+                "ExpectTableRowCountToBeBetween",
+                check="row_count:change",
+                family="row_count",
+                severity=WARNING,
+                description=(
+                    f"the rows in {year.label} are within {share:.0%} of the {previous:,} rows in {year.previous.label}"
+                ),
+                min_value=math.ceil(previous * (1 - share) - 1e-9),
+                max_value=math.floor(previous * (1 + share) + 1e-9),
+            )
+        )
 
     return {
         ALL_ROWS: gx.ExpectationSuite(name=f"{dataset}.{ALL_ROWS}", expectations=expect),
@@ -291,12 +377,22 @@ class ExpectationResult:
         return self.severity == CRITICAL
 
     def as_json(self) -> dict:
-        return to_jsonable({
-            "check": self.check, "family": self.family, "column": self.column, "severity": self.severity,
-            "level": self.level, "description": self.description, "success": self.success,
-            "unexpected_count": self.unexpected_count, "observed": self.observed, "error": self.error,
-            "examples": self.examples, "unexpected_values": self.unexpected_values,
-        })
+        return to_jsonable(
+            {
+                "check": self.check,
+                "family": self.family,
+                "column": self.column,
+                "severity": self.severity,
+                "level": self.level,
+                "description": self.description,
+                "success": self.success,
+                "unexpected_count": self.unexpected_count,
+                "observed": self.observed,
+                "error": self.error,
+                "examples": self.examples,
+                "unexpected_values": self.unexpected_values,
+            }
+        )
 
 
 def _frame_for_gx(frame: pd.DataFrame) -> pd.DataFrame:
@@ -336,13 +432,18 @@ def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ())
         gx_result = by_check[meta["check"]]
         details = gx_result.result or {}
         error = _error_message(gx_result.exception_info)
-        row_level = (error is None and meta["family"] not in TABLE_LEVEL_FAMILIES
-                     and "unexpected_index_list" in details)
+        row_level = error is None and meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_index_list" in details
         result = ExpectationResult(
-            dataset=dataset, check=meta["check"], family=meta["family"], column=meta["column"],
-            severity=meta["severity"], description=meta["description"],
-            level="row" if row_level else "table", success=bool(gx_result.success) and error is None,
-            unexpected_count=details.get("unexpected_count"), observed=details.get("observed_value"),
+            dataset=dataset,
+            check=meta["check"],
+            family=meta["family"],
+            column=meta["column"],
+            severity=meta["severity"],
+            description=meta["description"],
+            level="row" if row_level else "table",
+            success=bool(gx_result.success) and error is None,
+            unexpected_count=details.get("unexpected_count"),
+            observed=details.get("observed_value"),
             error=error,
         )
         if row_level and not result.success:
@@ -404,8 +505,10 @@ class TableReport:
             elif r.check == "row_count:reporting_year":
                 messages.append(f"table {self.dataset} has no rows in {self.year}")
             elif r.family == "type":
-                messages.append(f"column {r.column} of table {self.dataset} holds {r.observed} values, "
-                                f"but {r.description.split(' holds ', 1)[-1]} are expected")
+                messages.append(
+                    f"column {r.column} of table {self.dataset} holds {r.observed} values, "
+                    f"but {r.description.split(' holds ', 1)[-1]} are expected"
+                )
             else:
                 messages.append(f"table {self.dataset} fails the check that {r.description}")
         return messages
@@ -456,16 +559,21 @@ def quarantine_mask(results: Iterable[ExpectationResult], n_rows: int) -> tuple[
     return mask, joined.astype("string")
 
 
-def validate_table(frame: pd.DataFrame, dataset: str, inputs: SuiteInputs,
-                   contract: Contract | None = None) -> tuple[TableReport, pd.DataFrame, pd.DataFrame]:
+def validate_table(
+    frame: pd.DataFrame, dataset: str, inputs: SuiteInputs, contract: Contract | None = None
+) -> tuple[TableReport, pd.DataFrame, pd.DataFrame]:
     """Run a table's suites: (report, validated rows, quarantined rows with failed_checks)."""
     contract = contract or load_contract()
     ds = contract.dataset(dataset)
     frame = frame.reset_index(drop=True)
     rows_in_year, rows_previous = _year_counts(frame, inputs.year)
     inputs = SuiteInputs(
-        year=inputs.year, earliest_year=inputs.earliest_year, reference_values=inputs.reference_values,
-        previous_year_rows=rows_previous, row_count_change_share=inputs.row_count_change_share)
+        year=inputs.year,
+        earliest_year=inputs.earliest_year,
+        reference_values=inputs.reference_values,
+        previous_year_rows=rows_previous,
+        row_count_change_share=inputs.row_count_change_share,
+    )
     suites = build_suites(contract, dataset, inputs)
     results = run_suite(frame, suites[ALL_ROWS], dataset, ds.key)
     if "reporting_year" in frame.columns:
@@ -480,8 +588,16 @@ def validate_table(frame: pd.DataFrame, dataset: str, inputs: SuiteInputs,
     quarantined[QUARANTINE_REASON_COLUMN] = quarantined[QUARANTINE_REASON_COLUMN].astype("string")
     validated = frame[~mask].reset_index(drop=True)
     report = TableReport(
-        dataset=dataset, title=_table_title(ds), key=ds.key, year=inputs.year.label, rows=len(frame), rows_in_year=rows_in_year,
-        rows_previous_year=rows_previous, rows_quarantined=int(mask.sum()), results=results)
+        dataset=dataset,
+        title=_table_title(ds),
+        key=ds.key,
+        year=inputs.year.label,
+        rows=len(frame),
+        rows_in_year=rows_in_year,
+        rows_previous_year=rows_previous,
+        rows_quarantined=int(mask.sum()),
+        results=results,
+    )
     return report, validated, quarantined.reset_index(drop=True)
 
 
@@ -502,8 +618,9 @@ def _validation_order(contract: Contract) -> list[str]:
     return order
 
 
-def earliest_year_in(frames: Mapping[str, pd.DataFrame | None], contract: Contract,
-                     year: ReportingYear) -> ReportingYear:
+def earliest_year_in(
+    frames: Mapping[str, pd.DataFrame | None], contract: Contract, year: ReportingYear
+) -> ReportingYear:
     """The earliest reporting year holding a row of any table (by its period date), at most `year`."""
     earliest = year
     for name, frame in frames.items():
@@ -553,17 +670,21 @@ class ValidationReport:
                     change = (current - previous) / previous
                     sentences.append(
                         f"{t.title}: {current:,} records in {self.year.label}, {abs(change):.0%} "
-                        f"{'more' if change > 0 else 'fewer'} than the {previous:,} in {self.year.previous.label}.")
+                        f"{'more' if change > 0 else 'fewer'} than the {previous:,} in {self.year.previous.label}."
+                    )
                 elif r.level == "row":
-                    sentences.append(f"{t.title}: {r.unexpected_count:,} records fail the check that "
-                                     f"{r.description}; they are kept in the figures.")
+                    sentences.append(
+                        f"{t.title}: {r.unexpected_count:,} records fail the check that "
+                        f"{r.description}; they are kept in the figures."
+                    )
                 else:
                     sentences.append(f"{t.title}: the table fails the check that {r.description}.")
             if t.rows_quarantined:
                 failed = [r.description for r in t.results if r.critical and r.level == "row" and not r.success]
                 sentences.append(
                     f"{t.title}: {t.rows_quarantined:,} records are left out of the figures because they "
-                    f"fail validation ({'; '.join(failed)}).")
+                    f"fail validation ({'; '.join(failed)})."
+                )
         return sentences
 
     def stop_message(self) -> str:
@@ -590,9 +711,15 @@ class ValidationReport:
         }
 
 
-def validate_year(year: ReportingYear, paths: Paths, config: PartnershipConfig, *,
-                  contract: Contract | None = None, earliest_year: ReportingYear | None = None,
-                  stop: bool = True) -> ValidationReport:
+def validate_year(
+    year: ReportingYear,
+    paths: Paths,
+    config: PartnershipConfig,
+    *,
+    contract: Contract | None = None,
+    earliest_year: ReportingYear | None = None,
+    stop: bool = True,
+) -> ValidationReport:
     """Validate the year's clean tables and write validated/, quarantine/ and validation.json.
 
     A critical table-level failure raises ValidationStop after validation.json is written
@@ -606,7 +733,9 @@ def validate_year(year: ReportingYear, paths: Paths, config: PartnershipConfig, 
         path = clean_dir / f"{name}.parquet"
         frames[name] = pd.read_parquet(path) if path.exists() else None
     configured = config.get("data_rules", {}).get("earliest_year")
-    earliest = earliest_year or (ReportingYear.parse(configured) if configured else earliest_year_in(frames, contract, year))
+    earliest = earliest_year or (
+        ReportingYear.parse(configured) if configured else earliest_year_in(frames, contract, year)
+    )
     share = float(config["analysis"]["row_count_change_warning_share"])
 
     validated_values: dict[str, pd.DataFrame] = {}
@@ -617,8 +746,13 @@ def validate_year(year: ReportingYear, paths: Paths, config: PartnershipConfig, 
         validated_path = paths.validated_dir(year) / f"{name}.parquet"
         quarantine_path = paths.quarantine_dir(year) / f"{name}.parquet"
         if frame is None:
-            tables[name] = TableReport(dataset=name, title=_table_title(ds), key=ds.key, year=year.label,
-                                       missing_file=clean_dir / f"{name}.parquet")
+            tables[name] = TableReport(
+                dataset=name,
+                title=_table_title(ds),
+                key=ds.key,
+                year=year.label,
+                missing_file=clean_dir / f"{name}.parquet",
+            )
             validated_path.unlink(missing_ok=True)
             quarantine_path.unlink(missing_ok=True)
             continue
@@ -629,8 +763,9 @@ def validate_year(year: ReportingYear, paths: Paths, config: PartnershipConfig, 
                 source = validated_values.get(target, frames.get(target))
                 if source is not None and target_column in source.columns:
                     references[col.references] = source[target_column].dropna().unique()
-        inputs = SuiteInputs(year=year, earliest_year=earliest, reference_values=references,
-                             row_count_change_share=share)
+        inputs = SuiteInputs(
+            year=year, earliest_year=earliest, reference_values=references, row_count_change_share=share
+        )
         report, validated, quarantined = validate_table(frame, name, inputs, contract)
         tables[name] = report
         if report.stops:
@@ -662,8 +797,10 @@ def validation_metrics(report: ValidationReport, config: PartnershipConfig) -> M
     store.add("validation.expectations_failed", sum((not r.success) and r.critical for r in results))
     store.add("validation.expectations_warned", sum((not r.success) and not r.critical for r in results))
     store.add("validation.rows_quarantined", report.rows_quarantined)
-    store.add("validation.by_table", summary_frame(report)[
-        ["dataset", "expectations", "passed", "failed", "warned", "rows_quarantined"]])
+    store.add(
+        "validation.by_table",
+        summary_frame(report)[["dataset", "expectations", "passed", "failed", "warned", "rows_quarantined"]],
+    )
     store.add("validation.warnings", report.warnings)
     return store
 
@@ -672,11 +809,17 @@ def summary_frame(report: ValidationReport) -> pd.DataFrame:
     """One row per table: rows, expectations passed/failed/warned, rows validated and quarantined."""
     rows = []
     for t in report.tables.values():
-        rows.append({
-            "dataset": t.dataset, "rows": t.rows, f"rows in {report.year.label}": t.rows_in_year,
-            **t.counts(), "rows_validated": t.rows_validated, "rows_quarantined": t.rows_quarantined,
-            "outcome": "STOP: " + "; ".join(t.stops) if t.stops else "ok",
-        })
+        rows.append(
+            {
+                "dataset": t.dataset,
+                "rows": t.rows,
+                f"rows in {report.year.label}": t.rows_in_year,
+                **t.counts(),
+                "rows_validated": t.rows_validated,
+                "rows_quarantined": t.rows_quarantined,
+                "outcome": "STOP: " + "; ".join(t.stops) if t.stops else "ok",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -688,16 +831,18 @@ def expectations_frame(report: ValidationReport, dataset: str) -> pd.DataFrame:
     """One row per expectation of a table: outcome, severity, failing count, example keys."""
     rows = []
     for r in report.tables[dataset].results:
-        rows.append({
-            "check": r.description,
-            "family": r.family,
-            "severity": r.severity,
-            "result": "pass" if r.success else ("FAIL" if r.critical else "warn"),
-            "failing rows": r.unexpected_count if r.level == "row" else None,
-            "example keys": _example_words(r.examples),
-            "unexpected values": ", ".join(str(v) for v in r.unexpected_values),
-            "note": r.error or ("" if r.success or r.level == "row" else f"observed {r.observed}"),
-        })
+        rows.append(
+            {
+                "check": r.description,
+                "family": r.family,
+                "severity": r.severity,
+                "result": "pass" if r.success else ("FAIL" if r.critical else "warn"),
+                "failing rows": r.unexpected_count if r.level == "row" else None,
+                "example keys": _example_words(r.examples),
+                "unexpected values": ", ".join(str(v) for v in r.unexpected_values),
+                "note": r.error or ("" if r.success or r.level == "row" else f"observed {r.observed}"),
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["failing rows"] = frame["failing rows"].astype("Int64")
     return frame
@@ -717,25 +862,34 @@ def quarantine_frame(report: ValidationReport) -> pd.DataFrame:
     """Rows quarantined by table and check (a row failing two checks counts under both)."""
     rows = [
         {"dataset": t.dataset, "check": r.description, "rows": r.unexpected_count}
-        for t in report.tables.values() for r in t.results
+        for t in report.tables.values()
+        for r in t.results
         if r.critical and r.level == "row" and not r.success
     ]
     frame = pd.DataFrame(rows, columns=["dataset", "check", "rows"])
-    totals = pd.DataFrame([{"dataset": t.dataset, "check": "rows quarantined (any check)", "rows": t.rows_quarantined}
-                           for t in report.tables.values() if t.rows_quarantined])
+    totals = pd.DataFrame(
+        [
+            {"dataset": t.dataset, "check": "rows quarantined (any check)", "rows": t.rows_quarantined}
+            for t in report.tables.values()
+            if t.rows_quarantined
+        ]
+    )
     return pd.concat([frame, totals], ignore_index=True) if len(totals) else frame
 
 
 def run_summary(report: ValidationReport) -> pd.DataFrame:
     """The run in one small table: year, date window, outcome."""
-    return pd.DataFrame([
-        ("reporting year", report.year.label),
-        ("period dates must fall from", _long_date(report.earliest_year.start)),
-        ("to", _long_date(report.year.end)),
-        ("tables", len(report.tables)),
-        ("expectations", len(report.results)),
-        ("outcome", "STOPPED: " + "; ".join(report.stops) if report.stopped else "passed: the chain goes on"),
-    ], columns=["", "value"]).set_index("")
+    return pd.DataFrame(
+        [
+            ("reporting year", report.year.label),
+            ("period dates must fall from", _long_date(report.earliest_year.start)),
+            ("to", _long_date(report.year.end)),
+            ("tables", len(report.tables)),
+            ("expectations", len(report.results)),
+            ("outcome", "STOPPED: " + "; ".join(report.stops) if report.stopped else "passed: the chain goes on"),
+        ],
+        columns=["", "value"],
+    ).set_index("")
 
 
 def publish_metrics(report: ValidationReport, paths: Paths, config: PartnershipConfig) -> MetricStore:

@@ -86,5 +86,10 @@ def chain_copy(chain_run, tmp_path) -> ChainRun:
     """A private copy of the session run, for tests that break or rerun things."""
     root = tmp_path / "copy"
     shutil.copytree(chain_run.root, root, symlinks=True)
-    return ChainRun(root=root, raw=root / "raw", processed=root / "processed", reports=root / "reports",
-                    exit_code=chain_run.exit_code)
+    return ChainRun(
+        root=root,
+        raw=root / "raw",
+        processed=root / "processed",
+        reports=root / "reports",
+        exit_code=chain_run.exit_code,
+    )

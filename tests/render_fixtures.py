@@ -66,7 +66,12 @@ def fixture_metrics() -> dict:
     """Every catalogue metric as the merged metrics.json holds it."""
     metrics = {}
     for name, spec in load_catalogue()["metrics"].items():
-        entry = {"value": plausible_value(name, spec), "unit": spec["unit"], "label": spec["label"], "heading": spec.get("heading")}
+        entry = {
+            "value": plausible_value(name, spec),
+            "unit": spec["unit"],
+            "label": spec["label"],
+            "heading": spec.get("heading"),
+        }
         if spec.get("previous"):
             previous = plausible_value(name + ".previous", spec)
             entry["previous"] = previous
@@ -93,19 +98,31 @@ def write_fixture_charts(charts_dir: Path) -> dict:
     """Two small charts saved the way the analysis stages save them (PNG + charts.json)."""
     from sscp_lib import charts
 
-    fig, ax = charts.new_chart("Most IPBP workstreams finished nearly all their actions", "Workstream", "Actions complete (%)", figsize=(6, 3))
+    fig, ax = charts.new_chart(
+        "Most IPBP workstreams finished nearly all their actions", "Workstream", "Actions complete (%)", figsize=(6, 3)
+    )
     ax.bar(["Neglect", "Early help", "Inspection", "Voice"], [95, 88, 91, 70])
     charts.save_chart(
-        fig, charts_dir, "ipbp_workstreams", title="IPBP actions complete by workstream",
+        fig,
+        charts_dir,
+        "ipbp_workstreams",
+        title="IPBP actions complete by workstream",
         alt="Bar chart: neglect 95%, early help 88%, inspection 91% and voice 70% of actions complete.",
-        source="IPBP tracker", heading=2, synthetic=True,
+        source="IPBP tracker",
+        heading=2,
+        synthetic=True,
     )
     fig, ax = charts.new_chart("Referrals dipped in the summer", "Month", "Referrals", figsize=(6, 3))
     ax.plot(["Apr", "May", "Jun", "Jul", "Aug", "Sep"], [210, 220, 190, 160, 150, 205], marker="o")
     charts.save_chart(
-        fig, charts_dir, "referrals_by_month", title="Referrals by month",
+        fig,
+        charts_dir,
+        "referrals_by_month",
+        title="Referrals by month",
         alt="Line chart of monthly referrals, lowest in August at 150 and highest in May at 220.",
-        source="MASH case system", heading=6, synthetic=True,
+        source="MASH case system",
+        heading=6,
+        synthetic=True,
     )
     import json
 
@@ -159,10 +176,21 @@ def chromium_visit(html_path: Path, work_dir: Path, *, width: int = 1200, height
     work_dir.mkdir(parents=True, exist_ok=True)
     shot, net_log = work_dir / "screenshot.png", work_dir / "netlog.json"
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
-        "--hide-scrollbars", f"--user-data-dir={work_dir / 'profile'}", f"--log-net-log={net_log}",
-        f"--screenshot={shot}", f"--window-size={width},{height}", Path(html_path).resolve().as_uri(),
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-default-apps",
+        "--hide-scrollbars",
+        f"--user-data-dir={work_dir / 'profile'}",
+        f"--log-net-log={net_log}",
+        f"--screenshot={shot}",
+        f"--window-size={width},{height}",
+        Path(html_path).resolve().as_uri(),
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=90)
     return shot, page_requests(json.loads(net_log.read_text(encoding="utf-8")))
@@ -176,6 +204,10 @@ def page_requests(net_log: dict) -> list[str]:
     for event in net_log["events"]:
         params = event.get("params") or {}
         url = params.get("url", "")
-        if event["type"] == start_job and url.startswith(("http:", "https:")) and "file://" in params.get("network_isolation_key", ""):
+        if (
+            event["type"] == start_job
+            and url.startswith(("http:", "https:"))
+            and "file://" in params.get("network_isolation_key", "")
+        ):
             urls.append(url)
     return urls

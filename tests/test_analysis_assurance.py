@@ -4,7 +4,6 @@ pandas computation over a small fixture, the boundary rules, and the sample's em
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -41,52 +40,150 @@ def within(dates: pd.Series, start=START, end=END) -> pd.Series:
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    audits = make("audits", [
-        {"audit_id": "A1", "audit_title": "Neglect audit", "topic": "NEGLECT", "audit_type": "MULTI_AGENCY",
-         "audit_date": "2023-05-10", "cases_audited": 8, "learning_brief_date": "2023-06-20"},
-        {"audit_id": "A2", "audit_title": "Voice audit", "topic": "VOICE_OF_CHILD", "audit_type": "MULTI_AGENCY",
-         "audit_date": "2023-09-12", "cases_audited": 7},
-        {"audit_id": "A3", "audit_title": "DARA dip sample", "topic": "DOMESTIC_ABUSE", "audit_type": "DIP_SAMPLE",
-         "audit_date": "2024-03-31", "cases_audited": 2, "learning_brief_date": "2024-04-15"},
-        {"audit_id": "A0", "audit_title": "Old audit", "topic": "MASH", "audit_type": "MULTI_AGENCY",
-         "audit_date": "2023-03-31", "cases_audited": 3},
-    ])
-    grades = (["GOOD"] * 4 + ["OUTSTANDING"] * 2 + ["REQUIRES_IMPROVEMENT"] * 2,  # A1
-              ["GOOD"] * 3 + ["INADEQUATE"] * 4,  # A2
-              ["GOOD", "REQUIRES_IMPROVEMENT"],  # A3
-              ["GOOD", "INADEQUATE", "INADEQUATE"])  # A0, previous year
+    audits = make(
+        "audits",
+        [
+            {
+                "audit_id": "A1",
+                "audit_title": "Neglect audit",
+                "topic": "NEGLECT",
+                "audit_type": "MULTI_AGENCY",
+                "audit_date": "2023-05-10",
+                "cases_audited": 8,
+                "learning_brief_date": "2023-06-20",
+            },
+            {
+                "audit_id": "A2",
+                "audit_title": "Voice audit",
+                "topic": "VOICE_OF_CHILD",
+                "audit_type": "MULTI_AGENCY",
+                "audit_date": "2023-09-12",
+                "cases_audited": 7,
+            },
+            {
+                "audit_id": "A3",
+                "audit_title": "DARA dip sample",
+                "topic": "DOMESTIC_ABUSE",
+                "audit_type": "DIP_SAMPLE",
+                "audit_date": "2024-03-31",
+                "cases_audited": 2,
+                "learning_brief_date": "2024-04-15",
+            },
+            {
+                "audit_id": "A0",
+                "audit_title": "Old audit",
+                "topic": "MASH",
+                "audit_type": "MULTI_AGENCY",
+                "audit_date": "2023-03-31",
+                "cases_audited": 3,
+            },
+        ],
+    )
+    grades = (
+        ["GOOD"] * 4 + ["OUTSTANDING"] * 2 + ["REQUIRES_IMPROVEMENT"] * 2,  # A1
+        ["GOOD"] * 3 + ["INADEQUATE"] * 4,  # A2
+        ["GOOD", "REQUIRES_IMPROVEMENT"],  # A3
+        ["GOOD", "INADEQUATE", "INADEQUATE"],
+    )  # A0, previous year
     dates = ("2023-05-10", "2023-09-12", "2024-03-31", "2023-03-31")
     case_rows = [
         {"audit_case_id": f"{aid}-{i}", "audit_id": aid, "child_pid": f"c{aid}{i}", "audit_date": d, "grade": g}
-        for aid, d, gs in zip(("A1", "A2", "A3", "A0"), dates, grades) for i, g in enumerate(gs)
+        for aid, d, gs in zip(("A1", "A2", "A3", "A0"), dates, grades)
+        for i, g in enumerate(gs)
     ]
-    audit_actions = make("audit_actions", [
-        # completed exactly on the due date: on time
-        {"audit_action_id": "AA1", "audit_id": "A1", "action": "a", "owner_agency": "POLICE", "raised_date": "2023-05-10",
-         "due_date": "2023-07-01", "completed_date": "2023-07-01", "status": "COMPLETE"},
-        # a day late
-        {"audit_action_id": "AA2", "audit_id": "A1", "action": "b", "owner_agency": "HEALTH", "raised_date": "2023-05-10",
-         "due_date": "2023-07-01", "completed_date": "2023-07-02", "status": "COMPLETE"},
-        # open, due on the last day of the year: overdue
-        {"audit_action_id": "AA3", "audit_id": "A2", "action": "c", "owner_agency": "COUNCIL", "raised_date": "2023-09-12",
-         "due_date": "2024-03-31", "status": "OPEN"},
-        # completed only after the year end: overdue at the year end
-        {"audit_action_id": "AA4", "audit_id": "A2", "action": "d", "owner_agency": "COUNCIL", "raised_date": "2023-09-12",
-         "due_date": "2024-02-01", "completed_date": "2024-04-10", "status": "COMPLETE"},
-        # open, due after the year end: not overdue, not due in the year
-        {"audit_action_id": "AA5", "audit_id": "A3", "action": "e", "owner_agency": "POLICE", "raised_date": "2024-03-31",
-         "due_date": "2024-04-01", "status": "OPEN"},
-        # previous year's action, due in 2022-23, done on time
-        {"audit_action_id": "AA0", "audit_id": "A0", "action": "f", "owner_agency": "POLICE", "raised_date": "2022-10-01",
-         "due_date": "2023-01-31", "completed_date": "2023-01-15", "status": "COMPLETE"},
-        {"audit_action_id": "AA6", "audit_id": "A0", "action": "g", "owner_agency": "EDUCATION", "raised_date": "2023-03-01",
-         "due_date": "2023-12-01", "status": "CLOSED_NOT_DONE"},
-    ])
+    audit_actions = make(
+        "audit_actions",
+        [
+            # completed exactly on the due date: on time
+            {
+                "audit_action_id": "AA1",
+                "audit_id": "A1",
+                "action": "a",
+                "owner_agency": "POLICE",
+                "raised_date": "2023-05-10",
+                "due_date": "2023-07-01",
+                "completed_date": "2023-07-01",
+                "status": "COMPLETE",
+            },
+            # a day late
+            {
+                "audit_action_id": "AA2",
+                "audit_id": "A1",
+                "action": "b",
+                "owner_agency": "HEALTH",
+                "raised_date": "2023-05-10",
+                "due_date": "2023-07-01",
+                "completed_date": "2023-07-02",
+                "status": "COMPLETE",
+            },
+            # open, due on the last day of the year: overdue
+            {
+                "audit_action_id": "AA3",
+                "audit_id": "A2",
+                "action": "c",
+                "owner_agency": "COUNCIL",
+                "raised_date": "2023-09-12",
+                "due_date": "2024-03-31",
+                "status": "OPEN",
+            },
+            # completed only after the year end: overdue at the year end
+            {
+                "audit_action_id": "AA4",
+                "audit_id": "A2",
+                "action": "d",
+                "owner_agency": "COUNCIL",
+                "raised_date": "2023-09-12",
+                "due_date": "2024-02-01",
+                "completed_date": "2024-04-10",
+                "status": "COMPLETE",
+            },
+            # open, due after the year end: not overdue, not due in the year
+            {
+                "audit_action_id": "AA5",
+                "audit_id": "A3",
+                "action": "e",
+                "owner_agency": "POLICE",
+                "raised_date": "2024-03-31",
+                "due_date": "2024-04-01",
+                "status": "OPEN",
+            },
+            # previous year's action, due in 2022-23, done on time
+            {
+                "audit_action_id": "AA0",
+                "audit_id": "A0",
+                "action": "f",
+                "owner_agency": "POLICE",
+                "raised_date": "2022-10-01",
+                "due_date": "2023-01-31",
+                "completed_date": "2023-01-15",
+                "status": "COMPLETE",
+            },
+            {
+                "audit_action_id": "AA6",
+                "audit_id": "A0",
+                "action": "g",
+                "owner_agency": "EDUCATION",
+                "raised_date": "2023-03-01",
+                "due_date": "2023-12-01",
+                "status": "CLOSED_NOT_DONE",
+            },
+        ],
+    )
 
     def plan(pid, source, ws, prio, due, status, completed=None, raised="2023-04-15", response=None):
-        return {"plan_action_id": pid, "source": source, "workstream": ws, "priority": prio, "lead_agency": "COUNCIL",
-                "action": pid, "raised_date": raised, "due_date": due, "status": status, "completed_date": completed,
-                "response_date": response}
+        return {
+            "plan_action_id": pid,
+            "source": source,
+            "workstream": ws,
+            "priority": prio,
+            "lead_agency": "COUNCIL",
+            "action": pid,
+            "raised_date": raised,
+            "due_date": due,
+            "status": status,
+            "completed_date": completed,
+            "response_date": response,
+        }
 
     plan_rows = [
         plan("P1", "IPBP", "Neglect", "NEGLECT", "2023-06-30", "COMPLETE", "2023-06-01"),
@@ -98,38 +195,121 @@ def tables() -> dict[str, pd.DataFrame]:
         plan("P7", "JTAI", "Inspection", "INSPECTION_FINDINGS", "2022-12-31", "COMPLETE", "2022-12-01", "2022-06-01"),
         plan("P8", "JTAI", "Inspection", "INSPECTION_FINDINGS", "2023-08-31", "COMPLETE", "2023-08-01"),
         plan("P9", "NATIONAL_PANEL", "Inspection", "INSPECTION_FINDINGS", "2023-11-30", "ON_TRACK"),
-        plan("P10", "SCRUTINEER", "Scrutiny", "NONE", "2023-07-31", "COMPLETE", "2023-07-01", "2023-05-01", "2023-05-15"),
-        plan("P11", "SCRUTINEER", "Scrutiny", "NONE", "2023-11-30", "COMPLETE", "2023-11-01", "2023-10-01", "2023-10-31"),
+        plan(
+            "P10", "SCRUTINEER", "Scrutiny", "NONE", "2023-07-31", "COMPLETE", "2023-07-01", "2023-05-01", "2023-05-15"
+        ),
+        plan(
+            "P11", "SCRUTINEER", "Scrutiny", "NONE", "2023-11-30", "COMPLETE", "2023-11-01", "2023-10-01", "2023-10-31"
+        ),
         plan("P12", "SCRUTINEER", "Scrutiny", "NONE", "2024-02-28", "ON_TRACK", None, "2024-01-10", "2024-01-20"),
         plan("P13", "SCRUTINEER", "Scrutiny", "NONE", "2024-03-15", "NOT_STARTED", None, "2024-02-01"),
-        plan("P0", "IPBP", "Neglect", "NEGLECT", "2022-09-30", "COMPLETE", "2023-05-01", "2022-04-15"),  # late last year
+        plan(
+            "P0", "IPBP", "Neglect", "NEGLECT", "2022-09-30", "COMPLETE", "2023-05-01", "2022-04-15"
+        ),  # late last year
         plan("P00", "IPBP", "Neglect", "NEGLECT", "2023-01-31", "COMPLETE", "2023-01-10", "2022-04-15"),
     ]
-    reviews = make("case_reviews", [
-        {"review_id": "R1", "review_type": "RAPID_REVIEW", "incident_date": "2023-05-01", "review_start_date": "2023-05-20",
-         "panel_decision": "AGREED_NO_CSPR", "themes": "Trauma informed practice; Medical neglect"},
-        {"review_id": "R2", "review_type": "RAPID_REVIEW", "incident_date": "2023-12-01", "review_start_date": "2023-12-15",
-         "panel_decision": "AGREED_NO_CSPR", "themes": "medical neglect|Parental substance misuse"},
-        {"review_id": "R3", "review_type": "RAPID_REVIEW", "incident_date": "2024-02-01", "review_start_date": "2024-02-20",
-         "panel_decision": "PENDING"},
-        {"review_id": "R4", "review_type": "CSPR", "incident_date": "2023-06-01", "review_start_date": "2023-07-01"},
-        {"review_id": "R5", "review_type": "CSPR", "incident_date": "2022-01-01", "review_start_date": "2022-03-01",
-         "published_date": "2023-04-20", "themes": "Parental alcohol and drug use"},
-        {"review_id": "R0", "review_type": "RAPID_REVIEW", "incident_date": "2022-05-01", "review_start_date": "2022-06-01",
-         "panel_decision": "AGREED_CSPR"},
-    ])
-    review_actions = make("review_actions", [
-        {"review_action_id": "RA1", "review_id": "R1", "action": "x", "owner_agency": "HEALTH", "raised_date": "2023-06-01",
-         "due_date": "2023-09-01", "completed_date": "2023-08-01", "status": "COMPLETE"},
-        {"review_action_id": "RA2", "review_id": "R1", "action": "y", "owner_agency": "POLICE", "raised_date": "2023-06-01",
-         "due_date": "2024-01-01", "completed_date": "2024-02-01", "status": "COMPLETE"},
-        {"review_action_id": "RA3", "review_id": "R2", "action": "z", "owner_agency": "COUNCIL", "raised_date": "2023-12-20",
-         "due_date": "2024-03-01", "status": "OPEN"},
-        {"review_action_id": "RA4", "review_id": "R2", "action": "w", "owner_agency": "COUNCIL", "raised_date": "2023-12-20",
-         "due_date": "2024-03-01", "status": "CLOSED_NOT_DONE"},
-        {"review_action_id": "RA0", "review_id": "R0", "action": "v", "owner_agency": "COUNCIL", "raised_date": "2022-07-01",
-         "due_date": "2022-12-01", "completed_date": "2022-11-01", "status": "COMPLETE"},
-    ])
+    reviews = make(
+        "case_reviews",
+        [
+            {
+                "review_id": "R1",
+                "review_type": "RAPID_REVIEW",
+                "incident_date": "2023-05-01",
+                "review_start_date": "2023-05-20",
+                "panel_decision": "AGREED_NO_CSPR",
+                "themes": "Trauma informed practice; Medical neglect",
+            },
+            {
+                "review_id": "R2",
+                "review_type": "RAPID_REVIEW",
+                "incident_date": "2023-12-01",
+                "review_start_date": "2023-12-15",
+                "panel_decision": "AGREED_NO_CSPR",
+                "themes": "medical neglect|Parental substance misuse",
+            },
+            {
+                "review_id": "R3",
+                "review_type": "RAPID_REVIEW",
+                "incident_date": "2024-02-01",
+                "review_start_date": "2024-02-20",
+                "panel_decision": "PENDING",
+            },
+            {
+                "review_id": "R4",
+                "review_type": "CSPR",
+                "incident_date": "2023-06-01",
+                "review_start_date": "2023-07-01",
+            },
+            {
+                "review_id": "R5",
+                "review_type": "CSPR",
+                "incident_date": "2022-01-01",
+                "review_start_date": "2022-03-01",
+                "published_date": "2023-04-20",
+                "themes": "Parental alcohol and drug use",
+            },
+            {
+                "review_id": "R0",
+                "review_type": "RAPID_REVIEW",
+                "incident_date": "2022-05-01",
+                "review_start_date": "2022-06-01",
+                "panel_decision": "AGREED_CSPR",
+            },
+        ],
+    )
+    review_actions = make(
+        "review_actions",
+        [
+            {
+                "review_action_id": "RA1",
+                "review_id": "R1",
+                "action": "x",
+                "owner_agency": "HEALTH",
+                "raised_date": "2023-06-01",
+                "due_date": "2023-09-01",
+                "completed_date": "2023-08-01",
+                "status": "COMPLETE",
+            },
+            {
+                "review_action_id": "RA2",
+                "review_id": "R1",
+                "action": "y",
+                "owner_agency": "POLICE",
+                "raised_date": "2023-06-01",
+                "due_date": "2024-01-01",
+                "completed_date": "2024-02-01",
+                "status": "COMPLETE",
+            },
+            {
+                "review_action_id": "RA3",
+                "review_id": "R2",
+                "action": "z",
+                "owner_agency": "COUNCIL",
+                "raised_date": "2023-12-20",
+                "due_date": "2024-03-01",
+                "status": "OPEN",
+            },
+            {
+                "review_action_id": "RA4",
+                "review_id": "R2",
+                "action": "w",
+                "owner_agency": "COUNCIL",
+                "raised_date": "2023-12-20",
+                "due_date": "2024-03-01",
+                "status": "CLOSED_NOT_DONE",
+            },
+            {
+                "review_action_id": "RA0",
+                "review_id": "R0",
+                "action": "v",
+                "owner_agency": "COUNCIL",
+                "raised_date": "2022-07-01",
+                "due_date": "2022-12-01",
+                "completed_date": "2022-11-01",
+                "status": "COMPLETE",
+            },
+        ],
+    )
     # Training: 2023-24 has Q1-Q3 only; 2022-23 and 2021-22 have all four quarters.
     train_rows = []
     spec = {
@@ -141,54 +321,207 @@ def tables() -> dict[str, pd.DataFrame]:
     for _label, days in spec.items():
         for day, n in days.items():
             for i in range(n):
-                train_rows.append({"attendance_id": f"T{day}{i}", "course_date": day, "module": f"Module {i % 2}",
-                                   "attendee_agency": agencies[i % 3], "attended": True})
-            train_rows.append({"attendance_id": f"T{day}x", "course_date": day, "module": "Module 9",
-                               "attendee_agency": "VCS", "attended": False})  # a no-show
+                train_rows.append(
+                    {
+                        "attendance_id": f"T{day}{i}",
+                        "course_date": day,
+                        "module": f"Module {i % 2}",
+                        "attendee_agency": agencies[i % 3],
+                        "attended": True,
+                    }
+                )
+            train_rows.append(
+                {
+                    "attendance_id": f"T{day}x",
+                    "course_date": day,
+                    "module": "Module 9",
+                    "attendee_agency": "VCS",
+                    "attended": False,
+                }
+            )  # a no-show
     meetings = []
-    for day, fmt in (("2023-05-10", "VIRTUAL"), ("2023-09-10", "VIRTUAL"), ("2023-11-14", "FACE_TO_FACE"), ("2024-02-13", "FACE_TO_FACE")):
+    for day, fmt in (
+        ("2023-05-10", "VIRTUAL"),
+        ("2023-09-10", "VIRTUAL"),
+        ("2023-11-14", "FACE_TO_FACE"),
+        ("2024-02-13", "FACE_TO_FACE"),
+    ):
         for agency in ("COUNCIL", "POLICE", "HEALTH", "EDUCATION"):
-            meetings.append({"meeting_series": "ARG", "meeting_date": day, "agency": agency,
-                             "attended": not (day == "2023-09-10" and agency == "EDUCATION"), "meeting_format": fmt})
+            meetings.append(
+                {
+                    "meeting_series": "ARG",
+                    "meeting_date": day,
+                    "agency": agency,
+                    "attended": not (day == "2023-09-10" and agency == "EDUCATION"),
+                    "meeting_format": fmt,
+                }
+            )
     for day in ("2023-06-01", "2023-12-01"):
         for agency in ("COUNCIL", "POLICE", "HEALTH"):
-            meetings.append({"meeting_series": "EXECUTIVE", "meeting_date": day, "agency": agency,
-                             "attended": not (day == "2023-12-01" and agency == "HEALTH"), "meeting_format": "FACE_TO_FACE"})
+            meetings.append(
+                {
+                    "meeting_series": "EXECUTIVE",
+                    "meeting_date": day,
+                    "agency": agency,
+                    "attended": not (day == "2023-12-01" and agency == "HEALTH"),
+                    "meeting_format": "FACE_TO_FACE",
+                }
+            )
     for agency in ("COUNCIL", "POLICE"):  # previous year's ARG: half attended, held in person
-        meetings.append({"meeting_series": "ARG", "meeting_date": "2023-02-01", "agency": agency,
-                         "attended": agency == "COUNCIL", "meeting_format": "FACE_TO_FACE"})
-    comms = make("communications", [
-        {"item_id": "N1", "item_type": "NEWSLETTER", "title": "Autumn newsletter", "item_date": "2023-11-20",
-         "campaign": "Who's in Charge?", "opens": 1401, "campaign_clicks": 103},
-        {"item_id": "N2", "item_type": "NEWSLETTER", "title": "Winter newsletter", "item_date": "2023-12-15",
-         "campaign": "Who's in Charge?", "opens": 1006, "campaign_clicks": 44},
-        {"item_id": "N0", "item_type": "NEWSLETTER", "title": "Old newsletter", "item_date": "2023-03-01", "opens": 500,
-         "campaign_clicks": 0},
-        {"item_id": "E1", "item_type": "LEARNING_EVENT", "title": "CSPR learning session", "item_date": "2023-05-18",
-         "attendees": 140, "later_views": 90},
-        {"item_id": "E2", "item_type": "LEARNING_EVENT", "title": "Practice forum", "item_date": "2023-10-05",
-         "attendees": 60, "later_views": 12},
-        {"item_id": "E0", "item_type": "LEARNING_EVENT", "title": "Old event", "item_date": "2022-10-05", "attendees": 300},
-        {"item_id": "B1", "item_type": "BRIEFING", "title": "Brief", "item_date": "2023-07-01"},
-    ])
-    budget_rows = make("budget", [
-        {"financial_year_end": "2024-03-31", "budget_line": "Staffing", "line_type": "EXPENDITURE", "budget_amount": 200000.0, "actual_amount": 190000.0},
-        {"financial_year_end": "2024-03-31", "budget_line": "Training", "line_type": "EXPENDITURE", "budget_amount": 20000.0, "actual_amount": 23000.0},
-        {"financial_year_end": "2024-03-31", "budget_line": "Council contribution", "line_type": "INCOME", "partner": "COUNCIL", "budget_amount": 120000.0, "actual_amount": 120000.0},
-        {"financial_year_end": "2024-03-31", "budget_line": "Police contribution", "line_type": "INCOME", "partner": "POLICE", "budget_amount": 50000.0, "actual_amount": 50000.0},
-        {"financial_year_end": "2024-03-31", "budget_line": "Section 31 grant", "line_type": "INCOME", "budget_amount": 0.0, "actual_amount": 25000.0},
-        {"financial_year_end": "2023-03-31", "budget_line": "Staffing", "line_type": "EXPENDITURE", "budget_amount": 180000.0, "actual_amount": 185000.0},
-    ])
-    escalations = make("escalations", [
-        {"escalation_id": "E1", "raised_date": "2023-06-01", "topic": "MASH one leader role", "raised_by": "POLICE",
-         "escalation_level": "LSP", "status": "RESOLVED", "resolved_date": "2023-08-01"},
-        {"escalation_id": "E2", "raised_date": "2023-10-01", "topic": "Health input to the MASH", "raised_by": "COUNCIL",
-         "escalation_level": "DSP", "status": "RESOLVED", "resolved_date": "2023-10-21"},
-        {"escalation_id": "E3", "raised_date": "2024-03-01", "topic": "Late escalation", "raised_by": "HEALTH",
-         "escalation_level": "EXECUTIVE", "status": "RESOLVED", "resolved_date": "2024-04-05"},
-        {"escalation_id": "E0", "raised_date": "2022-06-01", "topic": "Old", "raised_by": "HEALTH",
-         "escalation_level": "DSP", "status": "RESOLVED", "resolved_date": "2022-07-01"},
-    ])
+        meetings.append(
+            {
+                "meeting_series": "ARG",
+                "meeting_date": "2023-02-01",
+                "agency": agency,
+                "attended": agency == "COUNCIL",
+                "meeting_format": "FACE_TO_FACE",
+            }
+        )
+    comms = make(
+        "communications",
+        [
+            {
+                "item_id": "N1",
+                "item_type": "NEWSLETTER",
+                "title": "Autumn newsletter",
+                "item_date": "2023-11-20",
+                "campaign": "Who's in Charge?",
+                "opens": 1401,
+                "campaign_clicks": 103,
+            },
+            {
+                "item_id": "N2",
+                "item_type": "NEWSLETTER",
+                "title": "Winter newsletter",
+                "item_date": "2023-12-15",
+                "campaign": "Who's in Charge?",
+                "opens": 1006,
+                "campaign_clicks": 44,
+            },
+            {
+                "item_id": "N0",
+                "item_type": "NEWSLETTER",
+                "title": "Old newsletter",
+                "item_date": "2023-03-01",
+                "opens": 500,
+                "campaign_clicks": 0,
+            },
+            {
+                "item_id": "E1",
+                "item_type": "LEARNING_EVENT",
+                "title": "CSPR learning session",
+                "item_date": "2023-05-18",
+                "attendees": 140,
+                "later_views": 90,
+            },
+            {
+                "item_id": "E2",
+                "item_type": "LEARNING_EVENT",
+                "title": "Practice forum",
+                "item_date": "2023-10-05",
+                "attendees": 60,
+                "later_views": 12,
+            },
+            {
+                "item_id": "E0",
+                "item_type": "LEARNING_EVENT",
+                "title": "Old event",
+                "item_date": "2022-10-05",
+                "attendees": 300,
+            },
+            {"item_id": "B1", "item_type": "BRIEFING", "title": "Brief", "item_date": "2023-07-01"},
+        ],
+    )
+    budget_rows = make(
+        "budget",
+        [
+            {
+                "financial_year_end": "2024-03-31",
+                "budget_line": "Staffing",
+                "line_type": "EXPENDITURE",
+                "budget_amount": 200000.0,
+                "actual_amount": 190000.0,
+            },
+            {
+                "financial_year_end": "2024-03-31",
+                "budget_line": "Training",
+                "line_type": "EXPENDITURE",
+                "budget_amount": 20000.0,
+                "actual_amount": 23000.0,
+            },
+            {
+                "financial_year_end": "2024-03-31",
+                "budget_line": "Council contribution",
+                "line_type": "INCOME",
+                "partner": "COUNCIL",
+                "budget_amount": 120000.0,
+                "actual_amount": 120000.0,
+            },
+            {
+                "financial_year_end": "2024-03-31",
+                "budget_line": "Police contribution",
+                "line_type": "INCOME",
+                "partner": "POLICE",
+                "budget_amount": 50000.0,
+                "actual_amount": 50000.0,
+            },
+            {
+                "financial_year_end": "2024-03-31",
+                "budget_line": "Section 31 grant",
+                "line_type": "INCOME",
+                "budget_amount": 0.0,
+                "actual_amount": 25000.0,
+            },
+            {
+                "financial_year_end": "2023-03-31",
+                "budget_line": "Staffing",
+                "line_type": "EXPENDITURE",
+                "budget_amount": 180000.0,
+                "actual_amount": 185000.0,
+            },
+        ],
+    )
+    escalations = make(
+        "escalations",
+        [
+            {
+                "escalation_id": "E1",
+                "raised_date": "2023-06-01",
+                "topic": "MASH one leader role",
+                "raised_by": "POLICE",
+                "escalation_level": "LSP",
+                "status": "RESOLVED",
+                "resolved_date": "2023-08-01",
+            },
+            {
+                "escalation_id": "E2",
+                "raised_date": "2023-10-01",
+                "topic": "Health input to the MASH",
+                "raised_by": "COUNCIL",
+                "escalation_level": "DSP",
+                "status": "RESOLVED",
+                "resolved_date": "2023-10-21",
+            },
+            {
+                "escalation_id": "E3",
+                "raised_date": "2024-03-01",
+                "topic": "Late escalation",
+                "raised_by": "HEALTH",
+                "escalation_level": "EXECUTIVE",
+                "status": "RESOLVED",
+                "resolved_date": "2024-04-05",
+            },
+            {
+                "escalation_id": "E0",
+                "raised_date": "2022-06-01",
+                "topic": "Old",
+                "raised_by": "HEALTH",
+                "escalation_level": "DSP",
+                "status": "RESOLVED",
+                "resolved_date": "2022-07-01",
+            },
+        ],
+    )
     return {
         "audits": audits,
         "audit_cases": make("audit_cases", case_rows),
@@ -217,12 +550,16 @@ def test_quarters_text_and_financial_quarter():
     assert A.quarters_text(["Q3", "Q1"]) == "Q1, Q3"
     assert A.quarters_text(["Q4"]) == "Q4"
     assert A.quarters_text([]) == ""
-    days = pd.Series(pd.to_datetime(["2023-04-01", "2023-06-30", "2023-07-01", "2023-12-31", "2024-01-01", "2024-03-31"]))
+    days = pd.Series(
+        pd.to_datetime(["2023-04-01", "2023-06-30", "2023-07-01", "2023-12-31", "2024-01-01", "2024-03-31"])
+    )
     assert list(A.financial_quarter(days)) == ["Q1", "Q1", "Q2", "Q3", "Q4", "Q4"]
 
 
 def test_in_year_includes_both_ends_and_excludes_missing_dates():
-    days = pd.Series(pd.to_datetime(["2023-03-31", "2023-04-01", "2024-03-31", "2024-04-01", None])).astype("datetime64[ms]")
+    days = pd.Series(pd.to_datetime(["2023-03-31", "2023-04-01", "2024-03-31", "2024-04-01", None])).astype(
+        "datetime64[ms]"
+    )
     assert list(A.in_year(days, YEAR)) == [False, True, True, False, False]
 
 
@@ -318,7 +655,7 @@ def test_business_plan_completion(tables, result):
 def test_priorities(tables, result):
     plan = tables["business_plan_actions"]
     due = plan[within(plan["due_date"])]
-    for code, name in A.PRIORITIES.items():
+    for code, _name in A.PRIORITIES.items():
         rows = due[due["priority"] == code]
         expected = 100 * ((rows["status"] == "COMPLETE") & ~(rows["completed_date"] > END)).sum() / len(rows)
         assert result.plan.priority_pct[code] == pytest.approx(expected)
@@ -339,8 +676,12 @@ def test_case_reviews(tables, result):
     assert r.cspr_published == 1  # R5: started 2021-22, published in the year
     assert r.panel_agreed == 2
     # In order of review start (R5 started first); 'medical neglect' repeats with other spelling.
-    assert r.themes == ["Parental alcohol and drug use", "Trauma informed practice", "Medical neglect",
-                        "Parental substance misuse"]
+    assert r.themes == [
+        "Parental alcohol and drug use",
+        "Trauma informed practice",
+        "Medical neglect",
+        "Parental substance misuse",
+    ]
 
 
 # --- 5. Training ---------------------------------------------------------------------------
@@ -364,8 +705,11 @@ def test_training_same_quarter_comparison(tables, result):
 
 def test_training_not_above_when_an_earlier_year_matches(tables):
     frame = tables["training_attendance"]
-    extra = frame[(frame["reporting_year"] == "2022-23") & frame["attended"]].head(4).assign(
-        attendance_id=lambda f: f["attendance_id"] + "b")
+    extra = (
+        frame[(frame["reporting_year"] == "2022-23") & frame["attended"]]
+        .head(4)
+        .assign(attendance_id=lambda f: f["attendance_id"] + "b")
+    )
     t = A.training(pd.concat([frame, extra], ignore_index=True), YEAR)
     assert t.previous_max == 12 and t.above_previous == "no"
 
@@ -469,7 +813,8 @@ def test_charts_are_saved_with_findings_and_alt_text(result, tmp_path):
     index = json.loads((tmp_path / "charts.json").read_text())
     assert index["audit_actions"]["title"] == "1 of 5 audit actions due in 2023-24 were completed on time"
     assert index["newsletter_reach"]["title"] == (
-        "2 newsletters in 2023-24 were opened 2,407 times, with 147 clicks on the Who's in Charge? campaign")
+        "2 newsletters in 2023-24 were opened 2,407 times, with 147 clicks on the Who's in Charge? campaign"
+    )
     assert index["budget_lines"]["title"] == "Spending in 2023-24 was £7,000 (3.2%) under budget"
     for name in expected:
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
@@ -478,8 +823,9 @@ def test_charts_are_saved_with_findings_and_alt_text(result, tmp_path):
 
 def test_published_figures_read_as_the_statement_will(tables, result):
     store = A.build_metric_store(tables, YEAR, THRESHOLD, result)
-    shown = A.published_figures(store, ["practice.audit_topics", "business_plan.ipbp_complete_pct",
-                                        "engagement.executive_attendance_pct"]).set_index("metric")
+    shown = A.published_figures(
+        store, ["practice.audit_topics", "business_plan.ipbp_complete_pct", "engagement.executive_attendance_pct"]
+    ).set_index("metric")
     assert shown.loc["practice.audit_topics", "value"] == "Neglect; Voice of the child; Domestic abuse"
     assert shown.loc["business_plan.ipbp_complete_pct", "value"] == 66.7
     assert shown.loc["business_plan.ipbp_complete_pct", "previous year"] == 50.0
@@ -503,6 +849,7 @@ def test_notebook_is_a_clean_report():
 
 
 # --- the sample's embedded facts -----------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_sample_facts(chain_run):

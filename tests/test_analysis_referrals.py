@@ -11,8 +11,8 @@ import pytest
 
 from sscp_lib.analysis import referrals as ra
 from sscp_lib.config import Paths, ReportingYear, load_config
-from sscp_lib.disclosure import recoverable_cells
 from sscp_lib.contract import load_contract
+from sscp_lib.disclosure import recoverable_cells
 from sscp_lib.errors import UserError
 from sscp_lib.metrics import MetricStore, catalogue_for_stage, load_catalogue
 
@@ -118,15 +118,15 @@ def _days_in(rng, months: pd.PeriodIndex, per_month, extra: dict | None = None) 
 MONTHS = pd.period_range("2021-04", "2024-03", freq="M")
 
 
-def make_referrals(seed: int = 1, spike_months=("2023-10", "2023-11"), spike_extra: int = 30,
-                   per_month: int = 200) -> pd.DataFrame:
+def make_referrals(
+    seed: int = 1, spike_months=("2023-10", "2023-11"), spike_extra: int = 30, per_month: int = 200
+) -> pd.DataFrame:
     """Three years of noisy referrals (like the sample: ~1.5% Unknown source); `spike_extra`
     Unknown-source referrals are added in each spike month."""
     rng = np.random.default_rng(seed)
     dates = _days_in(rng, MONTHS, per_month)
     sources = _draw(rng, SOURCES, len(dates))
-    spike = _days_in(rng, pd.PeriodIndex(list(spike_months), freq="M"), 0,
-                     {m: spike_extra for m in spike_months})
+    spike = _days_in(rng, pd.PeriodIndex(list(spike_months), freq="M"), 0, {m: spike_extra for m in spike_months})
     dates = pd.concat([dates, spike], ignore_index=True)
     sources = np.concatenate([sources, np.array(["10"] * len(spike), dtype=object)])
     n = len(dates)
@@ -135,10 +135,17 @@ def make_referrals(seed: int = 1, spike_months=("2023-10", "2023-11"), spike_ext
     category = _draw(rng, CATEGORIES, n)
     category[(category == "MUL") & (dates >= pd.Timestamp("2023-04-01")).to_numpy()] = "NEG"
     category[rng.random(n) < 0.4] = None
-    return referrals_frame(pd.DataFrame({
-        "referral_date": dates, "referral_source": sources, "recorded_outcome": outcome,
-        "abuse_category": category, "domestic_abuse": rng.random(n) < 0.3,
-    }))
+    return referrals_frame(
+        pd.DataFrame(
+            {
+                "referral_date": dates,
+                "referral_source": sources,
+                "recorded_outcome": outcome,
+                "abuse_category": category,
+                "domestic_abuse": rng.random(n) < 0.3,
+            }
+        )
+    )
 
 
 def make_world(seed: int = 1, **referral_options) -> dict[str, pd.DataFrame]:
@@ -155,19 +162,26 @@ def make_world(seed: int = 1, **referral_options) -> dict[str, pd.DataFrame]:
     plan_category[(plan_category == "MUL") & (plan_starts >= pd.Timestamp("2023-04-01")).to_numpy()] = "EMO"
     return {
         "referrals": make_referrals(seed, **referral_options),
-        "mash_contacts": contacts_frame(pd.DataFrame({
-            "contact_date": contact_dates, "contact_outcome": outcome})),
-        "police_referrals": police_frame(pd.DataFrame({
-            "referral_date": police_dates,
-            "domestic_abuse": rng.random(len(police_dates)) < 0.6,
-            "dara_submitted": rng.random(len(police_dates)) < rate,
-        })),
-        "cp_plans": plans_frame(pd.DataFrame({
-            "cp_plan_start_date": plan_starts,
-            "cp_plan_end_date": plan_ends.where(plan_ends <= pd.Timestamp("2024-03-31")),
-            "initial_category": plan_category,
-            "child_pid": [f"C{i:06d}" for i in range(len(plan_starts))],
-        })),
+        "mash_contacts": contacts_frame(pd.DataFrame({"contact_date": contact_dates, "contact_outcome": outcome})),
+        "police_referrals": police_frame(
+            pd.DataFrame(
+                {
+                    "referral_date": police_dates,
+                    "domestic_abuse": rng.random(len(police_dates)) < 0.6,
+                    "dara_submitted": rng.random(len(police_dates)) < rate,
+                }
+            )
+        ),
+        "cp_plans": plans_frame(
+            pd.DataFrame(
+                {
+                    "cp_plan_start_date": plan_starts,
+                    "cp_plan_end_date": plan_ends.where(plan_ends <= pd.Timestamp("2024-03-31")),
+                    "initial_category": plan_category,
+                    "child_pid": [f"C{i:06d}" for i in range(len(plan_starts))],
+                }
+            )
+        ),
     }
 
 
@@ -207,19 +221,21 @@ def test_volumes_match_plain_counts(world, result):
     assert result.volumes["contacts_previous"] == len(contacts_before)
     assert result.volumes["referrals"] == len(in_year(world["referrals"], "referral_date"))
     assert result.volumes["referrals_previous"] == len(
-        in_year(world["referrals"], "referral_date", "2022-04-01", "2023-03-31"))
-    assert result.volumes["conversion_pct"] == pytest.approx(
-        round(100 * (recorded == "REFERRAL").mean(), 1))
+        in_year(world["referrals"], "referral_date", "2022-04-01", "2023-03-31")
+    )
+    assert result.volumes["conversion_pct"] == pytest.approx(round(100 * (recorded == "REFERRAL").mean(), 1))
 
 
 def test_conversion_ignores_contacts_without_outcome():
-    contacts = contacts_frame([
-        {"contact_date": "2023-05-01", "contact_outcome": "REFERRAL"},
-        {"contact_date": "2023-05-02", "contact_outcome": "CLOSED"},
-        {"contact_date": "2023-05-03", "contact_outcome": "EARLY_HELP"},
-        {"contact_date": "2023-05-04", "contact_outcome": "REFERRAL"},
-        {"contact_date": "2023-05-05", "contact_outcome": None},
-    ])
+    contacts = contacts_frame(
+        [
+            {"contact_date": "2023-05-01", "contact_outcome": "REFERRAL"},
+            {"contact_date": "2023-05-02", "contact_outcome": "CLOSED"},
+            {"contact_date": "2023-05-03", "contact_outcome": "EARLY_HELP"},
+            {"contact_date": "2023-05-04", "contact_outcome": "REFERRAL"},
+            {"contact_date": "2023-05-05", "contact_outcome": None},
+        ]
+    )
     assert ra.contact_conversion_pct(contacts) == 50.0
     assert ra.contact_conversion_pct(contacts.iloc[[4]]) is None
 
@@ -228,8 +244,21 @@ def test_referrals_by_month_counts_each_month(world, result):
     referrals = in_year(world["referrals"], "referral_date")
     expected = referrals.groupby(referrals["referral_date"].dt.strftime("%b")).size()
     table = result.by_month
-    assert list(table.index) == ["Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-                                 "Jan", "Feb", "Mar", "Total"]
+    assert list(table.index) == [
+        "Apr",
+        "May",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Oct",
+        "Nov",
+        "Dec",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Total",
+    ]
     for month, n in expected.items():
         assert table.loc[month, "2023-24"] == published(n)
     assert table.loc["Total", "2023-24"] == len(referrals)
@@ -251,11 +280,13 @@ def test_referrals_by_source_agency_and_outcome(world, result):
 def test_small_cell_and_a_second_cell_are_suppressed():
     # 40 police, 30 school, 3 housing, 8 health referrals this year: housing (3) is small and the
     # next smallest (health, 8) must go too, or 3 = total - the rest.
-    records = ([{"referral_date": "2023-06-01", "referral_source": "6"}] * 40
-               + [{"referral_date": "2023-06-01", "referral_source": "2A"}] * 30
-               + [{"referral_date": "2023-07-01", "referral_source": "4"}] * 3
-               + [{"referral_date": "2023-08-01", "referral_source": "3A"}] * 8
-               + [{"referral_date": "2022-08-01", "referral_source": "6"}] * 50)
+    records = (
+        [{"referral_date": "2023-06-01", "referral_source": "6"}] * 40
+        + [{"referral_date": "2023-06-01", "referral_source": "2A"}] * 30
+        + [{"referral_date": "2023-07-01", "referral_source": "4"}] * 3
+        + [{"referral_date": "2023-08-01", "referral_source": "3A"}] * 8
+        + [{"referral_date": "2022-08-01", "referral_source": "6"}] * 50
+    )
     table = ra.referrals_by_source_agency(referrals_frame(records), YEAR, THRESHOLD)
     assert table.loc["Housing", "2023-24"] == "c"
     assert table.loc["Health", "2023-24"] == "c"
@@ -330,11 +361,15 @@ def test_robust_z_uses_median_and_mad():
 
 def test_small_counts_are_never_flagged_however_unusual():
     # 100 police referrals a month; one month has 6 unknown (share far above a zero history).
-    records = [{"referral_date": str(m.start_time.date()), "referral_source": "6"}
-               for m in pd.period_range("2021-04", "2024-03", freq="M") for _ in range(100)]
+    records = [
+        {"referral_date": str(m.start_time.date()), "referral_source": "6"}
+        for m in pd.period_range("2021-04", "2024-03", freq="M")
+        for _ in range(100)
+    ]
     records += [{"referral_date": "2023-10-05", "referral_source": "10"}] * 6
-    found = ra.detect_share_anomalies(referrals_frame(records), "referral_date", "referral_source_group",
-                                      YEAR, Z, MIN_COUNT)
+    found = ra.detect_share_anomalies(
+        referrals_frame(records), "referral_date", "referral_source_group", YEAR, Z, MIN_COUNT
+    )
     assert found.empty
 
 
@@ -357,9 +392,11 @@ def test_abuse_categories_and_sexual_abuse_share(world, result):
 
 
 def test_sexual_abuse_above_comparator_says_no():
-    records = ([{"referral_date": "2023-05-01", "abuse_category": "SAB"}] * 10
-               + [{"referral_date": "2023-05-01", "abuse_category": "NEG"}] * 90
-               + [{"referral_date": "2023-05-01", "abuse_category": None}] * 50)
+    records = (
+        [{"referral_date": "2023-05-01", "abuse_category": "SAB"}] * 10
+        + [{"referral_date": "2023-05-01", "abuse_category": "NEG"}] * 90
+        + [{"referral_date": "2023-05-01", "abuse_category": None}] * 50
+    )
     cat = ra.abuse_categories(referrals_frame(records), YEAR, 0.05, THRESHOLD)
     assert cat["with_category"] == 100
     assert cat["sexual_share_pct"] == 10.0
@@ -368,14 +405,28 @@ def test_sexual_abuse_above_comparator_says_no():
 
 
 def test_plans_open_at_31_march_edges():
-    plans = plans_frame([
-        {"cp_plan_start_date": "2023-06-01", "cp_plan_end_date": "2024-03-31", "initial_category": "NEG"},  # ended on the day
-        {"cp_plan_start_date": "2023-06-01", "cp_plan_end_date": "2024-04-01", "initial_category": "NEG"},  # open
-        {"cp_plan_start_date": "2022-01-10", "cp_plan_end_date": None, "initial_category": "EMO"},  # open
-        {"cp_plan_start_date": "2024-03-31", "cp_plan_end_date": None, "initial_category": "PHY"},  # started on the day
-        {"cp_plan_start_date": "2024-04-01", "cp_plan_end_date": None, "initial_category": "PHY"},  # next year
-        {"cp_plan_start_date": "2022-05-01", "cp_plan_end_date": "2023-02-01", "initial_category": "SAB"},  # ended earlier
-    ])
+    plans = plans_frame(
+        [
+            {
+                "cp_plan_start_date": "2023-06-01",
+                "cp_plan_end_date": "2024-03-31",
+                "initial_category": "NEG",
+            },  # ended on the day
+            {"cp_plan_start_date": "2023-06-01", "cp_plan_end_date": "2024-04-01", "initial_category": "NEG"},  # open
+            {"cp_plan_start_date": "2022-01-10", "cp_plan_end_date": None, "initial_category": "EMO"},  # open
+            {
+                "cp_plan_start_date": "2024-03-31",
+                "cp_plan_end_date": None,
+                "initial_category": "PHY",
+            },  # started on the day
+            {"cp_plan_start_date": "2024-04-01", "cp_plan_end_date": None, "initial_category": "PHY"},  # next year
+            {
+                "cp_plan_start_date": "2022-05-01",
+                "cp_plan_end_date": "2023-02-01",
+                "initial_category": "SAB",
+            },  # ended earlier
+        ]
+    )
     open_plans = ra.plans_open_at(plans, date(2024, 3, 31))
     assert sorted(open_plans["cp_plan_pid"]) == ["CP000001", "CP000002", "CP000003"]
     cp = ra.child_protection(plans, YEAR, 10_000, THRESHOLD)
@@ -395,20 +446,24 @@ def test_child_protection_matches_plain_counts(world, result):
     assert cp["starts"] == len(started)
     assert cp["open"] == int(open_mask.sum())
     assert cp["rate_per_10k"] == pytest.approx(
-        round(plans.loc[open_mask, "child_pid"].nunique() / CONFIG.child_population * 10_000, 1))
+        round(plans.loc[open_mask, "child_pid"].nunique() / CONFIG.child_population * 10_000, 1)
+    )
     by_cat = cp["by_category"]
     assert by_cat.loc["Total", "Started in 2023-24"] == len(started)
     assert by_cat.loc["Neglect", "Started in 2023-24"] == published((started["initial_category"] == "NEG").sum())
     assert by_cat.loc["Neglect", "Open at 31 March 2024"] == published(
-        (plans.loc[open_mask, "initial_category"] == "NEG").sum())
+        (plans.loc[open_mask, "initial_category"] == "NEG").sum()
+    )
 
 
 def test_rate_counts_children_once():
-    plans = plans_frame([
-        {"cp_plan_start_date": "2023-06-01", "initial_category": "NEG", "child_pid": "A"},
-        {"cp_plan_start_date": "2023-07-01", "initial_category": "EMO", "child_pid": "A"},
-        {"cp_plan_start_date": "2023-08-01", "initial_category": "EMO", "child_pid": "B"},
-    ])
+    plans = plans_frame(
+        [
+            {"cp_plan_start_date": "2023-06-01", "initial_category": "NEG", "child_pid": "A"},
+            {"cp_plan_start_date": "2023-07-01", "initial_category": "EMO", "child_pid": "A"},
+            {"cp_plan_start_date": "2023-08-01", "initial_category": "EMO", "child_pid": "B"},
+        ]
+    )
     cp = ra.child_protection(plans, YEAR, 20_000, THRESHOLD)
     assert cp["open"] == 3
     assert cp["rate_per_10k"] == 1.0
@@ -416,12 +471,14 @@ def test_rate_counts_children_once():
 
 
 def test_retired_multiple_category():
-    plans = plans_frame([
-        {"cp_plan_start_date": "2022-11-03", "initial_category": "MUL"},
-        {"cp_plan_start_date": "2023-04-20", "initial_category": "MUL"},
-        {"cp_plan_start_date": "2023-05-20", "initial_category": "NEG"},
-        {"cp_plan_start_date": "2021-05-20", "initial_category": "MUL"},
-    ])
+    plans = plans_frame(
+        [
+            {"cp_plan_start_date": "2022-11-03", "initial_category": "MUL"},
+            {"cp_plan_start_date": "2023-04-20", "initial_category": "MUL"},
+            {"cp_plan_start_date": "2023-05-20", "initial_category": "NEG"},
+            {"cp_plan_start_date": "2021-05-20", "initial_category": "MUL"},
+        ]
+    )
     found = ra.retired_multiple_category(plans, YEAR)
     assert found == {"last_used": date(2023, 4, 20), "starts_in_year": 1}
     none = ra.retired_multiple_category(plans.iloc[[2]], YEAR)
@@ -434,11 +491,13 @@ def test_retired_multiple_category():
 
 
 def test_dara_before_and_after_correction():
-    records = ([{"referral_date": "2023-11-10", "domestic_abuse": True, "dara_submitted": s} for s in [True] * 4 + [False] * 6]
-               + [{"referral_date": "2023-12-18", "domestic_abuse": True, "dara_submitted": True}]  # on the date: after
-               + [{"referral_date": "2024-01-10", "domestic_abuse": True, "dara_submitted": s} for s in [True] * 8 + [False]]
-               + [{"referral_date": "2024-01-11", "domestic_abuse": False, "dara_submitted": False}] * 5
-               + [{"referral_date": "2023-01-11", "domestic_abuse": True, "dara_submitted": False}] * 5)
+    records = (
+        [{"referral_date": "2023-11-10", "domestic_abuse": True, "dara_submitted": s} for s in [True] * 4 + [False] * 6]
+        + [{"referral_date": "2023-12-18", "domestic_abuse": True, "dara_submitted": True}]  # on the date: after
+        + [{"referral_date": "2024-01-10", "domestic_abuse": True, "dara_submitted": s} for s in [True] * 8 + [False]]
+        + [{"referral_date": "2024-01-11", "domestic_abuse": False, "dara_submitted": False}] * 5
+        + [{"referral_date": "2023-01-11", "domestic_abuse": True, "dara_submitted": False}] * 5
+    )
     dara = ra.dara_compliance(police_frame(records), YEAR, date(2023, 12, 18), THRESHOLD)
     assert dara["da_referrals"] == 20
     assert dara["before_pct"] == 40.0
@@ -463,11 +522,13 @@ def test_dara_matches_plain_counts(world, result):
 
 
 def test_nfa_changeover_counts_as_recorded():
-    records = ([{"referral_date": "2023-08-31", "recorded_outcome": "NFA"}] * 7
-               + [{"referral_date": "2023-09-01", "recorded_outcome": "ADVICE_INFO"}] * 9
-               + [{"referral_date": "2023-10-01", "recorded_outcome": "NFA"}] * 2
-               + [{"referral_date": "2023-03-01", "recorded_outcome": "NFA"}] * 4
-               + [{"referral_date": "2023-05-01", "recorded_outcome": "ASSESSMENT"}] * 20)
+    records = (
+        [{"referral_date": "2023-08-31", "recorded_outcome": "NFA"}] * 7
+        + [{"referral_date": "2023-09-01", "recorded_outcome": "ADVICE_INFO"}] * 9
+        + [{"referral_date": "2023-10-01", "recorded_outcome": "NFA"}] * 2
+        + [{"referral_date": "2023-03-01", "recorded_outcome": "NFA"}] * 4
+        + [{"referral_date": "2023-05-01", "recorded_outcome": "ASSESSMENT"}] * 20
+    )
     nfa = ra.nfa_changeover(referrals_frame(records), YEAR, date(2023, 9, 1), THRESHOLD)
     assert nfa["nfa_before"] == 7
     assert nfa["advice_info_after"] == 9
@@ -522,11 +583,12 @@ def test_save_charts_writes_every_catalogue_chart(result, tmp_path):
     index = json.loads((tmp_path / "charts.json").read_text())
     expected = {n for n, c in load_catalogue()["charts"].items() if c["stage"] == ra.STAGE}
     assert set(index) == expected
-    for name, entry in index.items():
+    for _name, entry in index.items():
         assert (tmp_path / entry["file"]).stat().st_size > 5_000
         assert entry["alt"] and "Synthetic" in entry["source"]
     assert index["unknown_source_share"]["title"] == (
-        "Unknown-source referrals spiked in October and November 2023 and were back to usual by year end")
+        "Unknown-source referrals spiked in October and November 2023 and were back to usual by year end"
+    )
     assert "below the 5% comparator" in index["referrals_by_category"]["title"]
     assert index["dara_compliance"]["title"].startswith(f"DARA forms went with {result.dara['after_pct']:.0f}%")
 
@@ -543,5 +605,3 @@ def test_load_validated_checks_schema(world, tmp_path):
         ra.load_validated("referrals", YEAR, paths)
     with pytest.raises(UserError, match="cp_plans.parquet"):
         ra.load_validated("cp_plans", YEAR, paths)
-
-

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from bad_inputs.builders import YEAR, write_year
 from bad_inputs.corpus import CASES, Case
+
 from sscp_lib.clean import clean_dataset, clean_year, discover_files
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
@@ -71,7 +71,9 @@ def test_missing_dataset_file_is_one_user_error(tmp_path):
     raw = tmp_path / "raw"
     folder = write_year(raw)
     (folder / "cp_plans.csv").unlink()
-    with pytest.raises(UserError, match=r"missing required dataset file\(s\) for 2023-24: cp_plans \(a file named cp_plans\*"):
+    with pytest.raises(
+        UserError, match=r"missing required dataset file\(s\) for 2023-24: cp_plans \(a file named cp_plans\*"
+    ):
         clean_year(ReportingYear.parse(YEAR), raw, tmp_path / "out", CONFIG, KEY)
 
 

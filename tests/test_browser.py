@@ -8,7 +8,10 @@ from render_fixtures import CHROMIUM, chromium_visit, render_fixture_statement
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed (Debian package 'chromium' gives /usr/bin/chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="headless Chromium not installed (Debian package 'chromium' gives /usr/bin/chromium)",
+    ),
 ]
 
 

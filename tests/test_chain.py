@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
-
 from conftest import YEAR
+
 from sscp_lib.config import STAGES
 from sscp_lib.metrics import load_catalogue
 from sscp_lib.pipeline import run_chain
@@ -75,7 +73,9 @@ def test_rendered_notebooks_show_every_table_output(chain_run):
         nb = nbformat.read(chain_run.report / "notebooks" / notebook, as_version=4)
         tables = sum(
             o.get("data", {}).get("text/html", "").count("<table")
-            for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
         )
         html = (chain_run.report / "notebooks" / notebook).with_suffix(".html").read_text()
         assert tables > 0 and html.count("<table") >= tables, notebook
@@ -86,8 +86,11 @@ def test_index_links_the_manifest(chain_run):
 
 
 def test_everything_made_from_the_sample_says_so(chain_run):
-    for html in [chain_run.report / "assurance-statement.html", chain_run.report / "index.html",
-                 *sorted((chain_run.report / "notebooks").glob("*.html"))]:
+    for html in [
+        chain_run.report / "assurance-statement.html",
+        chain_run.report / "index.html",
+        *sorted((chain_run.report / "notebooks").glob("*.html")),
+    ]:
         assert "synthetic" in html.read_text().lower(), html.name
 
 
@@ -100,8 +103,9 @@ def test_processed_layers_written(chain_run):
 
 
 def test_earlier_year_runs_too(chain_copy):
-    code = run_chain(year="2022-23", raw=chain_copy.raw, processed=chain_copy.processed,
-                     reports=chain_copy.reports, pdf=False)
+    code = run_chain(
+        year="2022-23", raw=chain_copy.raw, processed=chain_copy.processed, reports=chain_copy.reports, pdf=False
+    )
     assert code == 0
     assert (chain_copy.reports / "2022-23" / "assurance-statement.html").exists()
     metrics = json.loads((chain_copy.reports / "2022-23" / "metrics.json").read_text())
@@ -113,8 +117,9 @@ def test_a_failing_stage_stops_the_chain_and_keeps_the_last_report(chain_copy, c
     # An audits file with no rows in the year: a critical table-level validation failure.
     audits = chain_copy.raw / YEAR / "audits.csv"
     audits.write_text(audits.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
-    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
-                     reports=chain_copy.reports, pdf=False)
+    code = run_chain(
+        year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed, reports=chain_copy.reports, pdf=False
+    )
     err = capsys.readouterr().err
     assert code != 0
     assert "stage 'validate' failed" in err and "audits" in err
@@ -126,8 +131,14 @@ def test_a_failing_stage_stops_the_chain_and_keeps_the_last_report(chain_copy, c
 
 
 def test_resume_from_a_stage(chain_copy):
-    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
-                     reports=chain_copy.reports, pdf=False, start_from="statement")
+    code = run_chain(
+        year=YEAR,
+        raw=chain_copy.raw,
+        processed=chain_copy.processed,
+        reports=chain_copy.reports,
+        pdf=False,
+        start_from="statement",
+    )
     assert code == 0
     manifest = json.loads((chain_copy.report / "manifest.json").read_text())
     outcomes = {s["name"]: s["outcome"] for s in manifest["stages"]}
@@ -136,9 +147,22 @@ def test_resume_from_a_stage(chain_copy):
 
 def test_cli_reports_missing_raw_data_in_one_line(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "sscp_lib.cli", "run", "--year", YEAR, "--raw", str(tmp_path / "none"),
-         "--processed", str(tmp_path / "p"), "--reports", str(tmp_path / "r")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sscp_lib.cli",
+            "run",
+            "--year",
+            YEAR,
+            "--raw",
+            str(tmp_path / "none"),
+            "--processed",
+            str(tmp_path / "p"),
+            "--reports",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "no raw data for 2023-24" in result.stderr and "Traceback" not in result.stderr
@@ -146,10 +170,22 @@ def test_cli_reports_missing_raw_data_in_one_line(tmp_path):
 
 def test_interrupted_run_leaves_the_previous_report_intact(chain_copy):
     before = (chain_copy.report / "assurance-statement.html").read_bytes()
-    cmd = [sys.executable, "-m", "sscp_lib.cli", "run", "--year", YEAR, "--raw", str(chain_copy.raw),
-           "--processed", str(chain_copy.processed), "--reports", str(chain_copy.reports), "--no-pdf"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "sscp_lib.cli",
+        "run",
+        "--year",
+        YEAR,
+        "--raw",
+        str(chain_copy.raw),
+        "--processed",
+        str(chain_copy.processed),
+        "--reports",
+        str(chain_copy.reports),
+        "--no-pdf",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     # Kill the whole process group once the second stage has started.
     for line in proc.stdout:
         if "validate" in line and "running" in line:
@@ -159,8 +195,9 @@ def test_interrupted_run_leaves_the_previous_report_intact(chain_copy):
     assert proc.returncode != 0
     assert (chain_copy.report / "assurance-statement.html").read_bytes() == before
     assert (chain_copy.reports / f".staging-{YEAR}").exists()  # the half-built run, set aside
-    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
-                     reports=chain_copy.reports, pdf=False)
+    code = run_chain(
+        year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed, reports=chain_copy.reports, pdf=False
+    )
     assert code == 0
     assert not (chain_copy.reports / f".staging-{YEAR}").exists()
 
@@ -176,8 +213,11 @@ def test_no_rendered_html_refers_to_the_network(chain_run):
 
         def handle_starttag(self, tag, attrs):
             for name, value in attrs:
-                if name in {"src", "href", "data", "poster", "srcset", "action"} and value and \
-                        value.strip().lower().startswith(("http:", "https:", "//")):
+                if (
+                    name in {"src", "href", "data", "poster", "srcset", "action"}
+                    and value
+                    and value.strip().lower().startswith(("http:", "https:", "//"))
+                ):
                     self.found.append((tag, name, value))
 
     pages = sorted(chain_run.report.rglob("*.html"))
@@ -209,8 +249,9 @@ def test_injected_bad_rows_are_quarantined_and_listed(chain_copy):
     with open(meetings, "a", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerow(clash)
 
-    code = run_chain(year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed,
-                     reports=chain_copy.reports, pdf=False)
+    code = run_chain(
+        year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed, reports=chain_copy.reports, pdf=False
+    )
     assert code == 0
     quarantine = chain_copy.processed / YEAR / "quarantine"
     bad_actions = pd.read_parquet(quarantine / "audit_actions.parquet")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from bad_inputs.builders import YEAR, dataset_rows, write_csv, write_xlsx, write_year
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sscp_lib.clean import (
-    REASON_AFTER_YEAR, clean_metrics, clean_year, normalise_code, parse_date_values, reporting_year_labels,
+    REASON_AFTER_YEAR,
+    clean_metrics,
+    clean_year,
+    normalise_code,
+    parse_date_values,
+    reporting_year_labels,
 )
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
@@ -27,8 +32,11 @@ def run(raw, out=None):
     return clean_year(ReportingYear.parse(YEAR), raw, out or raw.parent / "clean", CONFIG, KEY)
 
 
-def referrals(folder, rows, header=("Referral Ref", "CHILD UNIQUE ID", "date of referral", "Source",
-                                    "Outcome", "Category", "DA flag")):
+def referrals(
+    folder,
+    rows,
+    header=("Referral Ref", "CHILD UNIQUE ID", "date of referral", "Source", "Outcome", "Category", "DA flag"),
+):
     write_csv(folder / "referrals.csv", list(header), [list(r) for r in rows])
 
 
@@ -41,9 +49,11 @@ def log_row(result, file):
 
 def test_headings_by_alias_in_any_case_and_extra_columns_listed(tmp_path):
     folder = write_year(tmp_path / "raw")
-    write_csv(folder / "referrals.csv",
-              ["REFERRAL REF", "child ref", "Date_Of_Referral", "source of referral", "Outcome", "Notes", "Worker"],
-              [["R1", "C1", "01/05/2023", "Police", "Single assessment", "x", "y"]])
+    write_csv(
+        folder / "referrals.csv",
+        ["REFERRAL REF", "child ref", "Date_Of_Referral", "source of referral", "Outcome", "Notes", "Worker"],
+        [["R1", "C1", "01/05/2023", "Police", "Single assessment", "x", "y"]],
+    )
     result = run(tmp_path / "raw")
     row = result.tables["referrals"].iloc[0]
     assert row["referral_source"] == "6" and row["referral_outcome"] == "ASSESSMENT"
@@ -61,8 +71,11 @@ def test_missing_required_column_names_file_and_column(tmp_path):
 
 def test_two_headings_for_one_column_is_an_error(tmp_path):
     folder = write_year(tmp_path / "raw")
-    write_csv(folder / "budget.csv", ["financial_year_end", "line", "budget_line", "type", "budget", "actual"],
-              [["31/03/2024", "a", "b", "INCOME", "1", "1"]])
+    write_csv(
+        folder / "budget.csv",
+        ["financial_year_end", "line", "budget_line", "type", "budget", "actual"],
+        [["31/03/2024", "a", "b", "INCOME", "1", "1"]],
+    )
     with pytest.raises(InputFileError, match="both mean column 'budget_line'"):
         run(tmp_path / "raw")
 
@@ -95,7 +108,9 @@ def test_earlier_years_are_read_later_years_ignored_and_files_matched_by_pattern
     assert result.unrecognised_files == ["2023-24/notes.docx"]
     # 'audit_cases' and 'audit_actions' do not swallow each other's or 'audits' files
     assert set(result.log.loc[result.log["dataset"] == "audits", "file"]) == {
-        "2022-23/audits_2022-23_export.csv", "2023-24/audits.csv"}
+        "2022-23/audits_2022-23_export.csv",
+        "2023-24/audits.csv",
+    }
 
 
 # --- types and rejections ----------------------------------------------------------------------
@@ -103,27 +118,43 @@ def test_earlier_years_are_read_later_years_ignored_and_files_matched_by_pattern
 
 def test_values_parsed_to_contract_types(tmp_path):
     folder = write_year(tmp_path / "raw")
-    referrals(folder, [
-        ["R1", "C1", "2023-05-01", "6", "ASSESSMENT", "Neglect", "Yes"],
-        ["R2", "C2", "2/5/23", "3A: Health services - GP", "section 47", "a) Neglect", "n"],
-        ["R3", "C3", "45049", "u) 10: Unknown", "a&i", "", "TRUE"],
-        ["R4", "C4", "04/05/2023 10:15", "school", "Early help", "Emotional", "0"],
-        ["R5", "C5", "2023-05-05T09:00:00", "anonymous", "NFA", "MUL", ""],
-    ])
-    write_csv(folder / "communications.csv", ["item_id", "type", "title", "date", "opens", "clicks"],
-              [["N1", "Newsletter", "Spring", "01/05/2023", "1,204", ""]])
-    write_csv(folder / "budget.csv", ["year end", "line", "type", "budget", "actual"],
-              [["31/03/2024", "Hub", "EXPENDITURE", "£12,500.50", "12000"]])
+    referrals(
+        folder,
+        [
+            ["R1", "C1", "2023-05-01", "6", "ASSESSMENT", "Neglect", "Yes"],
+            ["R2", "C2", "2/5/23", "3A: Health services - GP", "section 47", "a) Neglect", "n"],
+            ["R3", "C3", "45049", "u) 10: Unknown", "a&i", "", "TRUE"],
+            ["R4", "C4", "04/05/2023 10:15", "school", "Early help", "Emotional", "0"],
+            ["R5", "C5", "2023-05-05T09:00:00", "anonymous", "NFA", "MUL", ""],
+        ],
+    )
+    write_csv(
+        folder / "communications.csv",
+        ["item_id", "type", "title", "date", "opens", "clicks"],
+        [["N1", "Newsletter", "Spring", "01/05/2023", "1,204", ""]],
+    )
+    write_csv(
+        folder / "budget.csv",
+        ["year end", "line", "type", "budget", "actual"],
+        [["31/03/2024", "Hub", "EXPENDITURE", "£12,500.50", "12000"]],
+    )
     result = run(tmp_path / "raw")
     table = result.tables["referrals"]
     assert table["referral_date"].dt.strftime("%Y-%m-%d").tolist() == [
-        "2023-05-01", "2023-05-02", "2023-05-03", "2023-05-04", "2023-05-05"]
+        "2023-05-01",
+        "2023-05-02",
+        "2023-05-03",
+        "2023-05-04",
+        "2023-05-05",
+    ]
     assert table["referral_source"].tolist() == ["6", "3A", "10", "2A", "9"]
     assert table["referral_source_group"].tolist() == ["POLICE", "HEALTH", "UNKNOWN", "EDUCATION", "OTHER"]
     assert table["referral_outcome"].tolist() == ["ASSESSMENT", "S47", "ADVICE_INFO", "EARLY_HELP", "NFA"]
     assert table["abuse_category"].tolist()[:2] == ["NEG", "NEG"] and pd.isna(table["abuse_category"].iloc[2])
     assert table["abuse_category_retired"].tolist()[-1] is True
-    assert table["domestic_abuse"].tolist()[:4] == [True, False, True, False] and pd.isna(table["domestic_abuse"].iloc[4])
+    assert table["domestic_abuse"].tolist()[:4] == [True, False, True, False] and pd.isna(
+        table["domestic_abuse"].iloc[4]
+    )
     comms = result.tables["communications"]
     assert comms["opens"].iloc[0] == 1204 and pd.isna(comms["campaign_clicks"].iloc[0])
     budget = result.tables["budget"]
@@ -132,15 +163,18 @@ def test_values_parsed_to_contract_types(tmp_path):
 
 def test_rejected_rows_carry_file_row_column_reason_and_no_identifiers(tmp_path):
     folder = write_year(tmp_path / "raw")
-    referrals(folder, [
-        ["R1", "SECRET-C1", "31/02/2023", "6", "ASSESSMENT", "", ""],      # row 2: impossible date
-        ["R2", "SECRET-C2", "01/05/2023", "99", "ASSESSMENT", "", ""],     # row 3: unknown code
-        ["R3", "", "01/05/2023", "6", "ASSESSMENT", "", ""],               # row 4: child id empty
-        ["R4", "SECRET-C4", "01/04/2024", "6", "ASSESSMENT", "", ""],      # row 5: after the year end
-        ["R5", "SECRET-C5", "01/05/2023", "6", "ASSESSMENT", "", "maybe"], # row 6: not yes/no
-        ["R6", "SECRET-C6", "01/05/1850", "6", "ASSESSMENT", "", ""],      # row 7: implausible
-        ["R7", "SECRET-C7", "01/05/2023", "6", "ASSESSMENT", "", ""],      # row 8: fine
-    ])
+    referrals(
+        folder,
+        [
+            ["R1", "SECRET-C1", "31/02/2023", "6", "ASSESSMENT", "", ""],  # row 2: impossible date
+            ["R2", "SECRET-C2", "01/05/2023", "99", "ASSESSMENT", "", ""],  # row 3: unknown code
+            ["R3", "", "01/05/2023", "6", "ASSESSMENT", "", ""],  # row 4: child id empty
+            ["R4", "SECRET-C4", "01/04/2024", "6", "ASSESSMENT", "", ""],  # row 5: after the year end
+            ["R5", "SECRET-C5", "01/05/2023", "6", "ASSESSMENT", "", "maybe"],  # row 6: not yes/no
+            ["R6", "SECRET-C6", "01/05/1850", "6", "ASSESSMENT", "", ""],  # row 7: implausible
+            ["R7", "SECRET-C7", "01/05/2023", "6", "ASSESSMENT", "", ""],  # row 8: fine
+        ],
+    )
     result = run(tmp_path / "raw")
     rejected = result.rejected[result.rejected["dataset"] == "referrals"].set_index("row")
     assert rejected.loc[2, "reason"] == "unparseable date" and rejected.loc[2, "column"] == "referral_date"
@@ -171,11 +205,14 @@ def test_numeric_ranges_and_whole_numbers(tmp_path):
 
 def test_exact_duplicates_removed_and_counted_duplicate_keys_kept(tmp_path):
     folder = write_year(tmp_path / "raw")
-    referrals(folder, [
-        ["R1", "C1", "01/05/2023", "6", "ASSESSMENT", "", "Y"],
-        ["R1", "c1", "2023-05-01", "Police", "assessment", "", "yes"],  # same record, other spellings
-        ["R1", "C1", "02/05/2023", "6", "ASSESSMENT", "", "Y"],         # same key, different row
-    ])
+    referrals(
+        folder,
+        [
+            ["R1", "C1", "01/05/2023", "6", "ASSESSMENT", "", "Y"],
+            ["R1", "c1", "2023-05-01", "Police", "assessment", "", "yes"],  # same record, other spellings
+            ["R1", "C1", "02/05/2023", "6", "ASSESSMENT", "", "Y"],  # same key, different row
+        ],
+    )
     result = run(tmp_path / "raw")
     assert len(result.tables["referrals"]) == 2
     assert result.tables["referrals"]["referral_pid"].nunique() == 1  # validation quarantines it
@@ -185,7 +222,7 @@ def test_exact_duplicates_removed_and_counted_duplicate_keys_kept(tmp_path):
 
 def test_a_record_repeated_in_the_next_years_export_is_a_duplicate_of_the_later_file(tmp_path):
     raw = tmp_path / "raw"
-    folder = write_year(raw)
+    write_year(raw)
     header, rows = dataset_rows("escalations", 3)
     write_csv(raw / "2022-23" / "escalations.csv", header, rows[:1])
     result = run(raw)
@@ -201,11 +238,14 @@ def test_nfa_recoded_to_advice_info_from_the_changeover_date(tmp_path):
     changeover = CONFIG.data_rule_date("nfa_changeover_date")
     assert changeover == date(2023, 9, 1)
     folder = write_year(tmp_path / "raw")
-    referrals(folder, [
-        ["R1", "C1", "31/08/2023", "6", "NFA", "", ""],
-        ["R2", "C2", "01/09/2023", "6", "No further action", "", ""],
-        ["R3", "C3", "02/09/2023", "6", "ASSESSMENT", "", ""],
-    ])
+    referrals(
+        folder,
+        [
+            ["R1", "C1", "31/08/2023", "6", "NFA", "", ""],
+            ["R2", "C2", "01/09/2023", "6", "No further action", "", ""],
+            ["R3", "C3", "02/09/2023", "6", "ASSESSMENT", "", ""],
+        ],
+    )
     result = run(tmp_path / "raw")
     table = result.tables["referrals"].sort_values("referral_date")
     assert table["referral_outcome"].tolist() == ["NFA", "ADVICE_INFO", "ASSESSMENT"]
@@ -215,7 +255,7 @@ def test_nfa_recoded_to_advice_info_from_the_changeover_date(tmp_path):
 
 
 def test_processed_tables_have_exactly_the_contract_schema_and_no_raw_identifiers(tmp_path):
-    folder = write_year(tmp_path / "raw")
+    write_year(tmp_path / "raw")
     result = run(tmp_path / "raw")
     raw_ids = set()
     for name, dataset in CONTRACT.datasets.items():
@@ -224,8 +264,7 @@ def test_processed_tables_have_exactly_the_contract_schema_and_no_raw_identifier
         assert list(table.columns) == list(schema), name
         assert {c: str(t) for c, t in table.dtypes.items()} == schema, name
         header, rows = dataset_rows(name)
-        raw_ids |= {row[i] for row in rows for i, h in enumerate(header)
-                    if dataset.column(h).role is not None}
+        raw_ids |= {row[i] for row in rows for i, h in enumerate(header) if dataset.column(h).role is not None}
     text = "".join(pd.read_parquet(p).astype(str).to_csv() for p in (tmp_path / "clean").glob("*.parquet"))
     assert not [v for v in raw_ids if v in text]
     assert not list((tmp_path / "clean").glob(".*tmp"))
@@ -264,31 +303,59 @@ def test_reporting_year_labels():
 
 def test_annex_a_and_csv_give_the_same_canonical_tables(tmp_path):
     contacts = [("C1", date(2023, 5, 1), "6", "f) 6: Police"), ("C2", date(2023, 6, 2), "10", "u) 10: Unknown")]
-    refs = [("C1", date(2023, 5, 3), "6", "NFA", "Yes"), ("C2", date(2023, 10, 4), "3A", "NFA", "y"),
-            ("C3", date(2023, 11, 5), "9", "FURTHER_ACTION", "No")]
+    refs = [
+        ("C1", date(2023, 5, 3), "6", "NFA", "Yes"),
+        ("C2", date(2023, 10, 4), "3A", "NFA", "y"),
+        ("C3", date(2023, 11, 5), "9", "FURTHER_ACTION", "No"),
+    ]
     plans = [("C1", date(2023, 7, 1), None, "NEG", "a) Neglect", "PHY", "b) Physical abuse")]
     csv_raw, annex_raw = tmp_path / "csv", tmp_path / "annex"
     skip = ("mash_contacts", "referrals", "cp_plans")
     csv_folder, annex_folder = write_year(csv_raw, skip=skip), write_year(annex_raw, skip=skip)
-    write_csv(csv_folder / "mash_contacts.csv", ["Child ID", "Contact Date", "Contact Source"],
-              [[c, d.strftime("%d/%m/%Y"), s] for c, d, s, _ in contacts])
-    write_csv(csv_folder / "referrals.csv", ["child_id", "referral_date", "referral_source", "referral_outcome"],
-              [[c, d.isoformat(), s, o] for c, d, s, o, _ in refs])
-    write_csv(csv_folder / "cp_plans.csv", ["child_id", "start date", "end date", "initial_category", "latest_category"],
-              [[c, d.strftime("%d/%m/%Y"), "", i, l] for c, d, _, i, _, l, _ in plans])
+    write_csv(
+        csv_folder / "mash_contacts.csv",
+        ["Child ID", "Contact Date", "Contact Source"],
+        [[c, d.strftime("%d/%m/%Y"), s] for c, d, s, _ in contacts],
+    )
+    write_csv(
+        csv_folder / "referrals.csv",
+        ["child_id", "referral_date", "referral_source", "referral_outcome"],
+        [[c, d.isoformat(), s, o] for c, d, s, o, _ in refs],
+    )
+    write_csv(
+        csv_folder / "cp_plans.csv",
+        ["child_id", "start date", "end date", "initial_category", "latest_category"],
+        [[c, d.strftime("%d/%m/%Y"), "", i, l] for c, d, _, i, _, l, _ in plans],
+    )
     title = [["Annex A - children's social care data"], ["Period 01/04/2023 to 31/03/2024"], []]
-    write_xlsx(annex_folder / "annex_a_2023-24.xlsx", {
-        "List 1": title + [["Child Unique ID", "Gender", "Date of Birth", "Date of Contact", "Contact Source"]]
-                  + [[c, "a) Male", date(2015, 1, 1), d, a] for c, d, _, a in contacts],
-        "List 3": title + [["Child Unique ID", "Date of Birth", "Date of referral", "Referral Source", "Referral NFA?"]]
-                  + [[c, None, d, s, yn] for c, d, s, _, yn in refs],
-        "List 7": title + [["Child Unique ID", "Child Protection Plan Start Date", "Child Protection Plan End Date",
-                            "Initial Category of Abuse", "Latest Category of Abuse"]]
-                  + [[c, d, e, ia, la] for c, d, e, _, ia, _, la in plans],
-    })
+    write_xlsx(
+        annex_folder / "annex_a_2023-24.xlsx",
+        {
+            "List 1": title
+            + [["Child Unique ID", "Gender", "Date of Birth", "Date of Contact", "Contact Source"]]
+            + [[c, "a) Male", date(2015, 1, 1), d, a] for c, d, _, a in contacts],
+            "List 3": title
+            + [["Child Unique ID", "Date of Birth", "Date of referral", "Referral Source", "Referral NFA?"]]
+            + [[c, None, d, s, yn] for c, d, s, _, yn in refs],
+            "List 7": title
+            + [
+                [
+                    "Child Unique ID",
+                    "Child Protection Plan Start Date",
+                    "Child Protection Plan End Date",
+                    "Initial Category of Abuse",
+                    "Latest Category of Abuse",
+                ]
+            ]
+            + [[c, d, e, ia, la] for c, d, e, _, ia, _, la in plans],
+        },
+    )
     # A CSV left beside the workbook is superseded by it, not double counted.
-    write_csv(annex_folder / "referrals.csv", ["child_id", "referral_date", "referral_source", "referral_outcome"],
-              [["C9", "01/05/2023", "6", "S47"]])
+    write_csv(
+        annex_folder / "referrals.csv",
+        ["child_id", "referral_date", "referral_source", "referral_outcome"],
+        [["C9", "01/05/2023", "6", "S47"]],
+    )
     from_csv = run(csv_raw, tmp_path / "out_csv")
     from_annex = run(annex_raw, tmp_path / "out_annex")
     for name in skip:
@@ -306,8 +373,14 @@ def test_annex_a_and_csv_give_the_same_canonical_tables(tmp_path):
 def test_clean_log_reconciles_and_metrics_are_complete(tmp_path):
     raw = tmp_path / "raw"
     folder = write_year(raw, sample=True)
-    referrals(folder, [["R1", "C1", "01/10/2023", "6", "NFA", "", ""], ["R1", "C1", "01/10/2023", "6", "NFA", "", ""],
-                       ["R2", "C2", "xx", "6", "NFA", "", ""]])
+    referrals(
+        folder,
+        [
+            ["R1", "C1", "01/10/2023", "6", "NFA", "", ""],
+            ["R1", "C1", "01/10/2023", "6", "NFA", "", ""],
+            ["R2", "C2", "xx", "6", "NFA", "", ""],
+        ],
+    )
     result = run(raw)
     log = pd.read_parquet(tmp_path / "clean" / "clean_log.parquet")
     assert (log["rows_read"] == log["rows_kept"] + log["duplicates_removed"] + log["rows_rejected"]).all()
@@ -333,8 +406,12 @@ def test_no_sample_marker_means_not_synthetic(tmp_path):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dates(min_value=date(1930, 1, 1), max_value=date(2099, 12, 31)), st.sampled_from(
-    ["%Y-%m-%d", "%d/%m/%Y", "%-d/%-m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT00:00:00", "serial", "%d/%m/%y"]))
+@given(
+    st.dates(min_value=date(1930, 1, 1), max_value=date(2099, 12, 31)),
+    st.sampled_from(
+        ["%Y-%m-%d", "%d/%m/%Y", "%-d/%-m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT00:00:00", "serial", "%d/%m/%y"]
+    ),
+)
 def test_every_supported_date_spelling_parses_to_the_same_day(day, spelling):
     if spelling == "serial":
         text = str((day - date(1899, 12, 30)).days)
@@ -362,10 +439,20 @@ def test_code_normalisation_accepts_code_label_and_annex_a_spellings(list_name, 
     code = data.draw(st.sampled_from(sorted(codes.codes)))
     label = codes.codes[code]
     letter = data.draw(st.sampled_from("abcdefghijklmnopqrstuv"))
-    spelling = data.draw(st.sampled_from([
-        code, code.lower(), label, label.upper(), f"  {label}  ", f"{letter}) {label}",
-        f"{letter}) {code}: {label}", f"{code}: {label}",
-    ]))
+    spelling = data.draw(
+        st.sampled_from(
+            [
+                code,
+                code.lower(),
+                label,
+                label.upper(),
+                f"  {label}  ",
+                f"{letter}) {label}",
+                f"{letter}) {code}: {label}",
+                f"{code}: {label}",
+            ]
+        )
+    )
     assert normalise_code(spelling, lookup) == code
 
 

@@ -8,7 +8,8 @@ from sscp_lib.contract_docs import DEFAULT_DOCS, render_contract_docs, write_con
 
 def test_committed_contract_docs_are_current():
     assert DEFAULT_DOCS.read_text(encoding="utf-8") == render_contract_docs(), (
-        "docs/data-contract.md is stale: run `sscp contract-docs`")
+        "docs/data-contract.md is stale: run `sscp contract-docs`"
+    )
 
 
 def test_docs_cover_every_dataset_column_code_list_and_annex_a():

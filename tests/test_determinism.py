@@ -4,7 +4,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import YEAR, run_chain_into
 
 pytestmark = pytest.mark.slow

@@ -22,8 +22,20 @@ def with_totals(body: pd.DataFrame, rows: bool = True) -> pd.DataFrame:
     return table
 
 
-@pytest.mark.parametrize("value, small", [(0, False), (1, True), (5, True), (6, False), (None, False),
-                                          (math.nan, False), ("c", False), (True, False), (3.0, True)])
+@pytest.mark.parametrize(
+    "value, small",
+    [
+        (0, False),
+        (1, True),
+        (5, True),
+        (6, False),
+        (None, False),
+        (math.nan, False),
+        ("c", False),
+        (True, False),
+        (3.0, True),
+    ],
+)
 def test_is_small(value, small):
     assert is_small(value, THRESHOLD) is small
 
@@ -60,8 +72,10 @@ def test_small_total_is_suppressed():
 
 
 def test_secondary_cell_never_given_away_by_a_zero_row():
-    body = pd.DataFrame({"ADVICE_INFO": [0, 0, 4, 9], "ASSESSMENT": [20, 7, 12, 0], "S47": [0, 0, 0, 3]},
-                        index=["EDUCATION", "HEALTH", "POLICE", "UNKNOWN"])
+    body = pd.DataFrame(
+        {"ADVICE_INFO": [0, 0, 4, 9], "ASSESSMENT": [20, 7, 12, 0], "S47": [0, 0, 0, 3]},
+        index=["EDUCATION", "HEALTH", "POLICE", "UNKNOWN"],
+    )
     out = suppress_table(with_totals(body), THRESHOLD, row_total="Total", col_total="Total")
     assert recoverable_cells(out, row_total="Total", col_total="Total") == set()
 
@@ -90,14 +104,15 @@ def _lines(out: pd.DataFrame, body: pd.DataFrame, row_totals: bool):
 
 
 def _check(body: pd.DataFrame, row_totals: bool) -> pd.DataFrame:
-    out = suppress_table(with_totals(body, rows=row_totals), THRESHOLD,
-                         row_total="Total" if row_totals else None, col_total="Total")
+    out = suppress_table(
+        with_totals(body, rows=row_totals), THRESHOLD, row_total="Total" if row_totals else None, col_total="Total"
+    )
     published_body = out.loc[body.index, body.columns]
     # 1. No published body cell is a small count.
     for value in published_body.to_numpy().ravel():
         assert value == SUPPRESSED or not is_small(value, THRESHOLD)
     # 2. No row or column with a published total has exactly one suppressed cell.
-    for values, published, total in _lines(out, body, row_totals):
+    for _values, published, total in _lines(out, body, row_totals):
         if total == SUPPRESSED:
             continue
         assert (published == SUPPRESSED).sum() != 1, "a hidden cell equals its total minus the rest"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_analysis_referrals import referrals_frame
 
 from sscp_lib import explore
 from sscp_lib.config import Paths, ReportingYear
 from sscp_lib.disclosure import recoverable_cells
-from test_analysis_referrals import referrals_frame
 
 YEAR = ReportingYear.parse("2023-24")
 
@@ -16,11 +16,36 @@ YEAR = ReportingYear.parse("2023-24")
 @pytest.fixture(scope="module")
 def referrals():
     records = (
-        [{"referral_date": "2023-10-03", "referral_source": "6", "recorded_outcome": "ASSESSMENT", "abuse_category": "NEG"}] * 12
+        [
+            {
+                "referral_date": "2023-10-03",
+                "referral_source": "6",
+                "recorded_outcome": "ASSESSMENT",
+                "abuse_category": "NEG",
+            }
+        ]
+        * 12
         + [{"referral_date": "2023-10-04", "referral_source": "10", "recorded_outcome": "ADVICE_INFO"}] * 9
-        + [{"referral_date": "2023-11-20", "referral_source": "10", "recorded_outcome": "S47", "abuse_category": "SAB"}] * 3
-        + [{"referral_date": "2023-11-21", "referral_source": "2A", "recorded_outcome": "ASSESSMENT", "abuse_category": "EMO"}] * 20
-        + [{"referral_date": "2024-01-15", "referral_source": "3A", "recorded_outcome": "ASSESSMENT", "abuse_category": "NEG"}] * 7
+        + [{"referral_date": "2023-11-20", "referral_source": "10", "recorded_outcome": "S47", "abuse_category": "SAB"}]
+        * 3
+        + [
+            {
+                "referral_date": "2023-11-21",
+                "referral_source": "2A",
+                "recorded_outcome": "ASSESSMENT",
+                "abuse_category": "EMO",
+            }
+        ]
+        * 20
+        + [
+            {
+                "referral_date": "2024-01-15",
+                "referral_source": "3A",
+                "recorded_outcome": "ASSESSMENT",
+                "abuse_category": "NEG",
+            }
+        ]
+        * 7
         + [{"referral_date": "2023-09-15", "referral_source": "6", "recorded_outcome": "NFA"}] * 4
     )
     return referrals_frame(records)
@@ -68,12 +93,14 @@ def test_crosstab_totals_and_suppression(referrals):
 
 
 def test_crosstab_keeps_row_totals_when_safe():
-    records = ([{"referral_date": "2023-10-03", "referral_source": "6", "recorded_outcome": "ASSESSMENT"}] * 30
-               + [{"referral_date": "2023-10-03", "referral_source": "6", "recorded_outcome": "S47"}] * 3
-               + [{"referral_date": "2023-10-03", "referral_source": "6", "recorded_outcome": "EARLY_HELP"}] * 12
-               + [{"referral_date": "2023-10-03", "referral_source": "2A", "recorded_outcome": "ASSESSMENT"}] * 25
-               + [{"referral_date": "2023-10-03", "referral_source": "2A", "recorded_outcome": "S47"}] * 8
-               + [{"referral_date": "2023-10-03", "referral_source": "2A", "recorded_outcome": "EARLY_HELP"}] * 14)
+    records = (
+        [{"referral_date": "2023-10-03", "referral_source": "6", "recorded_outcome": "ASSESSMENT"}] * 30
+        + [{"referral_date": "2023-10-03", "referral_source": "6", "recorded_outcome": "S47"}] * 3
+        + [{"referral_date": "2023-10-03", "referral_source": "6", "recorded_outcome": "EARLY_HELP"}] * 12
+        + [{"referral_date": "2023-10-03", "referral_source": "2A", "recorded_outcome": "ASSESSMENT"}] * 25
+        + [{"referral_date": "2023-10-03", "referral_source": "2A", "recorded_outcome": "S47"}] * 8
+        + [{"referral_date": "2023-10-03", "referral_source": "2A", "recorded_outcome": "EARLY_HELP"}] * 14
+    )
     table = explore.crosstab(referrals_frame(records), "referral_source_group", "referral_outcome", threshold=5)
     assert table.loc["POLICE", "Total"] == 45 and table.loc["Total", "Total"] == 92
     assert table.loc["POLICE", "S47"] == "c"

@@ -34,7 +34,17 @@ def test_counts_have_thousands_separators_and_round_half_up(value, expected):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(92, "92%"), (92.5, "93%"), (91.96, "92%"), (4.72, "4.7%"), (5.0, "5%"), (9.96, "10%"), (0, "0%"), (100, "100%"), (10.4, "10%")],
+    [
+        (92, "92%"),
+        (92.5, "93%"),
+        (91.96, "92%"),
+        (4.72, "4.7%"),
+        (5.0, "5%"),
+        (9.96, "10%"),
+        (0, "0%"),
+        (100, "100%"),
+        (10.4, "10%"),
+    ],
 )
 def test_percentages_whole_with_one_decimal_below_ten(value, expected):
     assert format_percent(value) == expected
@@ -66,7 +76,13 @@ def test_dates_and_months_are_written_out():
 
 @pytest.mark.parametrize(
     "items, expected",
-    [(["a"], "a"), (["a", "b"], "a and b"), (["a", "b", "c"], "a, b and c"), ([], "none"), (["2023-10", "2023-11"], "October 2023 and November 2023")],
+    [
+        (["a"], "a"),
+        (["a", "b"], "a and b"),
+        (["a", "b", "c"], "a, b and c"),
+        ([], "none"),
+        (["2023-10", "2023-11"], "October 2023 and November 2023"),
+    ],
 )
 def test_lists_read_as_prose(items, expected):
     assert format_list(items) == expected

@@ -1,6 +1,5 @@
 """Warm kernels: started ahead, used once, never left running."""
 
-import pytest
 from jupyter_client.utils import run_sync
 
 from sscp_lib.config import NOTEBOOK_DIR

@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from sscp_lib.config import Paths, ReportingYear
-from sscp_lib.metrics import MetricStore, catalogue_for_stage, merge_fragments, run_is_synthetic, table_value, to_jsonable
+from sscp_lib.metrics import (
+    MetricStore,
+    catalogue_for_stage,
+    merge_fragments,
+    run_is_synthetic,
+    table_value,
+    to_jsonable,
+)
 
 
 def test_child_level_counts_are_suppressed_on_the_way_in():

@@ -68,9 +68,12 @@ def test_a_placeholder_naming_no_metric_is_an_error_naming_it_the_file_and_line(
     message = str(error.value)
     assert "narrative.md" in message
     assert "placeholder 'business_plan.ipbp_complete_pctx' names no metric" in message
-    line = _skeleton("Headline: x\n\nSee {{ m.business_plan.ipbp_complete_pctx }}.").splitlines().index(
-        "See {{ m.business_plan.ipbp_complete_pctx }}."
-    ) + 1
+    line = (
+        _skeleton("Headline: x\n\nSee {{ m.business_plan.ipbp_complete_pctx }}.")
+        .splitlines()
+        .index("See {{ m.business_plan.ipbp_complete_pctx }}.")
+        + 1
+    )
     assert f"line {line}" in message
 
 
@@ -94,13 +97,17 @@ def test_a_catalogue_metric_the_run_did_not_compute_names_its_stage(tmp_path):
     metrics = fixture_metrics()
     del metrics["budget.income_actual"]
     config = _config_with_narrative(tmp_path, _skeleton("Headline: x\n\n{{ m.budget.income_actual }}"))
-    with pytest.raises(NarrativeError, match="'budget.income_actual' names a metric this run did not compute .stage analyse_assurance."):
+    with pytest.raises(
+        NarrativeError, match="'budget.income_actual' names a metric this run did not compute .stage analyse_assurance."
+    ):
         load_narrative(config, YEAR, metrics)
 
 
 def test_missing_sections_and_headlines_are_named(tmp_path):
-    text = _skeleton("Headline: x\n\nbody").replace("## 7\n\nHeadline: h7", "## 7\n\nNo headline here").replace(
-        "## Items received", "## Items we got"
+    text = (
+        _skeleton("Headline: x\n\nbody")
+        .replace("## 7\n\nHeadline: h7", "## 7\n\nNo headline here")
+        .replace("## Items received", "## Items we got")
     )
     config = _config_with_narrative(tmp_path, text)
     with pytest.raises(NarrativeError, match=r"section '## 7' must begin with 'Headline: \.\.\.'"):
@@ -143,7 +150,9 @@ def test_digit_scan_catches_a_typed_figure(tmp_path):
 def test_solihull_narratives_render_for_both_years(year):
     sections = load_narrative(solihull_config(), year, fixture_metrics())
     assert all(sections[str(n)].headline for n in range(1, 11))
-    text = render_narrative_text(narrative_path(solihull_config(), year), fixture_metrics(), ReportingYear.parse(year), solihull_config())
+    text = render_narrative_text(
+        narrative_path(solihull_config(), year), fixture_metrics(), ReportingYear.parse(year), solihull_config()
+    )
     assert "not available" not in text  # every placeholder found a value in the complete fixture
 
 
@@ -161,10 +170,21 @@ def _metrics(name, value, unit="percent"):
 @pytest.mark.parametrize(
     "rule, value, status",
     [
-        (HIGHER, 90, "green"), (HIGHER, 89.99, "amber"), (HIGHER, 75, "amber"), (HIGHER, 74.9, "red"), (HIGHER, 100, "green"),
-        (LOWER, 0, "green"), (LOWER, 1, "amber"), (LOWER, 2, "amber"), (LOWER, 3, "red"),
-        (ABSOLUTE, -5, "green"), (ABSOLUTE, 5, "green"), (ABSOLUTE, -5.1, "amber"), (ABSOLUTE, 10, "amber"),
-        (ABSOLUTE, -10.5, "red"), (ABSOLUTE, 12, "red"),
+        (HIGHER, 90, "green"),
+        (HIGHER, 89.99, "amber"),
+        (HIGHER, 75, "amber"),
+        (HIGHER, 74.9, "red"),
+        (HIGHER, 100, "green"),
+        (LOWER, 0, "green"),
+        (LOWER, 1, "amber"),
+        (LOWER, 2, "amber"),
+        (LOWER, 3, "red"),
+        (ABSOLUTE, -5, "green"),
+        (ABSOLUTE, 5, "green"),
+        (ABSOLUTE, -5.1, "amber"),
+        (ABSOLUTE, 10, "amber"),
+        (ABSOLUTE, -10.5, "red"),
+        (ABSOLUTE, 12, "red"),
     ],
 )
 def test_rag_boundaries(rule, value, status):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import CANARY_CHILD_ID, CANARY_DOB, CANARY_NAME, YEAR
 from pypdf import PdfReader
 
-from conftest import CANARY_CHILD_ID, CANARY_DOB, CANARY_NAME, YEAR
 from sscp_lib.contract import load_contract, normalise_header
 
 pytestmark = pytest.mark.slow

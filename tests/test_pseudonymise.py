@@ -93,4 +93,6 @@ def test_malformed_key_is_a_user_error(monkeypatch):
 def test_long_keys_follow_the_hmac_standard():
     long_key = bytes(range(100))
     result = pseudonymise(pd.Series(["x", "é"]), long_key, "child_pid")
-    assert result.tolist() == [hmac.new(long_key, f"child_pid:{v}".encode(), "sha256").hexdigest()[:16] for v in ("X", "É")]
+    assert result.tolist() == [
+        hmac.new(long_key, f"child_pid:{v}".encode(), "sha256").hexdigest()[:16] for v in ("X", "É")
+    ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-
 from bad_inputs.builders import ole2_bytes, write_xlsx
+
 from sscp_lib.contract import load_contract
 from sscp_lib.errors import InputFileError
 from sscp_lib.readers import cell_text, expected_headings, read_annex_a, read_raw_file
@@ -32,7 +32,9 @@ def test_csv_encodings(tmp_path, encoding, bom):
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_delimiter_is_sniffed(tmp_path, delimiter):
     path = tmp_path / "x.csv"
-    path.write_text(delimiter.join(["child_id", "contact_date", "source"]) + "\nA,1" .replace(",", delimiter) + delimiter + "6\n")
+    path.write_text(
+        delimiter.join(["child_id", "contact_date", "source"]) + "\nA,1".replace(",", delimiter) + delimiter + "6\n"
+    )
     table = read_raw_file(path, CONTACT_HEADINGS)
     assert table.headings == ["child_id", "contact_date", "source"]
     assert values(table) == [["A", "1", "6"]]
@@ -47,14 +49,14 @@ def test_comma_inside_quotes_does_not_fool_the_sniffer(tmp_path):
 def test_title_rows_blank_rows_and_repeated_headers_keep_file_row_numbers(tmp_path):
     path = tmp_path / "mash_contacts.csv"
     path.write_text(
-        "Solihull MASH contacts export\n"      # row 1: title
-        "Run 01/04/2024\n"                     # row 2: title
-        "Child ID,Date of contact,Source\n"    # row 3: header
-        "A, 01/05/2023 ,6\n"                   # row 4
-        "\n"                                   # row 5: blank
-        "CHILD ID,date of contact,source\n"    # row 6: repeated header
-        "B,02/05/2023,6\n"                     # row 7
-        ",,\n"                                 # row 8: blank trailing
+        "Solihull MASH contacts export\n"  # row 1: title
+        "Run 01/04/2024\n"  # row 2: title
+        "Child ID,Date of contact,Source\n"  # row 3: header
+        "A, 01/05/2023 ,6\n"  # row 4
+        "\n"  # row 5: blank
+        "CHILD ID,date of contact,source\n"  # row 6: repeated header
+        "B,02/05/2023,6\n"  # row 7
+        ",,\n"  # row 8: blank trailing
         ",,\n"
     )
     table = read_raw_file(path, CONTACT_HEADINGS)
@@ -81,14 +83,19 @@ def test_short_rows_are_padded_long_rows_are_an_error_naming_the_line(tmp_path):
 
 
 def test_xlsx_cells_become_text(tmp_path):
-    path = write_xlsx(tmp_path / "x.xlsx", {"Data": [
-        ["Title of the export"],
-        [],
-        ["child_id", "contact_date", "source", "count", "flag", "when"],
-        ["A", datetime(2023, 5, 1), 6, 2.5, True, datetime(2023, 5, 1, 9, 30)],
-        ["B", date(2023, 5, 2), "6", 3.0, False, None],
-        [None, None, None, None, None, None],
-    ]})
+    path = write_xlsx(
+        tmp_path / "x.xlsx",
+        {
+            "Data": [
+                ["Title of the export"],
+                [],
+                ["child_id", "contact_date", "source", "count", "flag", "when"],
+                ["A", datetime(2023, 5, 1), 6, 2.5, True, datetime(2023, 5, 1, 9, 30)],
+                ["B", date(2023, 5, 2), "6", 3.0, False, None],
+                [None, None, None, None, None, None],
+            ]
+        },
+    )
     table = read_raw_file(path, CONTACT_HEADINGS)
     assert table.format == "xlsx" and table.sheet == "Data" and table.header_row == 3
     assert values(table) == [
@@ -103,19 +110,22 @@ def test_cell_text():
     assert cell_text(datetime(2024, 3, 31)) == "2024-03-31"
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("a.csv", b"", "0 bytes"),
-    ("a.csv", b"  \r\n\r\n", "empty"),
-    ("a.csv", b"\x00\x01\x02binary\x00" * 50, "binary"),
-    ("a.csv", bytes(range(1, 32)) * 40, "binary"),
-    ("a.csv", ole2_bytes(), "password-protected"),
-    ("a.csv", b"PK\x03\x04rest-of-zip", "workbook"),
-    ("a.xlsx", b"", "0 bytes"),
-    ("a.xlsx", ole2_bytes(), "password-protected"),
-    ("a.xlsx", b"PK\x03\x04this is not really a zip", "corrupt"),
-    ("a.xlsx", b"child_id,date\n1,2\n", "not an Excel workbook"),
-    ("a.pdf", b"%PDF-1.4", "unsupported file type"),
-])
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("a.csv", b"", "0 bytes"),
+        ("a.csv", b"  \r\n\r\n", "empty"),
+        ("a.csv", b"\x00\x01\x02binary\x00" * 50, "binary"),
+        ("a.csv", bytes(range(1, 32)) * 40, "binary"),
+        ("a.csv", ole2_bytes(), "password-protected"),
+        ("a.csv", b"PK\x03\x04rest-of-zip", "workbook"),
+        ("a.xlsx", b"", "0 bytes"),
+        ("a.xlsx", ole2_bytes(), "password-protected"),
+        ("a.xlsx", b"PK\x03\x04this is not really a zip", "corrupt"),
+        ("a.xlsx", b"child_id,date\n1,2\n", "not an Excel workbook"),
+        ("a.pdf", b"%PDF-1.4", "unsupported file type"),
+    ],
+)
 def test_unreadable_files_raise_input_file_error_naming_the_file(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
@@ -132,16 +142,28 @@ def test_undecodable_text_is_an_input_file_error(tmp_path):
 
 
 def test_annex_a_lists_found_below_title_rows(tmp_path):
-    path = write_xlsx(tmp_path / "annex_a.xlsx", {
-        "Cover": [["Annex A"]],
-        "List 1": [["List 1: Contacts"], ["Provide all contacts"], [],
-                   ["Child Unique ID", "Gender", "Date of Birth", "Date of Contact", "Contact Source"],
-                   ["C1", "a) Male", date(2012, 1, 1), date(2023, 5, 1), "f) 6: Police"]],
-        "List 3": [["List 3"], ["Child Unique ID", "Date of referral", "Referral Source", "Referral NFA?"],
-                   ["C1", date(2023, 5, 2), "f) 6: Police", "Yes"]],
-        "list 7": [["Child Unique ID", "Child Protection Plan Start Date", "Initial Category of Abuse"],
-                   ["C1", date(2023, 6, 1), "a) Neglect"]],
-    })
+    path = write_xlsx(
+        tmp_path / "annex_a.xlsx",
+        {
+            "Cover": [["Annex A"]],
+            "List 1": [
+                ["List 1: Contacts"],
+                ["Provide all contacts"],
+                [],
+                ["Child Unique ID", "Gender", "Date of Birth", "Date of Contact", "Contact Source"],
+                ["C1", "a) Male", date(2012, 1, 1), date(2023, 5, 1), "f) 6: Police"],
+            ],
+            "List 3": [
+                ["List 3"],
+                ["Child Unique ID", "Date of referral", "Referral Source", "Referral NFA?"],
+                ["C1", date(2023, 5, 2), "f) 6: Police", "Yes"],
+            ],
+            "list 7": [
+                ["Child Unique ID", "Child Protection Plan Start Date", "Initial Category of Abuse"],
+                ["C1", date(2023, 6, 1), "a) Neglect"],
+            ],
+        },
+    )
     tables = read_annex_a(path, load_contract())
     assert set(tables) == {"mash_contacts", "referrals", "cp_plans"}
     contacts = tables["mash_contacts"]

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from render_fixtures import YEAR, eastmoor_config, fixture_metrics, render_fixture_statement, write_fixture_charts, write_fixture_fragments
+from render_fixtures import (
+    YEAR,
+    eastmoor_config,
+    fixture_metrics,
+    render_fixture_statement,
+    write_fixture_charts,
+    write_fixture_fragments,
+)
 
 from sscp_lib.config import NOTEBOOK_DIR, PROJECT_ROOT, ReportPaths
 from sscp_lib.errors import UserError
@@ -53,7 +60,14 @@ def test_statement_page_has_every_part_of_the_statement(statement_page):
     assert "assurance statement 2023-24" in text
     for number, title in config["headings"].items():
         assert f"{number}. {title}" in text
-    for part in ("Background", "Our multi-agency principles", "Summary of judgements", "assurance opinion", "lead partners' review", "About the data"):
+    for part in (
+        "Background",
+        "Our multi-agency principles",
+        "Summary of judgements",
+        "assurance opinion",
+        "lead partners' review",
+        "About the data",
+    ):
         assert part in text
     for signatory in config["signatories"]["delegated"] + config["signatories"]["lead"]:
         assert signatory["role"] in text and signatory["organisation"] in text
@@ -93,7 +107,13 @@ def test_key_figures_show_previous_year_and_tables_are_formatted(statement_page)
 def test_eastmoor_renders_from_the_same_metrics_with_no_code_change(tmp_path):
     page = render_fixture_statement(tmp_path, eastmoor_config()).read_text(encoding="utf-8")
     text = _text(page)
-    for name in ("Eastmoor Safeguarding Children Partnership", "Northvale Constabulary", "Aisha Okonkwo-Reid", "Priya Lindqvist", "OFFICIAL-SENSITIVE"):
+    for name in (
+        "Eastmoor Safeguarding Children Partnership",
+        "Northvale Constabulary",
+        "Aisha Okonkwo-Reid",
+        "Priya Lindqvist",
+        "OFFICIAL-SENSITIVE",
+    ):
         assert name in text
     for other in ("Solihull", "West Midlands", "Birmingham", "SSCP"):
         assert other not in text
@@ -106,7 +126,14 @@ def test_external_reference_check_finds_what_would_load_from_the_network():
     <body><img src="http://example.org/a.png" alt=""><img srcset="a.png 1x, https://example.org/b.png 2x" alt="">
     <div style="background-image: url('https://example.org/c.png')"></div><img src="data:image/png;base64,AA" alt=""></body></html>"""
     found = " ".join(external_references(page))
-    for needle in ("cdn.example.org/x.css", "/local.js", "//cdn.example.org/bg.png", "example.org/a.png", "example.org/b.png", "example.org/c.png"):
+    for needle in (
+        "cdn.example.org/x.css",
+        "/local.js",
+        "//cdn.example.org/bg.png",
+        "example.org/a.png",
+        "example.org/b.png",
+        "example.org/c.png",
+    ):
         assert needle in found
     assert "data:image" not in found
     assert external_references('<a href="#s-1">x</a><img src="data:image/png;base64,AA" alt="">') == []
@@ -131,11 +158,15 @@ def _report_notebook(path: Path) -> Path:
     code = nbformat.v4.new_code_cell("secret_code_line = 1\nprint('hello')")
     code.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="rows read: 1,401\n"),
-        nbformat.v4.new_output("display_data", data={"text/html": "<table class='dataframe'><tr><td>7</td></tr></table>"}),
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": "<table class='dataframe'><tr><td>7</td></tr></table>"}
+        ),
         nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)", "text/plain": "js"}),
     ]
     nb.cells = [
-        nbformat.v4.new_markdown_cell("# Cleaning\n\n## Files read\n\nText with [a link](https://example.org/docs) and $x$.\n\n## Rows rejected\n\nMore."),
+        nbformat.v4.new_markdown_cell(
+            "# Cleaning\n\n## Files read\n\nText with [a link](https://example.org/docs) and $x$.\n\n## Rows rejected\n\nMore."
+        ),
         code,
     ]
     nbformat.write(nb, str(path))
@@ -143,7 +174,12 @@ def _report_notebook(path: Path) -> Path:
 
 
 def test_report_notebook_renders_without_code_prompts_or_scripts(tmp_path):
-    html_path = notebook_to_html(_report_notebook(tmp_path / "01_clean.ipynb"), tmp_path / "out" / "01_clean.html", title="Cleaning the data", synthetic=True)
+    html_path = notebook_to_html(
+        _report_notebook(tmp_path / "01_clean.ipynb"),
+        tmp_path / "out" / "01_clean.html",
+        title="Cleaning the data",
+        synthetic=True,
+    )
     page = html_path.read_text(encoding="utf-8")
     assert "secret_code_line" not in page and "In&nbsp;[" not in page and "In [" not in page
     assert "rows read: 1,401" in page and "<td>7</td>" in page
@@ -155,7 +191,9 @@ def test_report_notebook_renders_without_code_prompts_or_scripts(tmp_path):
 
 
 def test_report_without_synthetic_flag_has_no_banner(tmp_path):
-    html_path = notebook_to_html(_report_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html", title="T", synthetic=False)
+    html_path = notebook_to_html(
+        _report_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html", title="T", synthetic=False
+    )
     page = html_path.read_text(encoding="utf-8")
     assert "Synthetic data" not in _text(page) and 'class="synthetic-watermark"' not in page
 
@@ -163,7 +201,9 @@ def test_report_without_synthetic_flag_has_no_banner(tmp_path):
 def test_rendering_refuses_a_page_that_would_load_from_the_network(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": '<img src="https://example.org/x.png" alt="">'})]
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": '<img src="https://example.org/x.png" alt="">'})
+    ]
     nb.cells = [cell]
     nbformat.write(nb, str(tmp_path / "bad.ipynb"))
     with pytest.raises(UserError, match="example.org/x.png"):
@@ -173,20 +213,54 @@ def test_rendering_refuses_a_page_that_would_load_from_the_network(tmp_path):
 
 def test_unknown_kind_is_refused(tmp_path):
     with pytest.raises(ValueError, match="kind"):
-        notebook_to_html(_report_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html", title="T", synthetic=False, kind="poster")
+        notebook_to_html(
+            _report_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html", title="T", synthetic=False, kind="poster"
+        )
 
 
 def test_index_lists_the_statement_stages_and_the_files_to_check_first(tmp_path):
     root = tmp_path / "2023-24"
     (root / "notebooks").mkdir(parents=True)
-    for name in ("assurance-statement.html", "assurance-statement.pdf", "metrics.json", "manifest.json", "notebooks/01_clean.html", "notebooks/01_clean.ipynb", "notebooks/02_validate.html"):
+    for name in (
+        "assurance-statement.html",
+        "assurance-statement.pdf",
+        "metrics.json",
+        "manifest.json",
+        "notebooks/01_clean.html",
+        "notebooks/01_clean.ipynb",
+        "notebooks/02_validate.html",
+    ):
         (root / name).write_text("x")
     stages = [
-        {"name": "clean", "title": "Cleaning", "html": "notebooks/01_clean.html", "ipynb": "notebooks/01_clean.ipynb", "outcome": "ok", "seconds": 12.34},
-        {"name": "validate", "title": "Validation", "html": "notebooks/02_validate.html", "ipynb": "notebooks/02_validate.ipynb", "outcome": "failed", "seconds": 3},
+        {
+            "name": "clean",
+            "title": "Cleaning",
+            "html": "notebooks/01_clean.html",
+            "ipynb": "notebooks/01_clean.ipynb",
+            "outcome": "ok",
+            "seconds": 12.34,
+        },
+        {
+            "name": "validate",
+            "title": "Validation",
+            "html": "notebooks/02_validate.html",
+            "ipynb": "notebooks/02_validate.ipynb",
+            "outcome": "failed",
+            "seconds": 3,
+        },
     ]
-    page = write_index(root, year="2023-24", partnership="Solihull Safeguarding Children Partnership", stages=stages, synthetic=True).read_text()
-    for href in ("assurance-statement.html", "assurance-statement.pdf", "metrics.json", "manifest.json", "notebooks/01_clean.html", "notebooks/02_validate.html", "notebooks/01_clean.ipynb"):
+    page = write_index(
+        root, year="2023-24", partnership="Solihull Safeguarding Children Partnership", stages=stages, synthetic=True
+    ).read_text()
+    for href in (
+        "assurance-statement.html",
+        "assurance-statement.pdf",
+        "metrics.json",
+        "manifest.json",
+        "notebooks/01_clean.html",
+        "notebooks/02_validate.html",
+        "notebooks/01_clean.ipynb",
+    ):
         assert f'href="{href}"' in page
     assert 'href="notebooks/02_validate.ipynb"' not in page  # not on disk, so not linked
     assert "Validation report" in page and "Clean log" in page
@@ -209,10 +283,16 @@ def test_statement_notebook_runs_under_papermill_and_renders(tmp_path):
     write_fixture_charts(ReportPaths(report).charts)
     executed = tmp_path / "05_statement.ipynb"
     papermill.execute_notebook(
-        str(NOTEBOOK_DIR / "05_statement.ipynb"), str(executed), kernel_name="sscp", progress_bar=False,
-        parameters={"year": YEAR, "processed_dir": str(processed), "reports_dir": str(report)}, cwd=str(PROJECT_ROOT),
+        str(NOTEBOOK_DIR / "05_statement.ipynb"),
+        str(executed),
+        kernel_name="sscp",
+        progress_bar=False,
+        parameters={"year": YEAR, "processed_dir": str(processed), "reports_dir": str(report)},
+        cwd=str(PROJECT_ROOT),
     )
-    html_path = notebook_to_html(executed, ReportPaths(report).statement_html, title="Statement", synthetic=True, kind="statement")
+    html_path = notebook_to_html(
+        executed, ReportPaths(report).statement_html, title="Statement", synthetic=True, kind="statement"
+    )
     page = html_path.read_text(encoding="utf-8")
     assert "Solihull Safeguarding Children Partnership" in page and "92%" in page
     assert "load_statement" not in page and "Reviewers:" not in page  # no code, no reviewer notes

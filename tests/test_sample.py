@@ -42,8 +42,11 @@ def _read_table(path: Path) -> pd.DataFrame:
         sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
         width = len(rows[0])  # empty trailing cells are not stored
-        return pd.DataFrame([["" if v is None else v for v in row] + [""] * (width - len(row)) for row in rows[1:]],
-                            columns=list(rows[0]), dtype=object)
+        return pd.DataFrame(
+            [["" if v is None else v for v in row] + [""] * (width - len(row)) for row in rows[1:]],
+            columns=list(rows[0]),
+            dtype=object,
+        )
     data = path.read_bytes()
     encoding = "cp1252" if path.name.startswith("training_attendance") else "utf-8-sig"
     rows = list(csv.reader(io.StringIO(data.decode(encoding), newline="")))
@@ -232,8 +235,15 @@ def test_scale_multiplies_child_level_volumes_only(tmp_path):
     for name in CONTRACT.datasets:
         small = len(_read_table(_raw_file(tmp_path / "half" / REF, name)))
         double = len(_read_table(_raw_file(tmp_path / "one" / REF, name)))
-        if name in {"mash_contacts", "referrals", "police_referrals", "health_referrals", "cp_plans",
-                    "training_attendance", "audit_cases"}:
+        if name in {
+            "mash_contacts",
+            "referrals",
+            "police_referrals",
+            "health_referrals",
+            "cp_plans",
+            "training_attendance",
+            "audit_cases",
+        }:
             assert 1.8 <= double / small <= 2.2, name
         else:
             assert double == small, name
@@ -283,12 +293,19 @@ def test_annex_a_workbook_has_the_three_lists_with_official_headings(tmp_path):
             assert set(body["Referral NFA?"]) <= {"Yes", "No"} and "Yes" in set(body["Referral NFA?"])
             assert all(re.fullmatch(r"[a-v]\) \w+: .+", v) for v in body["Referral Source"])
         if name == "cp_plans":
-            assert set(body["Initial Category of Abuse"]) <= {"a) Neglect", "b) Physical abuse", "c) Sexual abuse",
-                                                              "d) Emotional abuse", "e) Multiple/not recommended"}
+            assert set(body["Initial Category of Abuse"]) <= {
+                "a) Neglect",
+                "b) Physical abuse",
+                "c) Sexual abuse",
+                "d) Emotional abuse",
+                "e) Multiple/not recommended",
+            }
             assert isinstance(body["Child Protection Plan Start Date"].iloc[0], date)
     book.close()
     source_codes = CONTRACT.code_lists["referral_source"]
-    assert "v) 10: Unknown" in {f"{chr(97 + i)}) {c}: {label}" for i, (c, label) in enumerate(source_codes.codes.items())}
+    assert "v) 10: Unknown" in {
+        f"{chr(97 + i)}) {c}: {label}" for i, (c, label) in enumerate(source_codes.codes.items())
+    }
     again = tmp_path / "again"
     generate_sample(out_dir=again, seed=7, scale=0.05, annex_a=True, years=(REF,))
     assert (again / REF / workbook_path.name).read_bytes() == workbook_path.read_bytes()
@@ -326,7 +343,9 @@ def test_business_plan_and_priority_facts(full_sample):
     assert len(ipbp) >= 40 and (ipbp["status"] == "COMPLETE").mean() > 0.9
     assert ipbp["workstream"].nunique() >= 4
     assert {"NEGLECT", "EARLY_HELP", "INSPECTION_FINDINGS"} <= set(ipbp["priority"])
-    by_priority = plan[plan["priority"] != "NONE"].groupby("priority")["status"].apply(lambda s: (s == "COMPLETE").mean())
+    by_priority = (
+        plan[plan["priority"] != "NONE"].groupby("priority")["status"].apply(lambda s: (s == "COMPLETE").mean())
+    )
     assert by_priority.idxmax() == "NEGLECT" and by_priority.max() > by_priority.drop("NEGLECT").max()
     for source in ("JTAI", "NATIONAL_PANEL"):
         rows = plan[plan["source"] == source]
@@ -341,12 +360,15 @@ def test_business_plan_and_priority_facts(full_sample):
 def test_case_review_facts(full_sample):
     reviews = full_sample["case_reviews"]
     year = ReportingYear.parse(REF)
-    published = reviews[(reviews["review_type"] == "CSPR")
-                        & reviews["published_date"].between(pd.Timestamp(year.start), pd.Timestamp(year.end))]
+    published = reviews[
+        (reviews["review_type"] == "CSPR")
+        & reviews["published_date"].between(pd.Timestamp(year.start), pd.Timestamp(year.end))
+    ]
     assert len(published) == 1 and published["published_date"].iloc[0].year == 2023
     december = _in(reviews)
-    december = december[(december["review_type"] == "RAPID_REVIEW")
-                        & (december["review_start_date"].dt.strftime("%Y-%m") == "2023-12")]
+    december = december[
+        (december["review_type"] == "RAPID_REVIEW") & (december["review_start_date"].dt.strftime("%Y-%m") == "2023-12")
+    ]
     assert len(december) == 1
     assert december["notification_date"].notna().all() and (december["panel_decision"] == "AGREED_NO_CSPR").all()
     themes = " ".join(_in(reviews)["themes"]).lower()
@@ -408,7 +430,10 @@ def test_referral_facts(full_sample):
     assert unknown[~spike].mean() <= 0.03
     assert unknown[month.isin(["2023-12", "2024-01", "2024-02", "2024-03"])].mean() <= 0.04
     changeover = pd.Timestamp(CONFIG.data_rule_date("nfa_changeover_date"))
-    before, after = referrals[referrals["referral_date"] < changeover], referrals[referrals["referral_date"] >= changeover]
+    before, after = (
+        referrals[referrals["referral_date"] < changeover],
+        referrals[referrals["referral_date"] >= changeover],
+    )
     assert not (before["referral_outcome"] == "ADVICE_INFO").any() and not (after["referral_outcome"] == "NFA").any()
     assert (before["referral_outcome"] == "NFA").mean() >= 0.2 and (after["referral_outcome"] == "ADVICE_INFO").any()
 
@@ -451,7 +476,9 @@ def test_budget_and_escalation_facts(full_sample):
     assert shares.round(2).to_dict() == {"COUNCIL": 0.5, "HEALTH": 0.25, "POLICE": 0.25}
     escalations = full_sample["escalations"]
     current = _in(escalations)
-    assert len(current) == 2 and (current["escalation_level"] == "LSP").all() and (current["status"] == "RESOLVED").all()
+    assert (
+        len(current) == 2 and (current["escalation_level"] == "LSP").all() and (current["status"] == "RESOLVED").all()
+    )
     topics = " ".join(current["topic"]).lower()
     assert "one leader" in topics and "health" in topics
     assert len(escalations[escalations["reporting_year"] != REF]) >= 3

@@ -92,7 +92,10 @@ def test_statement_pdf_evidences_every_heading(chain_run):
 
     from sscp_lib.config import load_config
 
-    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(chain_run.report / "assurance-statement.pdf").pages)
+    text = " ".join(
+        " ".join((p.extract_text() or "").split())
+        for p in PdfReader(chain_run.report / "assurance-statement.pdf").pages
+    )
     for title in load_config()["headings"].values():
         assert " ".join(title.split()) in text, title
     assert "1,401" in text and "140" in text

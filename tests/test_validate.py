@@ -30,8 +30,13 @@ def gx_context():
 
 # --- canonical fixture frames, built from the contract's processed schema ------------------
 
-def canonical_table(contract: Contract, name: str, rows_per_year: dict[ReportingYear, int],
-                    references: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+
+def canonical_table(
+    contract: Contract,
+    name: str,
+    rows_per_year: dict[ReportingYear, int],
+    references: dict[str, pd.Series] | None = None,
+) -> pd.DataFrame:
     """A clean table that meets the contract: every column typed as processed_schema says."""
     ds = contract.dataset(name)
     schema = contract.processed_schema(ds)
@@ -112,15 +117,19 @@ def good_year() -> dict[str, pd.DataFrame]:
 
 
 def audit_refs(good_year) -> dict:
-    return {"audits.audit_id": good_year["audits"]["audit_id"].unique(),
-            "case_reviews.review_id": good_year["case_reviews"]["review_id"].unique()}
+    return {
+        "audits.audit_id": good_year["audits"]["audit_id"].unique(),
+        "case_reviews.review_id": good_year["case_reviews"]["review_id"].unique(),
+    }
 
 
 # --- suites come from the contract -------------------------------------------------------
 
+
 def test_every_expectation_carries_meta():
-    suites = {name: validate.build_suites(CONTRACT, name, inputs_for(previous_year_rows=5))
-              for name in CONTRACT.datasets}
+    suites = {
+        name: validate.build_suites(CONTRACT, name, inputs_for(previous_year_rows=5)) for name in CONTRACT.datasets
+    }
     everything = [e for by_batch in suites.values() for s in by_batch.values() for e in s.expectations]
     assert {e.meta["family"] for e in everything} == set(validate.FAMILIES)
     expectations = [e for s in suites["referrals"].values() for e in s.expectations]
@@ -147,10 +156,12 @@ def test_an_extra_code_in_the_contract_changes_the_suite():
 
 def test_a_new_range_and_a_warning_severity_come_from_the_contract():
     ds = CONTRACT.dataset("cp_plans")
-    columns = tuple(dataclasses.replace(c, severity="warning") if c.name == "latest_category" else c
-                    for c in ds.columns)
-    contract = dataclasses.replace(CONTRACT, datasets={**CONTRACT.datasets,
-                                                       "cp_plans": dataclasses.replace(ds, columns=columns)})
+    columns = tuple(
+        dataclasses.replace(c, severity="warning") if c.name == "latest_category" else c for c in ds.columns
+    )
+    contract = dataclasses.replace(
+        CONTRACT, datasets={**CONTRACT.datasets, "cp_plans": dataclasses.replace(ds, columns=columns)}
+    )
     suite = validate.build_suites(contract, "cp_plans", inputs_for())[validate.ALL_ROWS]
     meta = {e.meta["check"]: e.meta for e in suite.expectations}
     assert meta["codes:latest_category"]["severity"] == "warning"
@@ -166,6 +177,7 @@ def test_row_count_change_expectation_only_with_a_previous_year():
 
 # --- each family fails on a crafted bad frame and passes on a good one ---------------------
 
+
 def _with(frame: pd.DataFrame, row: int, column: str, value) -> pd.DataFrame:
     frame = frame.copy()
     frame.loc[row, column] = value
@@ -176,35 +188,77 @@ ROW_FAMILY_CASES = [
     # (family, dataset, how the frame is spoiled, check expected to fail, failing rows)
     ("non_null", "referrals", lambda f: _with(f, 3, "child_pid", pd.NA), "non_null:child_pid", [3]),
     ("codes", "referrals", lambda f: _with(f, 4, "referral_source", "ZZ"), "codes:referral_source", [4]),
-    ("codes", "referrals", lambda f: _with(f, 5, "referral_source_group", "MARTIANS"),
-     "codes:referral_source_group", [5]),
+    (
+        "codes",
+        "referrals",
+        lambda f: _with(f, 5, "referral_source_group", "MARTIANS"),
+        "codes:referral_source_group",
+        [5],
+    ),
     ("range", "audits", lambda f: _with(f, 2, "cases_audited", 501), "range:cases_audited", [2]),
     ("range", "communications", lambda f: _with(f, 1, "opens", -1), "range:opens", [1]),
-    ("unique", "referrals", lambda f: _with(f, 6, "referral_pid", f.loc[7, "referral_pid"]),
-     "unique:referral_pid", [6, 7]),
-    ("unique", "meeting_attendance",
-     lambda f: _with(_with(_with(f, 8, "meeting_series", f.loc[9, "meeting_series"]), 8, "meeting_date",
-                           f.loc[9, "meeting_date"]), 8, "agency", f.loc[9, "agency"]),
-     "unique:meeting_series+meeting_date+agency", [8, 9]),
-    ("window", "referrals", lambda f: _with(f, 10, "referral_date", pd.Timestamp("2024-04-01")),
-     "window:referral_date", [10]),
-    ("window", "referrals", lambda f: _with(f, 11, "referral_date", pd.Timestamp("2022-03-31")),
-     "window:referral_date", [11]),
-    ("window", "referrals", lambda f: _with(f, 12, "referral_date", pd.Timestamp("3023-05-01")),
-     "window:referral_date", [12]),
+    (
+        "unique",
+        "referrals",
+        lambda f: _with(f, 6, "referral_pid", f.loc[7, "referral_pid"]),
+        "unique:referral_pid",
+        [6, 7],
+    ),
+    (
+        "unique",
+        "meeting_attendance",
+        lambda f: _with(
+            _with(
+                _with(f, 8, "meeting_series", f.loc[9, "meeting_series"]), 8, "meeting_date", f.loc[9, "meeting_date"]
+            ),
+            8,
+            "agency",
+            f.loc[9, "agency"],
+        ),
+        "unique:meeting_series+meeting_date+agency",
+        [8, 9],
+    ),
+    (
+        "window",
+        "referrals",
+        lambda f: _with(f, 10, "referral_date", pd.Timestamp("2024-04-01")),
+        "window:referral_date",
+        [10],
+    ),
+    (
+        "window",
+        "referrals",
+        lambda f: _with(f, 11, "referral_date", pd.Timestamp("2022-03-31")),
+        "window:referral_date",
+        [11],
+    ),
+    (
+        "window",
+        "referrals",
+        lambda f: _with(f, 12, "referral_date", pd.Timestamp("3023-05-01")),
+        "window:referral_date",
+        [12],
+    ),
     ("reference", "audit_actions", lambda f: _with(f, 0, "audit_id", "AUDIT-NOT-HELD"), "reference:audit_id", [0]),
     ("reference", "review_actions", lambda f: _with(f, 1, "review_id", "NO-SUCH-REVIEW"), "reference:review_id", [1]),
-    ("type", "audits", lambda f: f.assign(cases_audited=f["cases_audited"].astype(object).where(
-        f.index != 3, "seven")), "type:cases_audited", None),
+    (
+        "type",
+        "audits",
+        lambda f: f.assign(cases_audited=f["cases_audited"].astype(object).where(f.index != 3, "seven")),
+        "type:cases_audited",
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize("family, dataset, spoil, check, rows", ROW_FAMILY_CASES,
-                         ids=[f"{c[0]}-{c[3]}" for c in ROW_FAMILY_CASES])
+@pytest.mark.parametrize(
+    "family, dataset, spoil, check, rows", ROW_FAMILY_CASES, ids=[f"{c[0]}-{c[3]}" for c in ROW_FAMILY_CASES]
+)
 def test_each_row_family_catches_its_fault(good_year, family, dataset, spoil, check, rows):
     frame = spoil(good_year[dataset])
     report, validated, quarantined = validate.validate_table(
-        frame, dataset, inputs_for(reference_values=audit_refs(good_year)))
+        frame, dataset, inputs_for(reference_values=audit_refs(good_year))
+    )
     failing = result(report, check)
     assert failing.family == family and not failing.success
     assert check in failed_checks(report)
@@ -213,8 +267,10 @@ def test_each_row_family_catches_its_fault(good_year, family, dataset, spoil, ch
         assert sorted(failing.failing_rows.tolist()) == rows
         assert failing.unexpected_count == len(rows)
         key = CONTRACT.dataset(dataset).key
-        assert failing.examples == [
-            {k: validate.to_jsonable(frame.loc[r, k]) for k in key} for r in rows][:validate.EXAMPLES_KEPT]
+        assert (
+            failing.examples
+            == [{k: validate.to_jsonable(frame.loc[r, k]) for k in key} for r in rows][: validate.EXAMPLES_KEPT]
+        )
         assert len(quarantined) == len(rows) and len(validated) == len(frame) - len(rows)
         assert all(check in reasons for reasons in quarantined[validate.QUARANTINE_REASON_COLUMN])
         assert not report.stops
@@ -237,8 +293,7 @@ def test_a_column_of_the_wrong_type_stops(good_year):
     frame = good_year["audits"].assign(cases_audited=good_year["audits"]["cases_audited"].astype("Float64"))
     report, _, _ = validate.validate_table(frame, "audits", inputs_for())
     assert result(report, "type:cases_audited").level == "table"
-    assert report.stops == ["column cases_audited of table audits holds float64 values, "
-                            "but whole numbers are expected"]
+    assert report.stops == ["column cases_audited of table audits holds float64 values, but whole numbers are expected"]
 
 
 def test_no_rows_in_the_year_stops(good_year):
@@ -261,10 +316,12 @@ def test_a_big_change_in_rows_is_a_warning_not_a_stop():
 
 def test_a_warning_column_is_reported_not_quarantined(good_year):
     ds = CONTRACT.dataset("cp_plans")
-    columns = tuple(dataclasses.replace(c, severity="warning") if c.name == "latest_category" else c
-                    for c in ds.columns)
-    contract = dataclasses.replace(CONTRACT, datasets={**CONTRACT.datasets,
-                                                       "cp_plans": dataclasses.replace(ds, columns=columns)})
+    columns = tuple(
+        dataclasses.replace(c, severity="warning") if c.name == "latest_category" else c for c in ds.columns
+    )
+    contract = dataclasses.replace(
+        CONTRACT, datasets={**CONTRACT.datasets, "cp_plans": dataclasses.replace(ds, columns=columns)}
+    )
     frame = _with(good_year["cp_plans"], 2, "latest_category", "XXX")
     report, validated, quarantined = validate.validate_table(frame, "cp_plans", inputs_for(), contract)
     assert not result(report, "codes:latest_category").success
@@ -273,6 +330,7 @@ def test_a_warning_column_is_reported_not_quarantined(good_year):
 
 
 # --- a whole year: files written, quarantine exact, stop after validation.json --------------
+
 
 def write_clean(tables: dict[str, pd.DataFrame], paths: Paths) -> None:
     clean = paths.clean_dir(YEAR)
@@ -324,19 +382,26 @@ def test_injected_bad_rows_are_quarantined_exactly(injected_run):
         validated = pd.read_parquet(paths.validated_dir(YEAR) / f"{name}.parquet")
         quarantined = pd.read_parquet(paths.quarantine_dir(YEAR) / f"{name}.parquet")
         bad = BAD_ROWS.get(name, [])
-        assert sorted(map(tuple, quarantined[key].astype(str).to_numpy())) == \
-            sorted(map(tuple, frame.loc[bad, key].astype(str).to_numpy())), name
+        assert sorted(map(tuple, quarantined[key].astype(str).to_numpy())) == sorted(
+            map(tuple, frame.loc[bad, key].astype(str).to_numpy())
+        ), name
         # validated = clean - quarantined, with the clean schema and dtypes kept
         pd.testing.assert_frame_equal(validated, frame.drop(index=bad).reset_index(drop=True))
         assert list(quarantined.columns) == [*frame.columns, validate.QUARANTINE_REASON_COLUMN]
     reasons = pd.read_parquet(paths.quarantine_dir(YEAR) / "referrals.parquet")[validate.QUARANTINE_REASON_COLUMN]
-    assert reasons.tolist() == ["codes:referral_source", "non_null:child_pid; codes:referral_source",
-                                "window:referral_date"]
+    assert reasons.tolist() == [
+        "codes:referral_source",
+        "non_null:child_pid; codes:referral_source",
+        "window:referral_date",
+    ]
     assert report.rows_quarantined == 4 and report.stops == []
     # Every other expectation of every table passes on the canonical frames.
     assert {(r.dataset, r.check) for r in report.results if not r.success} == {
-        ("referrals", "codes:referral_source"), ("referrals", "non_null:child_pid"),
-        ("referrals", "window:referral_date"), ("audit_actions", "reference:audit_id")}
+        ("referrals", "codes:referral_source"),
+        ("referrals", "non_null:child_pid"),
+        ("referrals", "window:referral_date"),
+        ("audit_actions", "reference:audit_id"),
+    }
 
 
 def test_validation_json_lists_every_expectation(injected_run):
@@ -348,14 +413,17 @@ def test_validation_json_lists_every_expectation(injected_run):
     assert checks["codes:referral_source"]["unexpected_count"] == 2
     assert checks["codes:referral_source"]["unexpected_values"] == ["ZZ"]
     assert checks["codes:referral_source"]["examples"] == [
-        {"referral_pid": tables["referrals"].loc[r, "referral_pid"]} for r in (2, 9)]
+        {"referral_pid": tables["referrals"].loc[r, "referral_pid"]} for r in (2, 9)
+    ]
     for entry in checks.values():
         assert {"family", "column", "severity", "success", "unexpected_count", "examples"} <= set(entry)
     assert saved["stopped"] is False and saved["rows_quarantined"] == 4
     # The window opens at config data_rules.earliest_year, not at the data's first date.
     assert saved["window"] == {"start": "2021-04-01", "end": "2024-03-31"}
-    assert any(w.startswith("Referrals to children's social care from the MASH: 3 records are left out")
-               for w in saved["warnings"])
+    assert any(
+        w.startswith("Referrals to children's social care from the MASH: 3 records are left out")
+        for w in saved["warnings"]
+    )
 
 
 def test_no_great_expectations_files_anywhere(injected_run):
@@ -388,8 +456,9 @@ def test_a_critical_table_failure_stops_after_writing_the_report(good_year, tmp_
     paths = paths_under(tmp_path)
     contract = contract_with("audits", "audit_actions")
     audits = good_year["audits"]
-    write_clean({"audits": audits[audits["reporting_year"] != YEAR.label],
-                 "audit_actions": good_year["audit_actions"]}, paths)
+    write_clean(
+        {"audits": audits[audits["reporting_year"] != YEAR.label], "audit_actions": good_year["audit_actions"]}, paths
+    )
     with pytest.raises(ValidationStop, match="table audits has no rows in 2023-24") as caught:
         validate.validate_year(YEAR, paths, load_config(), contract=contract)
     saved = json.loads((paths.processed_year(YEAR) / "validation.json").read_text())
@@ -402,8 +471,9 @@ def test_a_critical_table_failure_stops_after_writing_the_report(good_year, tmp_
 def test_a_missing_clean_file_stops(good_year, tmp_path):
     paths = paths_under(tmp_path)
     write_clean({"escalations": good_year["escalations"]}, paths)
-    report = validate.validate_year(YEAR, paths, load_config(), contract=contract_with("escalations", "budget"),
-                                    stop=False)
+    report = validate.validate_year(
+        YEAR, paths, load_config(), contract=contract_with("escalations", "budget"), stop=False
+    )
     assert report.stops == ["table budget was not written by the clean stage (budget.parquet is missing)"]
     with pytest.raises(ValidationStop, match="budget"):
         report.raise_if_stopped()
@@ -415,9 +485,15 @@ def test_publish_metrics_writes_the_fragment_or_removes_a_stale_one(injected_run
     validate.publish_metrics(report, paths, load_config())
     fragment = paths.metrics_dir(YEAR) / "validate.json"
     assert json.loads(fragment.read_text())["validation.rows_quarantined"]["value"] == 4
-    stopped = validate.ValidationReport(year=YEAR, earliest_year=YEAR.previous, tables={
-        "budget": validate.TableReport(dataset="budget", title="Budget", key=("budget_line",),
-                                       missing_file=Path("budget.parquet"))})
+    stopped = validate.ValidationReport(
+        year=YEAR,
+        earliest_year=YEAR.previous,
+        tables={
+            "budget": validate.TableReport(
+                dataset="budget", title="Budget", key=("budget_line",), missing_file=Path("budget.parquet")
+            )
+        },
+    )
     with pytest.raises(ValidationStop, match="table budget was not written"):
         validate.publish_metrics(stopped, paths, load_config())
     assert not fragment.exists()

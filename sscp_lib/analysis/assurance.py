@@ -7,9 +7,9 @@ the year end (31 March), so an action completed after 31 March was still open at
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -280,10 +280,23 @@ def audit_action_log(actions: pd.DataFrame, year: ReportingYear) -> ActionLog:
     counts = pd.DataFrame(
         {"State": list(ACTION_CLASSES.values()), "Actions": [int(tally.get(k, 0)) for k in ACTION_CLASSES]}
     )
-    counts = counts[(counts["Actions"] > 0) | counts["State"].isin([ACTION_CLASSES[k] for k in ("on_time", "late", "overdue")])]
+    counts = counts[
+        (counts["Actions"] > 0) | counts["State"].isin([ACTION_CLASSES[k] for k in ("on_time", "late", "overdue")])
+    ]
     on_time = int(tally.get("on_time", 0))
     return ActionLog(
-        actions=log[["audit_action_id", "audit_id", "action", "owner_agency", "raised_date", "due_date", "completed_date", "state"]]
+        actions=log[
+            [
+                "audit_action_id",
+                "audit_id",
+                "action",
+                "owner_agency",
+                "raised_date",
+                "due_date",
+                "completed_date",
+                "state",
+            ]
+        ]
         .sort_values(["due_date", "audit_action_id"])
         .reset_index(drop=True),
         counts=counts.reset_index(drop=True),
@@ -307,7 +320,9 @@ class ScrutineerResponse:
 
 def scrutineer_response(plan_actions: pd.DataFrame, year: ReportingYear) -> ScrutineerResponse:
     """Independent Scrutineer recommendations due in the year and how quickly partners responded."""
-    recs = plan_actions[(plan_actions["source"] == "SCRUTINEER").fillna(False) & in_year(plan_actions["due_date"], year)]
+    recs = plan_actions[
+        (plan_actions["source"] == "SCRUTINEER").fillna(False) & in_year(plan_actions["due_date"], year)
+    ]
     answered = (recs["response_date"].notna() & (recs["response_date"] <= _year_end(year))).fillna(False).astype(bool)
     days = (recs.loc[answered, "response_date"] - recs.loc[answered, "raised_date"]).dt.days
     shown = recs.assign(response_days=(recs["response_date"] - recs["raised_date"]).dt.days.where(answered))
@@ -364,8 +379,10 @@ def business_plan(plan_actions: pd.DataFrame, year: ReportingYear) -> BusinessPl
         ranked, done[ranked.index], ranked["priority"].map(lambda c: _label("plan_priority", c)), "Priority"
     )
     priority_pct = {
-        code: percent(int((done & due & (plan_actions["priority"] == code).fillna(False)).sum()),
-                      int((due & (plan_actions["priority"] == code).fillna(False)).sum()))
+        code: percent(
+            int((done & due & (plan_actions["priority"] == code).fillna(False)).sum()),
+            int((due & (plan_actions["priority"] == code).fillna(False)).sum()),
+        )
         for code in PRIORITIES
     }
     return BusinessPlan(
@@ -408,7 +425,9 @@ def case_reviews(reviews: pd.DataFrame, year: ReportingYear) -> CaseReviews:
         panel_decision=in_scope["panel_decision"].map(lambda c: None if pd.isna(c) else _label("panel_decision", c)),
     )
     return CaseReviews(
-        reviews=shown[["review_type", "review_start_date", "panel_decision", "published_date", "themes"]].reset_index(drop=True),
+        reviews=shown[["review_type", "review_start_date", "panel_decision", "published_date", "themes"]].reset_index(
+            drop=True
+        ),
         rapid_reviews=int(rapid.sum()),
         cspr_started=int((started & cspr.fillna(False)).sum()),
         cspr_published=int((published & cspr.fillna(False)).sum()),
@@ -437,7 +456,9 @@ class Training:
 def training(attendance: pd.DataFrame, year: ReportingYear) -> Training:
     """Training attendance in the year so far, compared with the same quarters of earlier years."""
     frame = attendance[(attendance["course_date"] <= _year_end(year)).fillna(False)]
-    frame = frame.assign(quarter=financial_quarter(frame["course_date"]), attended=frame["attended"].fillna(False).astype(bool))
+    frame = frame.assign(
+        quarter=financial_quarter(frame["course_date"]), attended=frame["attended"].fillna(False).astype(bool)
+    )
     this = frame[in_year(frame["course_date"], year)]
     reported = sorted(set(this["quarter"].dropna()))
     attended = this[this["attended"]]
@@ -458,13 +479,21 @@ def training(attendance: pd.DataFrame, year: ReportingYear) -> Training:
         by_quarter[y] = pd.array([int(counts.get(q, 0)) if q in held else None for q in QUARTERS], dtype="Int64")
 
     by_module = (
-        attended.groupby("module").size().rename("Attendees").reset_index()
-        .rename(columns={"module": "Module"}).sort_values(["Attendees", "Module"], ascending=[False, True])
+        attended.groupby("module")
+        .size()
+        .rename("Attendees")
+        .reset_index()
+        .rename(columns={"module": "Module"})
+        .sort_values(["Attendees", "Module"], ascending=[False, True])
         .reset_index(drop=True)
     )
     by_agency = attended.groupby("attendee_agency").size().rename("Attendees").reset_index()
     by_agency = by_agency.assign(Agency=by_agency["attendee_agency"].map(lambda c: _label("agency", c)))
-    by_agency = by_agency[["Agency", "Attendees"]].sort_values(["Attendees", "Agency"], ascending=[False, True]).reset_index(drop=True)
+    by_agency = (
+        by_agency[["Agency", "Attendees"]]
+        .sort_values(["Attendees", "Agency"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
     return Training(
         attendees=int(len(attended)),
         quarters_reported=reported,
@@ -610,11 +639,16 @@ def budget(lines: pd.DataFrame, year: ReportingYear) -> Budget:
         }
     )
     by_line = pd.concat(
-        [by_line, pd.DataFrame({"Line": [TOTAL], "Budget": [by_line["Budget"].sum()], "Actual": [by_line["Actual"].sum()]})],
+        [
+            by_line,
+            pd.DataFrame({"Line": [TOTAL], "Budget": [by_line["Budget"].sum()], "Actual": [by_line["Actual"].sum()]}),
+        ],
         ignore_index=True,
     )
     by_line["Variance"] = by_line["Actual"] - by_line["Budget"]
-    by_line["Variance %"] = [None if b == 0 else round(100.0 * v / b, 1) for v, b in zip(by_line["Variance"], by_line["Budget"])]
+    by_line["Variance %"] = [
+        None if b == 0 else round(100.0 * v / b, 1) for v, b in zip(by_line["Variance"], by_line["Budget"])
+    ]
 
     contributor = income["partner"].map(lambda c: None if pd.isna(c) else _label("agency", c))
     contributor = contributor.where(contributor.notna(), income["budget_line"])
@@ -631,8 +665,16 @@ def budget(lines: pd.DataFrame, year: ReportingYear) -> Budget:
         .sort_values(["Actual", "Contributor"], ascending=[False, True])
     )
     contributions = pd.concat(
-        [contributions, pd.DataFrame({"Contributor": [TOTAL], "Budget": [contributions["Budget"].sum()],
-                                      "Actual": [contributions["Actual"].sum()]})],
+        [
+            contributions,
+            pd.DataFrame(
+                {
+                    "Contributor": [TOTAL],
+                    "Budget": [contributions["Budget"].sum()],
+                    "Actual": [contributions["Actual"].sum()],
+                }
+            ),
+        ],
         ignore_index=True,
     )
     total = by_line.iloc[-1]
@@ -675,8 +717,17 @@ def escalations(frame: pd.DataFrame, year: ReportingYear) -> Escalations:
         resolved_by_year_end=resolved,
     )
     return Escalations(
-        escalations=shown[["escalation_id", "raised_date", "topic", "raised_by", "escalation_level", "resolved_date", "resolved_by_year_end"]]
-        .reset_index(drop=True),
+        escalations=shown[
+            [
+                "escalation_id",
+                "raised_date",
+                "topic",
+                "raised_by",
+                "escalation_level",
+                "resolved_date",
+                "resolved_by_year_end",
+            ]
+        ].reset_index(drop=True),
         total=int(len(raised)),
         resolved=int(resolved.sum()),
         open=int((~resolved).sum()),
@@ -816,8 +867,9 @@ def previous_values(tables: Mapping[str, pd.DataFrame], year: ReportingYear, thr
     }
 
 
-def build_metric_store(tables: Mapping[str, pd.DataFrame], year: ReportingYear, threshold: int,
-                       result: AssuranceAnalysis | None = None) -> MetricStore:
+def build_metric_store(
+    tables: Mapping[str, pd.DataFrame], year: ReportingYear, threshold: int, result: AssuranceAnalysis | None = None
+) -> MetricStore:
     """The stage's MetricStore: every catalogue metric, with previous-year values where possible."""
     result = result or analyse_assurance(tables, year)
     store = MetricStore(STAGE, threshold)
@@ -832,12 +884,14 @@ def published_figures(store: MetricStore, names: list[str]) -> pd.DataFrame:
     rows = []
     for name in names:
         entry = store.metrics[name]
-        rows.append({
-            "figure": entry["label"],
-            "value": _shown(entry["value"]),
-            "previous year": _shown(entry.get("previous")),
-            "metric": name,
-        })
+        rows.append(
+            {
+                "figure": entry["label"],
+                "value": _shown(entry["value"]),
+                "previous year": _shown(entry.get("previous")),
+                "metric": name,
+            }
+        )
     return pd.DataFrame(rows, dtype=object)
 
 
@@ -873,7 +927,10 @@ def chart_audit_grades(result: AssuranceAnalysis, charts_dir: Path, threshold: i
     fig, ax = charts.new_chart(title, "Grade", "Cases audited")
     published = [suppress_count(int(v), threshold) for v in totals]
     heights = [0 if v == SUPPRESSED else v for v in published]
-    colours = [charts.PALETTE[0] if g in [_label("audit_grade", c) for c in GOOD_OR_BETTER] else charts.MUTED for g in totals.index]
+    colours = [
+        charts.PALETTE[0] if g in [_label("audit_grade", c) for c in GOOD_OR_BETTER] else charts.MUTED
+        for g in totals.index
+    ]
     bars = ax.bar(list(totals.index), heights, color=colours)
     ax.bar_label(bars, labels=[str(v) for v in published], padding=2)
     alt = (
@@ -882,8 +939,16 @@ def chart_audit_grades(result: AssuranceAnalysis, charts_dir: Path, threshold: i
         + ", ".join(f"{g} {v}" for g, v in zip(totals.index, published))
         + f". {_fmt_pct(a.good_or_better_pct)} were good or outstanding."
     )
-    return charts.save_chart(fig, charts_dir, "audit_grades", title=title, alt=alt,
-                             source="SSCP audit programme, case grades", heading=1, synthetic=synthetic)
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "audit_grades",
+        title=title,
+        alt=alt,
+        source="SSCP audit programme, case grades",
+        heading=1,
+        synthetic=synthetic,
+    )
 
 
 def _gridlines_along_bars(ax) -> None:
@@ -900,16 +965,32 @@ def chart_audit_actions(result: AssuranceAnalysis, charts_dir: Path, synthetic: 
     fig, ax = charts.new_chart(title, "Audit actions", "")
     _gridlines_along_bars(ax)
     counts = log.counts.iloc[::-1]
-    colours = [charts.PALETTE[1] if s == ACTION_CLASSES["on_time"] else charts.HIGHLIGHT if s == ACTION_CLASSES["overdue"]
-               else charts.PALETTE[0] for s in counts["State"]]
+    colours = [
+        charts.PALETTE[1]
+        if s == ACTION_CLASSES["on_time"]
+        else charts.HIGHLIGHT
+        if s == ACTION_CLASSES["overdue"]
+        else charts.PALETTE[0]
+        for s in counts["State"]
+    ]
     bars = ax.barh(counts["State"], counts["Actions"], color=colours)
     ax.bar_label(bars, padding=2)
-    alt = (f"Horizontal bar chart of the {log.total} audit actions due in {year} by state at 31 March: "
-           + ", ".join(f"{s.lower()} {n}" for s, n in zip(log.counts["State"], log.counts["Actions"]))
-           + "."
-           + (f" A further {log.carried_forward} open actions fall due after the year end." if log.carried_forward else ""))
-    return charts.save_chart(fig, charts_dir, "audit_actions", title=title, alt=alt,
-                             source="SSCP audit action log", heading=1, synthetic=synthetic)
+    alt = (
+        f"Horizontal bar chart of the {log.total} audit actions due in {year} by state at 31 March: "
+        + ", ".join(f"{s.lower()} {n}" for s, n in zip(log.counts["State"], log.counts["Actions"]))
+        + "."
+        + (f" A further {log.carried_forward} open actions fall due after the year end." if log.carried_forward else "")
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "audit_actions",
+        title=title,
+        alt=alt,
+        source="SSCP audit action log",
+        heading=1,
+        synthetic=synthetic,
+    )
 
 
 def chart_ipbp_workstreams(result: AssuranceAnalysis, charts_dir: Path, synthetic: bool) -> Path:
@@ -923,21 +1004,38 @@ def chart_ipbp_workstreams(result: AssuranceAnalysis, charts_dir: Path, syntheti
     bars = ax.barh(body["Workstream"], body["% complete"].astype(float), color=charts.PALETTE[0])
     ax.bar_label(bars, labels=[f"{c} of {n}" for c, n in zip(body["Complete"], body["Actions"])], padding=2)
     ax.set_xlim(0, 110)
-    alt = (f"Horizontal bar chart of the share of Integrated Partnership Business Plan actions due in {year} "
-           f"complete at 31 March, by workstream: "
-           + "; ".join(f"{w} {c} of {n}" for w, c, n in zip(body["Workstream"][::-1], body["Complete"][::-1], body["Actions"][::-1]))
-           + f". Overall {p.ipbp_complete} of {p.ipbp_actions}.")
-    return charts.save_chart(fig, charts_dir, "ipbp_workstreams", title=title, alt=alt,
-                             source="SSCP Integrated Partnership Business Plan tracker", heading=2, synthetic=synthetic)
+    alt = (
+        f"Horizontal bar chart of the share of Integrated Partnership Business Plan actions due in {year} "
+        f"complete at 31 March, by workstream: "
+        + "; ".join(
+            f"{w} {c} of {n}"
+            for w, c, n in zip(body["Workstream"][::-1], body["Complete"][::-1], body["Actions"][::-1])
+        )
+        + f". Overall {p.ipbp_complete} of {p.ipbp_actions}."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "ipbp_workstreams",
+        title=title,
+        alt=alt,
+        source="SSCP Integrated Partnership Business Plan tracker",
+        heading=2,
+        synthetic=synthetic,
+    )
 
 
 def chart_training_by_quarter(result: AssuranceAnalysis, charts_dir: Path, synthetic: bool) -> Path:
     from .. import charts
 
     t, year = result.training, result.year
-    compare = ("" if t.previous_max is None else
-               ", more than in the same quarters of any earlier year" if t.above_previous == "yes" else
-               f", not more than the {t.previous_max:,} of an earlier year's same quarters")
+    compare = (
+        ""
+        if t.previous_max is None
+        else ", more than in the same quarters of any earlier year"
+        if t.above_previous == "yes"
+        else f", not more than the {t.previous_max:,} of an earlier year's same quarters"
+    )
     title = f"{t.attendees:,} staff attended training in {t.quarters_text} of {year}{compare}"
     fig, ax = charts.new_chart(title, "Quarter of the financial year", "Attendees")
     years = [c for c in t.by_quarter.columns if c != "Quarter"]
@@ -950,10 +1048,20 @@ def chart_training_by_quarter(result: AssuranceAnalysis, charts_dir: Path, synth
     ax.set_xticks(range(4), list(QUARTERS))
     ax.legend(frameon=False, title="Year", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     earlier = "; ".join(f"{y} {n}" for y, n in t.earlier_same_quarters.items()) or "no earlier years in the data"
-    alt = (f"Grouped bar chart of training attendees by quarter for each year. In {t.quarters_text} of {year} "
-           f"{t.attendees} staff attended; the same quarters of earlier years had: {earlier}.")
-    return charts.save_chart(fig, charts_dir, "training_by_quarter", title=title, alt=alt,
-                             source="SSCP training attendance records", heading=5, synthetic=synthetic)
+    alt = (
+        f"Grouped bar chart of training attendees by quarter for each year. In {t.quarters_text} of {year} "
+        f"{t.attendees} staff attended; the same quarters of earlier years had: {earlier}."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "training_by_quarter",
+        title=title,
+        alt=alt,
+        source="SSCP training attendance records",
+        heading=5,
+        synthetic=synthetic,
+    )
 
 
 def chart_meeting_attendance(result: AssuranceAnalysis, charts_dir: Path, synthetic: bool) -> Path:
@@ -964,23 +1072,42 @@ def chart_meeting_attendance(result: AssuranceAnalysis, charts_dir: Path, synthe
     fig, ax = charts.new_chart(title, "Agency places attended (%)", "Meeting")
     _gridlines_along_bars(ax)
     body = e.by_series.iloc[::-1]
-    colours = [charts.PALETTE[0] if m in (_label("meeting_series", "ARG"), _label("meeting_series", "EXECUTIVE"))
-               else charts.PALETTE[1] for m in body["Meeting"]]
+    colours = [
+        charts.PALETTE[0]
+        if m in (_label("meeting_series", "ARG"), _label("meeting_series", "EXECUTIVE"))
+        else charts.PALETTE[1]
+        for m in body["Meeting"]
+    ]
     bars = ax.barh(body["Meeting"], body["Attendance %"], color=colours)
     ax.bar_label(bars, labels=[f"{v:.0f}%" for v in body["Attendance %"]], padding=2)
     ax.set_xlim(0, 110)
-    alt = (f"Horizontal bar chart of attendance at partnership meetings in {year} as a share of expected agency places: "
-           + "; ".join(f"{m} {v:.0f}% over {n} meetings" for m, v, n in zip(e.by_series["Meeting"], e.by_series["Attendance %"], e.by_series["Meetings"]))
-           + ".")
-    return charts.save_chart(fig, charts_dir, "meeting_attendance", title=title, alt=alt,
-                             source="SSCP meeting attendance records", heading=7, synthetic=synthetic)
+    alt = (
+        f"Horizontal bar chart of attendance at partnership meetings in {year} as a share of expected agency places: "
+        + "; ".join(
+            f"{m} {v:.0f}% over {n} meetings"
+            for m, v, n in zip(e.by_series["Meeting"], e.by_series["Attendance %"], e.by_series["Meetings"])
+        )
+        + "."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "meeting_attendance",
+        title=title,
+        alt=alt,
+        source="SSCP meeting attendance records",
+        heading=7,
+        synthetic=synthetic,
+    )
 
 
 def chart_newsletter_reach(result: AssuranceAnalysis, charts_dir: Path, synthetic: bool) -> Path:
     from .. import charts
 
     le, year = result.learning, result.year
-    campaign = f", with {le.clicks_total:,} clicks on the {le.newsletter_campaign} campaign" if le.newsletter_campaign else ""
+    campaign = (
+        f", with {le.clicks_total:,} clicks on the {le.newsletter_campaign} campaign" if le.newsletter_campaign else ""
+    )
     title = f"{le.newsletter_count} newsletters in {year} were opened {le.opens_total:,} times{campaign}"
     fig, ax = charts.new_chart(title, "Newsletter", "Count")
     labels = [f"{n}\n{pd.Timestamp(d):%d %b %Y}" for n, d in zip(le.newsletters["Newsletter"], le.newsletters["Date"])]
@@ -993,11 +1120,24 @@ def chart_newsletter_reach(result: AssuranceAnalysis, charts_dir: Path, syntheti
     ax.bar_label(b2, labels=[f"{v:,.0f}" for v in clicks], padding=2)
     ax.set_xticks(list(x), labels)
     ax.legend(frameon=False)
-    alt = (f"Bar chart of opens and campaign link clicks for each of the {le.newsletter_count} newsletters sent in {year}: "
-           + "; ".join(f"{n} opened {int(o)} times with {int(c)} clicks" for n, o, c in zip(le.newsletters["Newsletter"], opens, clicks))
-           + ".")
-    return charts.save_chart(fig, charts_dir, "newsletter_reach", title=title, alt=alt,
-                             source="SSCP newsletter mailing statistics", heading=8, synthetic=synthetic)
+    alt = (
+        f"Bar chart of opens and campaign link clicks for each of the {le.newsletter_count} newsletters sent in {year}: "
+        + "; ".join(
+            f"{n} opened {int(o)} times with {int(c)} clicks"
+            for n, o, c in zip(le.newsletters["Newsletter"], opens, clicks)
+        )
+        + "."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "newsletter_reach",
+        title=title,
+        alt=alt,
+        source="SSCP newsletter mailing statistics",
+        heading=8,
+        synthetic=synthetic,
+    )
 
 
 def chart_budget_lines(result: AssuranceAnalysis, charts_dir: Path, synthetic: bool) -> Path:
@@ -1016,15 +1156,30 @@ def chart_budget_lines(result: AssuranceAnalysis, charts_dir: Path, synthetic: b
     ax.set_yticks(list(y), list(body["Line"]))
     ax.xaxis.set_major_formatter(lambda v, _pos: f"£{v:,.0f}")
     ax.legend(frameon=False)
-    alt = (f"Bar chart of budget against actual spend by expenditure line for {year}: "
-           + "; ".join(f"{l} budget {_fmt_gbp(bu)}, actual {_fmt_gbp(ac)}" for l, bu, ac in
-                       zip(b.by_line["Line"], b.by_line["Budget"], b.by_line["Actual"]) if l != TOTAL)
-           + f". In total {_fmt_gbp(b.expenditure_actual)} was spent against a budget of {_fmt_gbp(b.expenditure_budget)}.")
-    return charts.save_chart(fig, charts_dir, "budget_lines", title=title, alt=alt,
-                             source="SSCP budget outturn report", heading=9, synthetic=synthetic)
+    alt = (
+        f"Bar chart of budget against actual spend by expenditure line for {year}: "
+        + "; ".join(
+            f"{l} budget {_fmt_gbp(bu)}, actual {_fmt_gbp(ac)}"
+            for l, bu, ac in zip(b.by_line["Line"], b.by_line["Budget"], b.by_line["Actual"])
+            if l != TOTAL
+        )
+        + f". In total {_fmt_gbp(b.expenditure_actual)} was spent against a budget of {_fmt_gbp(b.expenditure_budget)}."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "budget_lines",
+        title=title,
+        alt=alt,
+        source="SSCP budget outturn report",
+        heading=9,
+        synthetic=synthetic,
+    )
 
 
-def save_assurance_charts(result: AssuranceAnalysis, charts_dir: Path, threshold: int, synthetic: bool) -> dict[str, Path]:
+def save_assurance_charts(
+    result: AssuranceAnalysis, charts_dir: Path, threshold: int, synthetic: bool
+) -> dict[str, Path]:
     """Every chart of this stage; name -> PNG path."""
     return {
         "audit_grades": chart_audit_grades(result, charts_dir, threshold, synthetic),

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .. import charts
-from ..config import Paths, PartnershipConfig, ReportingYear
+from ..config import PartnershipConfig, Paths, ReportingYear
 from ..contract import load_contract
 from ..disclosure import SUPPRESSED, is_small, suppress_table
 from ..errors import UserError
@@ -133,8 +133,15 @@ def published_counts(counts: pd.DataFrame, threshold: int, row_totals: bool = Fa
     return suppress_table(table, threshold, row_total=TOTAL if row_totals else None, col_total=TOTAL)
 
 
-def _by_year_table(current: pd.Series, previous: pd.Series, year: ReportingYear, index_name: str,
-                   labels: dict[str, str], threshold: int, drop_empty: bool = False) -> pd.DataFrame:
+def _by_year_table(
+    current: pd.Series,
+    previous: pd.Series,
+    year: ReportingYear,
+    index_name: str,
+    labels: dict[str, str],
+    threshold: int,
+    drop_empty: bool = False,
+) -> pd.DataFrame:
     counts = pd.DataFrame({year.previous.label: previous, year.label: current}).fillna(0)
     if drop_empty:
         counts = counts[counts.sum(axis=1) > 0]
@@ -190,7 +197,10 @@ def referrals_by_source_agency(referrals: pd.DataFrame, year: ReportingYear, thr
     return _by_year_table(
         _count_by(rows_in_year(referrals, year), "referral_source_group", list(labels)),
         _count_by(rows_in_year(referrals, year.previous), "referral_source_group", list(labels)),
-        year, "Source agency", labels, threshold,
+        year,
+        "Source agency",
+        labels,
+        threshold,
     )
 
 
@@ -201,7 +211,11 @@ def referrals_by_outcome(referrals: pd.DataFrame, year: ReportingYear, threshold
     return _by_year_table(
         _count_by(rows_in_year(referrals, year), "referral_outcome", list(labels)),
         _count_by(rows_in_year(referrals, year.previous), "referral_outcome", list(labels)),
-        year, "Outcome", labels, threshold, drop_empty=True,
+        year,
+        "Outcome",
+        labels,
+        threshold,
+        drop_empty=True,
     )
 
 
@@ -210,8 +224,9 @@ def referrals_by_outcome(referrals: pd.DataFrame, year: ReportingYear, threshold
 # --------------------------------------------------------------------------------------------
 
 
-def monthly_category_counts(frame: pd.DataFrame, date_column: str, category_column: str,
-                            months: pd.PeriodIndex) -> pd.DataFrame:
+def monthly_category_counts(
+    frame: pd.DataFrame, date_column: str, category_column: str, months: pd.PeriodIndex
+) -> pd.DataFrame:
     """Rows per month (index) and category (columns) over the given months, zeros filled."""
     period = frame[date_column].dt.to_period("M")
     keep = period.isin(months)
@@ -249,9 +264,16 @@ def robust_z(values: pd.Series, reference: pd.Series, floor=0.0) -> pd.Series:
     return z.mask(flat & (diff == 0), 0.0).mask(flat & (diff != 0), np.sign(diff) * np.inf)
 
 
-def share_profile(frame: pd.DataFrame, date_column: str, category_column: str, category: str,
-                  year: ReportingYear, z_threshold: float, min_count: int,
-                  window_months: int = ANOMALY_WINDOW_MONTHS) -> pd.DataFrame:
+def share_profile(
+    frame: pd.DataFrame,
+    date_column: str,
+    category_column: str,
+    category: str,
+    year: ReportingYear,
+    z_threshold: float,
+    min_count: int,
+    window_months: int = ANOMALY_WINDOW_MONTHS,
+) -> pd.DataFrame:
     """Monthly share of one category over the window (previous months plus the year).
 
     The robust z-score is taken on the (Anscombe) arcsine-square-root of the share, which gives a
@@ -280,22 +302,30 @@ def share_profile(frame: pd.DataFrame, date_column: str, category_column: str, c
     spread_at_usual_size = max(robust_spread(stabilised), 1 / (2 * math.sqrt(usual_size + 0.5)))
     upper = min(centre + z_threshold * spread_at_usual_size, math.pi / 2)
     in_year = pd.Series(months.isin(year_months(year)), index=months)
-    profile = pd.DataFrame({
-        "count": count,
-        "total": total,
-        "share_pct": 100 * share,
-        "usual_share_pct": 100 * share.median(),
-        "upper_pct": 100 * ((usual_size + 3 / 4) * math.sin(upper) ** 2 - 3 / 8) / usual_size,
-        "z": z,
-        "in_year": in_year,
-    })
+    profile = pd.DataFrame(
+        {
+            "count": count,
+            "total": total,
+            "share_pct": 100 * share,
+            "usual_share_pct": 100 * share.median(),
+            "upper_pct": 100 * ((usual_size + 3 / 4) * math.sin(upper) ** 2 - 3 / 8) / usual_size,
+            "z": z,
+            "in_year": in_year,
+        }
+    )
     profile["anomalous"] = profile["in_year"] & (profile["count"] >= min_count) & (profile["z"] >= z_threshold)
     return profile
 
 
-def detect_share_anomalies(frame: pd.DataFrame, date_column: str, category_column: str,
-                           year: ReportingYear, z_threshold: float, min_count: int,
-                           window_months: int = ANOMALY_WINDOW_MONTHS) -> pd.DataFrame:
+def detect_share_anomalies(
+    frame: pd.DataFrame,
+    date_column: str,
+    category_column: str,
+    year: ReportingYear,
+    z_threshold: float,
+    min_count: int,
+    window_months: int = ANOMALY_WINDOW_MONTHS,
+) -> pd.DataFrame:
     """Months of the year whose share of a category is unusually high, for every category.
 
     Returns one row per anomalous (category, month): category, month ('2023-10'), share_pct,
@@ -305,16 +335,19 @@ def detect_share_anomalies(frame: pd.DataFrame, date_column: str, category_colum
     categories = monthly_category_counts(frame, date_column, category_column, months).columns
     rows = []
     for category in categories:
-        profile = share_profile(frame, date_column, category_column, category, year, z_threshold,
-                                min_count, window_months)
+        profile = share_profile(
+            frame, date_column, category_column, category, year, z_threshold, min_count, window_months
+        )
         for month, row in profile[profile["anomalous"]].iterrows():
-            rows.append({
-                "category": category,
-                "month": month_key(month),
-                "share_pct": round(row["share_pct"], 1),
-                "usual_share_pct": round(row["usual_share_pct"], 1),
-                "z": round(float(row["z"]), 1) if math.isfinite(row["z"]) else float(row["z"]),
-            })
+            rows.append(
+                {
+                    "category": category,
+                    "month": month_key(month),
+                    "share_pct": round(row["share_pct"], 1),
+                    "usual_share_pct": round(row["usual_share_pct"], 1),
+                    "z": round(float(row["z"]), 1) if math.isfinite(row["z"]) else float(row["z"]),
+                }
+            )
     columns = ["category", "month", "share_pct", "usual_share_pct", "z"]
     return pd.DataFrame(rows, columns=columns).sort_values(["month", "category"], ignore_index=True)
 
@@ -325,17 +358,20 @@ def comparable_outcome(referrals: pd.DataFrame) -> pd.Series:
     return referrals["referral_outcome"].replace({"NFA": "ADVICE_INFO"})
 
 
-def referral_anomalies(referrals: pd.DataFrame, year: ReportingYear, z_threshold: float,
-                       min_count: int) -> pd.DataFrame:
+def referral_anomalies(
+    referrals: pd.DataFrame, year: ReportingYear, z_threshold: float, min_count: int
+) -> pd.DataFrame:
     """Anomalous months by source agency and by outcome, with readable measure and category."""
     frame = referrals.assign(outcome_comparable=comparable_outcome(referrals))
     outcome_labels = _labels("referral_outcome") | {"ADVICE_INFO": "Advice and information (or NFA)"}
     parts = []
-    for column, measure, labels in (("referral_source_group", "Source agency", _labels("source_agency")),
-                                    ("outcome_comparable", "Outcome", outcome_labels)):
+    for column, measure, labels in (
+        ("referral_source_group", "Source agency", _labels("source_agency")),
+        ("outcome_comparable", "Outcome", outcome_labels),
+    ):
         found = detect_share_anomalies(frame, "referral_date", column, year, z_threshold, min_count)
         found.insert(0, "measure", measure)
-        found["category"] = found["category"].map(lambda c: labels.get(c, c))
+        found["category"] = found["category"].map(lambda c, labels=labels: labels.get(c, c))
         parts.append(found)
     return pd.concat(parts, ignore_index=True)
 
@@ -371,11 +407,11 @@ def category_spike(profile: pd.DataFrame, year: ReportingYear) -> Spike:
     )
 
 
-def unknown_source_spike(referrals: pd.DataFrame, year: ReportingYear, z_threshold: float,
-                         min_count: int) -> Spike:
+def unknown_source_spike(referrals: pd.DataFrame, year: ReportingYear, z_threshold: float, min_count: int) -> Spike:
     """Spike in the share of referrals whose source is Unknown (group UNKNOWN, CIN code 10)."""
-    profile = share_profile(referrals, "referral_date", "referral_source_group", UNKNOWN_SOURCE_GROUP,
-                            year, z_threshold, min_count)
+    profile = share_profile(
+        referrals, "referral_date", "referral_source_group", UNKNOWN_SOURCE_GROUP, year, z_threshold, min_count
+    )
     return category_spike(profile, year)
 
 
@@ -384,8 +420,7 @@ def unknown_source_spike(referrals: pd.DataFrame, year: ReportingYear, z_thresho
 # --------------------------------------------------------------------------------------------
 
 
-def abuse_categories(referrals: pd.DataFrame, year: ReportingYear, comparator_share: float,
-                     threshold: int) -> dict:
+def abuse_categories(referrals: pd.DataFrame, year: ReportingYear, comparator_share: float, threshold: int) -> dict:
     """Referrals by abuse category and the sexual-abuse share against the comparator (percent)."""
     labels = _labels("abuse_category")
     result = {"comparator_pct": round(100 * comparator_share, 1)}
@@ -395,11 +430,13 @@ def abuse_categories(referrals: pd.DataFrame, year: ReportingYear, comparator_sh
         series[y.label] = _count_by(categorised, "abuse_category", list(labels))
         result[f"with_category{suffix}"] = len(categorised)
         result[f"sexual_share_pct{suffix}"] = _percent(
-            (categorised["abuse_category"] == SEXUAL_ABUSE).sum(), len(categorised))
+            (categorised["abuse_category"] == SEXUAL_ABUSE).sum(), len(categorised)
+        )
     share = result["sexual_share_pct"]
     result["below_comparator"] = None if share is None else ("yes" if share < result["comparator_pct"] else "no")
-    result["table"] = _by_year_table(series[year.label], series[year.previous.label], year,
-                                     "Abuse category", labels, threshold)
+    result["table"] = _by_year_table(
+        series[year.label], series[year.previous.label], year, "Abuse category", labels, threshold
+    )
     result["shares"] = {  # percent of categorised referrals by category code, for the chart
         label: (100 * counts / counts.sum()) if counts.sum() else counts.astype(float)
         for label, counts in series.items()
@@ -421,8 +458,7 @@ def plans_started_in(plans: pd.DataFrame, year: ReportingYear) -> pd.DataFrame:
     return plans[_flag((start >= pd.Timestamp(year.start)) & (start <= pd.Timestamp(year.end)))]
 
 
-def child_protection(plans: pd.DataFrame, year: ReportingYear, child_population: int,
-                     threshold: int) -> dict:
+def child_protection(plans: pd.DataFrame, year: ReportingYear, child_population: int, threshold: int) -> dict:
     """Plan starts, plans open at 31 March and children on a plan per 10,000, with last year's."""
     result = {}
     for suffix, y in (("", year), ("_previous", year.previous)):
@@ -436,10 +472,12 @@ def child_protection(plans: pd.DataFrame, year: ReportingYear, child_population:
         for key in ("starts", "open", "rate_per_10k"):
             result[f"{key}_previous"] = None
     labels = _labels("abuse_category")
-    counts = pd.DataFrame({
-        f"Started in {year.label}": _count_by(plans_started_in(plans, year), "initial_category", list(labels)),
-        f"Open at {year.end:%d %B %Y}": _count_by(plans_open_at(plans, year.end), "initial_category", list(labels)),
-    }).fillna(0)
+    counts = pd.DataFrame(
+        {
+            f"Started in {year.label}": _count_by(plans_started_in(plans, year), "initial_category", list(labels)),
+            f"Open at {year.end:%d %B %Y}": _count_by(plans_open_at(plans, year.end), "initial_category", list(labels)),
+        }
+    ).fillna(0)
     counts.index = [labels.get(c, c) for c in counts.index]
     counts.index.name = "Initial category"
     result["by_category"] = published_counts(counts, threshold)
@@ -462,8 +500,7 @@ def retired_multiple_category(plans: pd.DataFrame, year: ReportingYear) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def dara_compliance(police: pd.DataFrame, year: ReportingYear, correction_date: date,
-                    threshold: int) -> dict:
+def dara_compliance(police: pd.DataFrame, year: ReportingYear, correction_date: date, threshold: int) -> dict:
     """Police domestic-abuse referrals and the share sent with a DARA form, by month and
     before/after the correction date (referrals on the date count as after)."""
     da = rows_in_year(police, year)
@@ -471,10 +508,12 @@ def dara_compliance(police: pd.DataFrame, year: ReportingYear, correction_date: 
     submitted = _flag(da["dara_submitted"])
     after = da["referral_date"] >= pd.Timestamp(correction_date)
     month = da["referral_date"].dt.to_period("M")
-    counts = pd.DataFrame({
-        "Domestic-abuse referrals": month.value_counts().reindex(year_months(year), fill_value=0),
-        "DARA submitted": month[submitted].value_counts().reindex(year_months(year), fill_value=0),
-    })
+    counts = pd.DataFrame(
+        {
+            "Domestic-abuse referrals": month.value_counts().reindex(year_months(year), fill_value=0),
+            "DARA submitted": month[submitted].value_counts().reindex(year_months(year), fill_value=0),
+        }
+    )
     counts.index = [m.strftime("%b %Y") for m in year_months(year)]
     counts.index.name = "Month"
     table = published_counts(counts, threshold)
@@ -498,8 +537,7 @@ def recorded_outcome(referrals: pd.DataFrame) -> pd.Series:
     return referrals["referral_outcome_original"].fillna(referrals["referral_outcome"])
 
 
-def nfa_changeover(referrals: pd.DataFrame, year: ReportingYear, changeover_date: date,
-                   threshold: int) -> dict:
+def nfa_changeover(referrals: pd.DataFrame, year: ReportingYear, changeover_date: date, threshold: int) -> dict:
     """NFA recorded before the changeover and Advice and Information after it, this year."""
     in_year = rows_in_year(referrals, year)
     outcome = recorded_outcome(in_year)
@@ -507,8 +545,10 @@ def nfa_changeover(referrals: pd.DataFrame, year: ReportingYear, changeover_date
     labels = _labels("referral_outcome")
     periods = {f"Before {changeover_date:%d %b %Y}": ~after, f"From {changeover_date:%d %b %Y}": after}
     counts = pd.DataFrame(
-        {labels[code]: [int((_flag(outcome == code) & mask).sum()) for mask in periods.values()]
-         for code in ("NFA", "ADVICE_INFO")},
+        {
+            labels[code]: [int((_flag(outcome == code) & mask).sum()) for mask in periods.values()]
+            for code in ("NFA", "ADVICE_INFO")
+        },
         index=list(periods),
     )
     counts.index.name = "Recorded"
@@ -577,7 +617,9 @@ def analyse(tables: dict[str, pd.DataFrame], config: PartnershipConfig, year: Re
         unknown_spike=unknown_source_spike(referrals, year, z_threshold, min_count),
         categories=abuse_categories(referrals, year, float(rules["sexual_abuse_comparator_share"]), threshold),
         child_protection=child_protection(tables["cp_plans"], year, config.child_population, threshold),
-        dara=dara_compliance(tables["police_referrals"], year, config.data_rule_date("dara_correction_date"), threshold),
+        dara=dara_compliance(
+            tables["police_referrals"], year, config.data_rule_date("dara_correction_date"), threshold
+        ),
         nfa=nfa_changeover(referrals, year, config.data_rule_date("nfa_changeover_date"), threshold),
         multiple=retired_multiple_category(tables["cp_plans"], year),
         sources=data_sources(config),
@@ -624,7 +666,8 @@ def metrics_frame(store: MetricStore) -> pd.DataFrame:
     """The store's single-value metrics as published (suppressed), for display."""
     rows = [
         {"metric": name, "label": m["label"], "value": m["value"], "previous": m.get("previous", "")}
-        for name, m in store.metrics.items() if m["unit"] != "table"
+        for name, m in store.metrics.items()
+        if m["unit"] != "table"
     ]
     return pd.DataFrame(rows).set_index("metric")
 
@@ -656,15 +699,31 @@ def chart_referrals_by_month(result: ReferralAnalysis, charts_dir: Path, synthet
     x = np.arange(12)
     ax.bar(x, current.to_numpy(dtype=float), color=charts.PALETTE[0], label=str(year))
     if table[year.previous.label].notna().any() and result.volumes["referrals_previous"]:
-        ax.plot(x, table[year.previous.label].to_numpy(dtype=float), color=charts.PALETTE[3],
-                marker="o", label=str(year.previous))
+        ax.plot(
+            x,
+            table[year.previous.label].to_numpy(dtype=float),
+            color=charts.PALETTE[3],
+            marker="o",
+            label=str(year.previous),
+        )
     ax.set_xticks(x, list(table.index))
     ax.legend(frameon=False)
-    alt = (f"Bar chart of referrals to children's social care in each month of {year}, April to March, "
-           f"with {year.previous} as a line. " + "; ".join(
-               f"{label} {'suppressed' if pd.isna(n) else int(n)}" for label, n in current.items()) + ".")
-    return charts.save_chart(fig, charts_dir, "referrals_by_month", title=title, alt=alt,
-                             source=result.sources["referrals"], heading=6, synthetic=synthetic)
+    alt = (
+        f"Bar chart of referrals to children's social care in each month of {year}, April to March, "
+        f"with {year.previous} as a line. "
+        + "; ".join(f"{label} {'suppressed' if pd.isna(n) else int(n)}" for label, n in current.items())
+        + "."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "referrals_by_month",
+        title=title,
+        alt=alt,
+        source=result.sources["referrals"],
+        heading=6,
+        synthetic=synthetic,
+    )
 
 
 def chart_unknown_source_share(result: ReferralAnalysis, charts_dir: Path, synthetic: bool) -> Path:
@@ -687,21 +746,39 @@ def chart_unknown_source_share(result: ReferralAnalysis, charts_dir: Path, synth
     ax.scatter(x[~small], shown["share_pct"], color=charts.PALETTE[0], s=18, zorder=3, label="Monthly share")
     if small.any():
         totals = profile.loc[small, "total"].astype(float)
-        ax.vlines(x[small], 100 / totals, 100 * threshold / totals, color=charts.PALETTE[0], alpha=0.45,
-                  linewidth=3, label=f"Month with 1 to {threshold} (range of share)")
+        ax.vlines(
+            x[small],
+            100 / totals,
+            100 * threshold / totals,
+            color=charts.PALETTE[0],
+            alpha=0.45,
+            linewidth=3,
+            label=f"Month with 1 to {threshold} (range of share)",
+        )
     flagged = profile["anomalous"]
-    ax.scatter(x[flagged], profile.loc[flagged, "share_pct"], color=charts.HIGHLIGHT, zorder=4, s=45,
-               label="Anomalous month")
+    ax.scatter(
+        x[flagged], profile.loc[flagged, "share_pct"], color=charts.HIGHLIGHT, zorder=4, s=45, label="Anomalous month"
+    )
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     described = ", ".join(f"{m:%b %Y} {s:.1f}%" for m, s in profile.loc[flagged, "share_pct"].items()) or "none"
     other = "n/a" if spike.share_other_pct is None else f"{spike.share_other_pct:.1f}%"
-    alt = (f"Chart of the monthly share of referrals whose source was recorded as Unknown, "
-           f"{profile.index[0]:%B %Y} to {profile.index[-1]:%B %Y}. The usual share is {usual:.1f}% and "
-           f"a month is anomalous above about {upper:.1f}%. Anomalous months: {described}. Share in the "
-           f"other months of {year}: {other}. Months with 1 to {threshold} unknown-source referrals "
-           f"are shown as a range.")
-    return charts.save_chart(fig, charts_dir, "unknown_source_share", title=title, alt=alt,
-                             source=result.sources["referrals"], heading=6, synthetic=synthetic)
+    alt = (
+        f"Chart of the monthly share of referrals whose source was recorded as Unknown, "
+        f"{profile.index[0]:%B %Y} to {profile.index[-1]:%B %Y}. The usual share is {usual:.1f}% and "
+        f"a month is anomalous above about {upper:.1f}%. Anomalous months: {described}. Share in the "
+        f"other months of {year}: {other}. Months with 1 to {threshold} unknown-source referrals "
+        f"are shown as a range."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "unknown_source_share",
+        title=title,
+        alt=alt,
+        source=result.sources["referrals"],
+        heading=6,
+        synthetic=synthetic,
+    )
 
 
 def _month_axis_with_marker(ax, months: list, when, label: str) -> bool:
@@ -719,8 +796,10 @@ def chart_dara_compliance(result: ReferralAnalysis, charts_dir: Path, synthetic:
     before, after = dara["before_pct"], dara["after_pct"]
     if before is not None and after is not None:
         direction = "up" if after > before else "down" if after < before else "unchanged"
-        title = (f"DARA forms went with {after:.0f}% of police domestic-abuse referrals after the "
-                 f"{when:%-d %B %Y} correction, {direction} from {before:.0f}%")
+        title = (
+            f"DARA forms went with {after:.0f}% of police domestic-abuse referrals after the "
+            f"{when:%-d %B %Y} correction, {direction} from {before:.0f}%"
+        )
     else:
         title = f"DARA forms with police domestic-abuse referrals in {year}"
     fig, ax = charts.new_chart(title, "Month", "Referrals with a DARA form (%)")
@@ -731,12 +810,22 @@ def chart_dara_compliance(result: ReferralAnalysis, charts_dir: Path, synthetic:
     ax.set_ylim(0, 100)
     if _month_axis_with_marker(ax, months, when, f"Process corrected {when:%-d %b %Y}"):
         ax.legend(frameon=False, fontsize=8, loc="lower left")
-    alt = (f"Bar chart of the share of police domestic-abuse referrals sent with a DARA form in each month "
-           f"of {year}: " + "; ".join(f"{m:%b} {'not shown' if pd.isna(p) else f'{p:.0f}%'}"
-                                      for m, p in zip(months, pct)) +
-           f". Before {when:%-d %B %Y}: {before}%; from then: {after}%.")
-    return charts.save_chart(fig, charts_dir, "dara_compliance", title=title, alt=alt,
-                             source=result.sources["police"], heading=6, synthetic=synthetic)
+    alt = (
+        f"Bar chart of the share of police domestic-abuse referrals sent with a DARA form in each month "
+        f"of {year}: "
+        + "; ".join(f"{m:%b} {'not shown' if pd.isna(p) else f'{p:.0f}%'}" for m, p in zip(months, pct))
+        + f". Before {when:%-d %B %Y}: {before}%; from then: {after}%."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "dara_compliance",
+        title=title,
+        alt=alt,
+        source=result.sources["police"],
+        heading=6,
+        synthetic=synthetic,
+    )
 
 
 def chart_referral_outcomes(result: ReferralAnalysis, charts_dir: Path, synthetic: bool) -> Path:
@@ -755,19 +844,35 @@ def chart_referral_outcomes(result: ReferralAnalysis, charts_dir: Path, syntheti
     fig, ax = charts.new_chart(title, "Month", "Share of the month's referrals (%)")
     labels = _labels("referral_outcome")
     for i, code in enumerate([c for c in labels if c in shares.columns]):
-        ax.plot(range(12), shares[code].to_numpy(dtype=float), marker="o", markersize=3,
-                color=charts.PALETTE[i % len(charts.PALETTE)], label=labels[code])
+        ax.plot(
+            range(12),
+            shares[code].to_numpy(dtype=float),
+            marker="o",
+            markersize=3,
+            color=charts.PALETTE[i % len(charts.PALETTE)],
+            label=labels[code],
+        )
     months = list(year_months(year))
     _month_axis_with_marker(ax, months, when, f"Changeover {when:%-d %b %Y}")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    alt = (f"Line chart of referral outcomes as recorded by the MASH, as a share of each month's referrals "
-           f"in {year}, with the {when:%-d %B %Y} changeover marked. Referrals recorded as no further action "
-           f"before the changeover: {SUPPRESSED if is_small(nfa['nfa_before'], result.threshold) else nfa['nfa_before']}; "
-           f"recorded as advice and information after it: "
-           f"{SUPPRESSED if is_small(nfa['advice_info_after'], result.threshold) else nfa['advice_info_after']}. "
-           f"Shares resting on 1 to {result.threshold} referrals are not plotted.")
-    return charts.save_chart(fig, charts_dir, "referral_outcomes", title=title, alt=alt,
-                             source=result.sources["referrals"], heading=6, synthetic=synthetic)
+    alt = (
+        f"Line chart of referral outcomes as recorded by the MASH, as a share of each month's referrals "
+        f"in {year}, with the {when:%-d %B %Y} changeover marked. Referrals recorded as no further action "
+        f"before the changeover: {SUPPRESSED if is_small(nfa['nfa_before'], result.threshold) else nfa['nfa_before']}; "
+        f"recorded as advice and information after it: "
+        f"{SUPPRESSED if is_small(nfa['advice_info_after'], result.threshold) else nfa['advice_info_after']}. "
+        f"Shares resting on 1 to {result.threshold} referrals are not plotted."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "referral_outcomes",
+        title=title,
+        alt=alt,
+        source=result.sources["referrals"],
+        heading=6,
+        synthetic=synthetic,
+    )
 
 
 def chart_referrals_by_category(result: ReferralAnalysis, charts_dir: Path, synthetic: bool) -> Path:
@@ -782,12 +887,14 @@ def chart_referrals_by_category(result: ReferralAnalysis, charts_dir: Path, synt
     fig, ax = charts.new_chart(title, "Share of categorised referrals (%)", "Abuse category")
     codes = list(labels)
     y = np.arange(len(codes))
-    for offset, (label, colour) in zip((0.2, -0.2), ((year.previous.label, charts.PALETTE[4]),
-                                                      (year.label, charts.PALETTE[0]))):
+    for offset, (label, colour) in zip(
+        (0.2, -0.2), ((year.previous.label, charts.PALETTE[4]), (year.label, charts.PALETTE[0]))
+    ):
         counts, shares = cat["counts"][label], cat["shares"][label]
         # Shares of small counts would reveal them next to the published total: not plotted.
-        visible = [np.nan if is_small(int(counts.get(c, 0)), result.threshold) else float(shares.get(c, 0))
-                   for c in codes]
+        visible = [
+            np.nan if is_small(int(counts.get(c, 0)), result.threshold) else float(shares.get(c, 0)) for c in codes
+        ]
         ax.barh(y + offset, visible, height=0.4, color=colour, label=label)
     ax.axvline(comparator, color=charts.HIGHLIGHT, linestyle="--", label=f"Sexual abuse comparator {comparator:g}%")
     ax.set_yticks(y, [labels[c] for c in codes])
@@ -795,12 +902,25 @@ def chart_referrals_by_category(result: ReferralAnalysis, charts_dir: Path, synt
     ax.grid(axis="x", color="#E5E5E5")
     ax.legend(frameon=False, fontsize=8)
     current = cat["shares"][year.label]
-    alt = (f"Horizontal bar chart of referrals by abuse category as a share of categorised referrals, "
-           f"{year.previous} and {year}. In {year}: " + "; ".join(
-               f"{labels[c]} {'not shown' if is_small(int(cat['counts'][year.label].get(c, 0)), result.threshold) else f'{current.get(c, 0):.1f}%'}"
-               for c in codes) + f". The comparator for sexual abuse is {comparator:g}%.")
-    return charts.save_chart(fig, charts_dir, "referrals_by_category", title=title, alt=alt,
-                             source=result.sources["referrals"], heading=4, synthetic=synthetic)
+    alt = (
+        f"Horizontal bar chart of referrals by abuse category as a share of categorised referrals, "
+        f"{year.previous} and {year}. In {year}: "
+        + "; ".join(
+            f"{labels[c]} {'not shown' if is_small(int(cat['counts'][year.label].get(c, 0)), result.threshold) else f'{current.get(c, 0):.1f}%'}"
+            for c in codes
+        )
+        + f". The comparator for sexual abuse is {comparator:g}%."
+    )
+    return charts.save_chart(
+        fig,
+        charts_dir,
+        "referrals_by_category",
+        title=title,
+        alt=alt,
+        source=result.sources["referrals"],
+        heading=4,
+        synthetic=synthetic,
+    )
 
 
 def save_charts(result: ReferralAnalysis, charts_dir: Path, synthetic: bool) -> dict[str, Path]:

@@ -54,8 +54,9 @@ def csv_text(header: list[str], rows: list[list[str]], delimiter: str = ",") -> 
     return buffer.getvalue()
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8",
-              delimiter: str = ",") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ","
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(csv_text(header, rows, delimiter).encode(encoding))
     return path
@@ -76,8 +77,7 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     return path
 
 
-def write_year(raw: Path, year: str = YEAR, n: int = 3, skip: tuple[str, ...] = (),
-               sample: bool = False) -> Path:
+def write_year(raw: Path, year: str = YEAR, n: int = 3, skip: tuple[str, ...] = (), sample: bool = False) -> Path:
     """raw/<year>/<dataset>.csv for every dataset (except `skip`), n valid rows each."""
     folder = raw / year
     folder.mkdir(parents=True, exist_ok=True)
@@ -96,5 +96,16 @@ def ole2_bytes() -> bytes:
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + b"EncryptedPackage" + b"\x00" * 1000
 
 
-__all__ = ["YEAR", "IN_YEAR", "dataset_rows", "csv_text", "write_csv", "write_xlsx", "write_year",
-           "ole2_bytes", "valid_value", "date", "datetime"]
+__all__ = [
+    "YEAR",
+    "IN_YEAR",
+    "dataset_rows",
+    "csv_text",
+    "write_csv",
+    "write_xlsx",
+    "write_year",
+    "ole2_bytes",
+    "valid_value",
+    "date",
+    "datetime",
+]
