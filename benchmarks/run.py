@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import platform
@@ -23,11 +22,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import psutil
 
-from sscp_lib.config import NOTEBOOK_DIR, STAGES, Paths, ReportingYear
+from sscp_lib.config import Paths, ReportingYear
+from sscp_lib.stages import STAGE_NAMES
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
@@ -117,44 +116,20 @@ def run_chain_subprocess(work: Path) -> dict:
     }
 
 
-def _code_cells(notebook: Path) -> list[tuple[str, bool]]:
-    """(source, is the parameters cell) for each code cell; IPython magics dropped."""
-    nb = nbformat.read(notebook, as_version=4)
-    cells = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-        cells.append(("\n".join(lines), "parameters" in cell.metadata.get("tags", [])))
-    return cells
-
-
 def run_in_process(work: Path) -> dict:
-    """Each stage notebook's code, executed here with the chain's parameters: no kernels."""
+    """The chain's stages run here, one after another, as `sscp_lib.stages.runner` runs them:
+    the same code the notebooks call, without kernels or notebooks."""
     import matplotlib
 
     matplotlib.use("Agg")
-    reports = work / "in-process-reports" / YEAR
+    from sscp_lib.stages.runner import run_in_process as run_stages
+
+    reports = work / "in-process-reports"
     processed = work / "in-process-processed"
     shutil.rmtree(reports, ignore_errors=True)
     shutil.rmtree(processed, ignore_errors=True)
-    parameters = {
-        "year": YEAR,
-        "raw_dir": str(work / "raw"),
-        "processed_dir": str(processed),
-        "reports_dir": str(reports),
-        "config_path": None,
-    }
-    timings = {}
-    for name, notebook in STAGES:
-        namespace = {"__name__": f"bench_{name}"}
-        started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            for index, (source, is_parameters) in enumerate(_code_cells(NOTEBOOK_DIR / notebook)):
-                exec(compile(source, f"{notebook}[{index}]", "exec"), namespace)
-                if is_parameters:  # as papermill does: its values straight after this cell
-                    namespace.update(parameters)
-        timings[name] = time.perf_counter() - started
+    runs = run_stages(YEAR, raw_dir=work / "raw", processed_dir=processed, reports_dir=reports)
+    timings = {name: run.seconds for name, run in runs.items()}
     return {"seconds": sum(timings.values()), "stages": timings}
 
 
@@ -188,7 +163,7 @@ def bench_scale(scale: float, repeats: int) -> dict:
     chain_runs = [run_chain_subprocess(work) for _ in range(repeats)]
     in_process_runs = [run_in_process_fresh(work) for _ in range(repeats)]
     median_chain = statistics.median(r["seconds"] for r in chain_runs)
-    stage_names = [name for name, _ in STAGES]
+    stage_names = STAGE_NAMES
     result = {
         "scale": scale,
         "repeats": repeats,
@@ -305,11 +280,11 @@ def write_results(
         "",
         "## Stage seconds (chain median / in-process median)",
         "",
-        "| scale | " + " | ".join(n for n, _ in STAGES) + " |",
-        "| ---: |" + " ---: |" * len(STAGES),
+        "| scale | " + " | ".join(STAGE_NAMES) + " |",
+        "| ---: |" + " ---: |" * len(STAGE_NAMES),
     ]
     for r in results.values():
-        cells = [f"{r['stage_seconds_median'][n]} / {r['in_process_stage_seconds_median'][n]}" for n, _ in STAGES]
+        cells = [f"{r['stage_seconds_median'][n]} / {r['in_process_stage_seconds_median'][n]}" for n in STAGE_NAMES]
         lines.append(f"| {r['scale']:g} | " + " | ".join(cells) + " |")
     lines += [
         "",

@@ -21,11 +21,11 @@ import pandas as pd
 from .config import PartnershipConfig, ReportingYear
 from .contract import CodeList, Column, Contract, Dataset, load_contract, normalise_header
 from .errors import InputFileError, UserError
-from .metrics import MetricStore, write_parquet_atomic
+from .files import write_parquet_atomic
 from .pseudonymise import normalise_identifier, pseudonymise
 from .readers import RawTable, expected_headings, read_annex_a, read_raw_file
+from .synthetic import SAMPLE_MARKER, has_sample_marker
 
-SAMPLE_MARKER = "_sample.json"
 RAW_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
 # Plausible bounds for any date in partnership records.
 EARLIEST_DATE = pd.Timestamp("1900-01-01")
@@ -473,7 +473,7 @@ def finish_dataset(
     frame["reporting_year"] = reporting_year_labels(frame[dataset.period_column])
     for column in dataset.columns:
         if column.role == "pseudonymise":
-            frame[column.output] = pseudonymise(frame[column.name], key, column.output)
+            frame[column.canonical_name] = pseudonymise(frame[column.name], key, column.canonical_name)
     schema = contract.processed_schema(dataset)
     out = pd.DataFrame({name: frame[name].astype(dtype) for name, dtype in schema.items()})
     return out, recoded
@@ -638,7 +638,7 @@ def clean_year(
         else pd.DataFrame()
     )
     rejected = _typed(rejected.to_dict("records") if len(rejected) else [], REJECTED_COLUMNS)
-    synthetic = any((folder / SAMPLE_MARKER).exists() for _, folder in year_folders(raw_dir, year))
+    synthetic = any(has_sample_marker(folder) for _, folder in year_folders(raw_dir, year))
     written = [write_parquet_atomic(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
     written.append(write_parquet_atomic(log, out_dir / "clean_log.parquet"))
     written.append(write_parquet_atomic(rejected, out_dir / "rejected.parquet"))
@@ -654,15 +654,3 @@ def clean_year(
         superseded_files=[_relative(p, raw_dir) for p in superseded],
         written=written,
     )
-
-
-def clean_metrics(result: CleanResult, config: PartnershipConfig) -> MetricStore:
-    """Every catalogue metric of the clean stage, ready for store.write(paths.metrics_dir(year))."""
-    store = MetricStore("clean", config.suppression_threshold)
-    store.add("run.synthetic", "yes" if result.synthetic else "no")
-    store.add("run.files_read", int(result.log["file"].nunique()))
-    store.add("run.rows_read", int(result.log["rows_read"].sum()))
-    store.add("run.rows_rejected", int(result.log["rows_rejected"].sum()))
-    store.add("run.duplicates_removed", int(result.log["duplicates_removed"].sum()))
-    store.add("data.nfa_recoded", int(result.nfa_recoded))
-    return store

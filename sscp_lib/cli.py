@@ -56,7 +56,7 @@ def _cmd_contract_docs(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import STAGES
+    from .stages import STAGE_NAMES
 
     parser = argparse.ArgumentParser(prog="sscp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", help="reports folder (default reports)")
     p.add_argument("--config", help="partnership config (default config/partnership.yaml)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
-    p.add_argument("--from", dest="start_from", choices=[s for s, _ in STAGES], help="resume from this stage")
+    p.add_argument("--from", dest="start_from", choices=STAGE_NAMES, help="resume from this stage")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")

@@ -16,18 +16,6 @@ NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 NARRATIVE_DIR = PROJECT_ROOT / "narrative"
 KERNEL_NAME = "sscp"
 
-# The stages of the chain, in order: (stage name, notebook file).
-STAGES: tuple[tuple[str, str], ...] = (
-    ("clean", "01_clean.ipynb"),
-    ("validate", "02_validate.ipynb"),
-    ("analyse_referrals", "03_analyse_referrals.ipynb"),
-    ("analyse_assurance", "04_analyse_assurance.ipynb"),
-    ("statement", "05_statement.ipynb"),
-)
-
-# Stages that read the same inputs and write disjoint outputs, so the chain runs them side by side.
-CONCURRENT_STAGES: frozenset[str] = frozenset({"analyse_referrals", "analyse_assurance"})
-
 _YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -112,12 +100,20 @@ class Paths:
     def quarantine_dir(self, year: ReportingYear) -> Path:
         return self.processed_year(year) / "quarantine"
 
+    def validation_report(self, year: ReportingYear) -> Path:
+        return self.processed_year(year) / "validation.json"
+
     def metrics_dir(self, year: ReportingYear) -> Path:
         """Per-stage metric fragments; merged into reports/<year>/metrics.json."""
         return self.processed_year(year) / "metrics"
 
     def reports_year(self, year: ReportingYear) -> Path:
         return self.reports / year.label
+
+
+def charts_index(charts_dir: Path) -> Path:
+    """The index of a charts folder: {name: {title, alt, source, heading, file}}."""
+    return Path(charts_dir) / "charts.json"
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ class ReportPaths:
 
     @property
     def charts_index(self) -> Path:
-        return self.charts / "charts.json"
+        return charts_index(self.charts)
 
     @property
     def statement_html(self) -> Path:
@@ -157,11 +153,6 @@ class ReportPaths:
     @property
     def manifest_json(self) -> Path:
         return self.root / "manifest.json"
-
-
-def year_report_paths(reports_dir, paths: Paths, year: ReportingYear) -> ReportPaths:
-    """A stage's report folder: the chain passes its staging copy; None means reports/<year>."""
-    return ReportPaths(Path(reports_dir) if reports_dir else paths.reports_year(year))
 
 
 class PartnershipConfig(dict):

@@ -150,7 +150,7 @@ class Contract:
         for col in ds.output_columns:
             if col.type != "code":
                 continue
-            codes = self.code_lists[col.codes]
+            codes = self.code_lists[str(col.codes)]
             if codes.groups:
                 schema[f"{col.name}_group"] = PANDAS_DTYPES["code"]
             if codes.retired:

@@ -8,7 +8,7 @@ suppressed cell could be worked out by subtraction, so a second cell is suppress
 from __future__ import annotations
 
 import math
-from numbers import Number
+from numbers import Real
 
 import pandas as pd
 
@@ -19,8 +19,8 @@ def is_small(value, threshold: int) -> bool:
     """True for a count that must not be published (1..threshold)."""
     if value is None or isinstance(value, str) or isinstance(value, bool):
         return False
-    if isinstance(value, Number) and not (isinstance(value, float) and math.isnan(value)):
-        return 0 < value <= threshold
+    if isinstance(value, Real) and not (isinstance(value, float) and math.isnan(value)):
+        return 0 < float(value) <= threshold
     return False
 
 
@@ -33,7 +33,7 @@ def _lines(index: list, columns: list, row_total, col_total) -> list[tuple[list[
     """Every published sum: (cells, total cell) for rows, columns and the totals row/column."""
     body_rows = [r for r in index if r != col_total]
     body_cols = [c for c in columns if c != row_total]
-    lines = []
+    lines: list[tuple[list[tuple], tuple | None]] = []
     if row_total is not None:
         lines += [([(r, c) for c in body_cols], (r, row_total)) for r in body_rows]
     if col_total is not None:
@@ -60,7 +60,7 @@ def suppress_table(
     """
     index, columns = list(counts.index), list(counts.columns)
     values = {(r, c): counts.loc[r, c] for r in index for c in columns}
-    hidden = {cell for cell, v in values.items() if is_small(v, threshold)}
+    hidden: set = {cell for cell, v in values.items() if is_small(v, threshold)}
     lines = _lines(index, columns, row_total, col_total)
     lines_of: dict[tuple, list[int]] = {}
     for i, (cells, _) in enumerate(lines):

@@ -20,3 +20,7 @@ class InputFileError(UserError):
 
 class ValidationStop(UserError):
     """A critical table-level expectation failed: the chain must not go on."""
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report  # the ValidationReport that stopped the chain

@@ -16,15 +16,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis.referrals import TOTAL, load_validated, published_counts
+from .analysis.common import TOTAL
+from .analysis.referrals import published_counts
 from .config import Paths, ReportingYear, load_config
 from .contract import load_contract
+from .errors import UserError
+from .stages.loading import read_processed_table
 
 
 def load_referrals(year: str | ReportingYear, processed_dir: Path | str | None = None) -> pd.DataFrame:
     """The validated referrals of a year's run (every year up to it, column reporting_year)."""
     year = year if isinstance(year, ReportingYear) else ReportingYear.parse(year)
-    return load_validated("referrals", year, Paths.with_overrides(processed=processed_dir))
+    path = Paths.with_overrides(processed=processed_dir).validated_dir(year) / "referrals.parquet"
+    if not path.exists():
+        raise UserError(f"{path}: validated referrals not found; run the chain for {year} first")
+    return read_processed_table(path, "referrals")
 
 
 def _as_list(value) -> list:

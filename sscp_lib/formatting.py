@@ -122,6 +122,12 @@ def format_text(value) -> str:
     return str(value)
 
 
+def format_flag(value) -> str:
+    if (special := _special(value)) is not None:
+        return special
+    return "Yes" if value else "No"
+
+
 FORMATTERS = {
     "count": format_count,
     "percent": format_percent,
@@ -132,6 +138,7 @@ FORMATTERS = {
     "month": format_month,
     "list": format_list,
     "text": format_text,
+    "flag": format_flag,
 }
 
 
@@ -253,3 +260,8 @@ def format_table(value: dict) -> tuple[list[str], list[list[str]]]:
     columns = [str(c) for c in value.get("columns", [])]
     rows = [[format_cell(cell, col) for cell, col in zip(row, columns)] for row in value.get("rows", [])]
     return [column_heading(c) for c in columns], rows
+
+
+def public_label(label: str) -> str:
+    """A catalogue label without its notes for developers ("(config)", "(yes/no)")."""
+    return re.sub(r"\s*\((config|yes/no|e\.g\.[^)]*)\)", "", label).strip()

@@ -16,15 +16,8 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import run_sync
 
 from .config import KERNEL_NAME
+from .stages import get_stage
 
-# What each stage's kernel imports while it waits: the stage's own library module.
-STAGE_PRELOAD = {
-    "clean": "import sscp_lib.clean",
-    "validate": "import sscp_lib.validate",
-    "analyse_referrals": "import sscp_lib.analysis.referrals, sscp_lib.charts",
-    "analyse_assurance": "import sscp_lib.analysis.assurance, sscp_lib.charts",
-    "statement": "import sscp_lib.narrative",
-}
 WARM_TIMEOUT = 120  # seconds for a kernel to start and import
 
 
@@ -37,7 +30,8 @@ def _start_warm_kernel(stage: str, cwd: Path) -> AsyncKernelManager:
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=WARM_TIMEOUT)
-            msg_id = client.execute(STAGE_PRELOAD.get(stage, "pass"), silent=True, store_history=False)
+            # The stage module imports what the stage needs (for validate, Great Expectations).
+            msg_id = client.execute(f"import {get_stage(stage).module}", silent=True, store_history=False)
             while (await client.get_shell_msg(timeout=WARM_TIMEOUT))["parent_header"].get("msg_id") != msg_id:
                 pass
         finally:

@@ -1,5 +1,5 @@
-"""The statement's words and judgements: the year's authored narrative, its metric placeholders,
-the RAG judgement for each heading, and the assembled statement the renderer lays out.
+"""The statement's words: the year's authored narrative, its metric placeholders, and the
+assembled statement (the view model the renderer lays out; ratings come from sscp_lib.rag).
 
 The narrative for a year is Markdown with Jinja placeholders (config key `narrative`, relative
 to the config file). `{{ m.business_plan.ipbp_complete_pct }}` writes the formatted figure;
@@ -18,7 +18,6 @@ import json
 import re
 import traceback
 from dataclasses import dataclass, field
-from numbers import Number
 from pathlib import Path
 
 import jinja2
@@ -26,8 +25,10 @@ import mistune
 
 from .config import PROJECT_ROOT, PartnershipConfig, ReportingYear
 from .errors import UserError
-from .formatting import format_change, format_date, format_metric, format_previous, format_table, format_value
+from .formatting import format_change, format_date, format_metric, format_previous, format_table, public_label
 from .metrics import load_catalogue
+from .rag import Judgement, judge
+from .synthetic import metrics_say_synthetic
 
 
 class NarrativeError(UserError):
@@ -114,11 +115,6 @@ class UnknownMetric(Exception):
         self.name = name
 
 
-def public_label(label: str) -> str:
-    """A catalogue label without its notes for developers ("(config)", "(yes/no)")."""
-    return re.sub(r"\s*\((config|yes/no|e\.g\.[^)]*)\)", "", label).strip()
-
-
 def change(metric: Metric) -> str:
     return metric.change
 
@@ -139,7 +135,7 @@ _markdown = mistune.create_markdown(escape=False, plugins=["table", "strikethrou
 
 
 def markdown_to_html(text: str) -> str:
-    return _markdown(text).strip()
+    return str(_markdown(text)).strip()
 
 
 @dataclass
@@ -195,8 +191,8 @@ def render_narrative_text(path: Path, metrics: dict, year: ReportingYear, config
         spec = load_catalogue()["metrics"].get(exc.name)
         if spec:
             raise NarrativeError(
-                f"{where}{line}: placeholder {exc.name!r} names a metric this run did not compute "
-                f"(stage {spec['stage']}); run that stage first"
+                f"{where}{line}: placeholder {exc.name!r} names a metric this run did not compute; "
+                f"run every stage of the chain first"
             ) from None
         raise NarrativeError(f"{where}{line}: placeholder {exc.name!r} names no metric") from None
     except NarrativeError as exc:
@@ -260,60 +256,6 @@ def load_narrative(config: PartnershipConfig, year: ReportingYear | str, metrics
 
 def heading_numbers(config: PartnershipConfig) -> list[int]:
     return sorted(int(n) for n in config["headings"])
-
-
-# --- RAG judgement ----------------------------------------------------------------------------
-
-RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "not rated": "Not rated"}
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """A heading's red/amber/green rating, with the reason a reader can check."""
-
-    status: str  # green | amber | red | not rated
-    reason: str
-    metric: str | None = None
-
-    @property
-    def label(self) -> str:
-        return RAG_LABELS[self.status]
-
-
-def judge(rule: dict | None, metrics: dict) -> Judgement:
-    """Rate one heading by its rule: green when the metric meets `green`, amber when it meets
-    `amber`, otherwise red. direction "higher" means bigger is better; "lower" smaller is better;
-    `absolute` judges the size of the value whichever its sign (e.g. a budget variance)."""
-    if not rule:
-        return Judgement("not rated", "no rating rule is configured for this heading")
-    name = rule["metric"]
-    direction = rule.get("direction", "higher")
-    if direction not in ("higher", "lower"):
-        raise UserError(f"RAG rule for {name}: direction must be 'higher' or 'lower', not {direction!r}")
-    entry = metrics.get(name)
-    if entry is None:
-        return Judgement("not rated", f"the figure it is judged on ({name}) is not available", name)
-    label = public_label(entry.get("label", name))
-    value = entry.get("value")
-    if value == "c":
-        return Judgement("not rated", f"{label} is suppressed because it concerns very few children", name)
-    if value is None or isinstance(value, bool) or not isinstance(value, Number):
-        return Judgement("not rated", f"{label} has no numeric value this year", name)
-    unit = entry["unit"]
-    measured = abs(value) if rule.get("absolute") else value
-    green, amber = rule["green"], rule["amber"]
-    if direction == "higher":
-        status = "green" if measured >= green else "amber" if measured >= amber else "red"
-        test = "or more"
-    else:
-        status = "green" if measured <= green else "amber" if measured <= amber else "red"
-        test = "or less"
-    either_way = " either way" if rule.get("absolute") else ""
-    reason = (
-        f"{label}: {format_value(value, unit)} (green at {format_value(green, unit)} {test}{either_way}, "
-        f"amber at {format_value(amber, unit)} {test}{either_way})"
-    )
-    return Judgement(status, reason, name)
 
 
 # --- The assembled statement ------------------------------------------------------------------
@@ -408,11 +350,7 @@ def key_figures(names: list[str], metrics: dict) -> list[KeyFigure]:
             continue
         previous = format_previous(entry) if spec.get("previous") or "previous" in entry else None
         value = format_metric(entry)
-        figures.append(
-            KeyFigure(
-                public_label(entry.get("label", name)), _sentence_case(value), previous and _sentence_case(previous)
-            )
-        )
+        figures.append(KeyFigure(public_label(entry.get("label", name)), value, previous))
         units.append(entry["unit"])
     # A count and its percentage can share a label ("Audit actions completed on time").
     labels = [f.label for f in figures]
@@ -420,10 +358,6 @@ def key_figures(names: list[str], metrics: dict) -> list[KeyFigure]:
         if labels.count(figure.label) > 1 and unit == "percent":
             figure.label += " (%)"
     return figures
-
-
-def _sentence_case(text: str) -> str:
-    return text.capitalize() if text in ("yes", "no") else text
 
 
 def table_blocks(names: list[str], metrics: dict) -> list[TableBlock]:
@@ -504,7 +438,7 @@ def build_statement(
                 judgement=judge(rules.get(number), metrics),
                 key_figures=key_figures(names, metrics),
                 tables=table_blocks(names, metrics),
-                charts=chart_blocks(number, charts, charts_dir) if charts else [],
+                charts=chart_blocks(number, charts, charts_dir) if charts and charts_dir else [],
             )
         )
     partnership = config.get("partnership", {})
@@ -515,7 +449,7 @@ def build_statement(
         area=partnership.get("area", ""),
         year=year.label,
         year_end=format_date(year.end),
-        synthetic=is_synthetic(metrics),
+        synthetic=metrics_say_synthetic(metrics),
         marking=str(config.get("protective_marking", "OFFICIAL")),
         background_html=sections["background"].html,
         principles_html=sections["principles"].html,
@@ -531,33 +465,3 @@ def build_statement(
         suppression_threshold=config.suppression_threshold,
         narrative_file=display_path(narrative_path(config, year)),
     )
-
-
-def is_synthetic(metrics: dict) -> bool:
-    return str((metrics.get("run.synthetic") or {}).get("value", "")).lower() == "yes"
-
-
-def load_statement(
-    year: str,
-    *,
-    processed_dir: Path | str | None = None,
-    reports_dir: Path | str | None = None,
-    config_path: Path | str | None = None,
-) -> Statement:
-    """The statement from a run's files: merged metric fragments, charts.json, config, narrative.
-
-    None means the default: Paths.default() for processed data, Paths.reports_year(year) for the
-    year's report folder, load_config() for the configuration.
-    """
-    from .config import Paths, load_config, year_report_paths
-    from .metrics import merge_fragments
-
-    reporting_year = ReportingYear.parse(str(year))
-    paths = Paths.with_overrides(processed=processed_dir)
-    report = year_report_paths(reports_dir, paths, reporting_year)
-    metrics_dir = paths.metrics_dir(reporting_year)
-    metrics = merge_fragments(metrics_dir) if metrics_dir.exists() else {}
-    if not metrics:
-        raise UserError(f"{metrics_dir}: no metric fragments; run the analysis stages for {reporting_year} first")
-    config = load_config(config_path)
-    return build_statement(reporting_year, metrics, config, load_charts(report.charts_index), report.charts)

@@ -23,29 +23,23 @@ from importlib import metadata
 from pathlib import Path
 
 from .config import (
-    CONCURRENT_STAGES,
     DEFAULT_CONFIG,
     KERNEL_NAME,
     NOTEBOOK_DIR,
     PROJECT_ROOT,
-    STAGES,
     Paths,
     ReportingYear,
     ReportPaths,
     load_config,
 )
 from .errors import UserError
+from .files import write_json_atomic
 from .kernels import KernelPool
 from .kernels import shutdown as shutdown_kernel
-from .metrics import merge_fragments, run_is_synthetic, write_json_atomic
+from .stages import STAGE_NAMES, STAGES, Stage, get_stage, notebook_parameters, stage_groups
+from .stages.runner import discard_derived_data
+from .synthetic import is_synthetic
 
-STAGE_TITLES = {
-    "clean": "Clean: agency files to pseudonymous tables (clean log)",
-    "validate": "Validate: data-quality checks (validation report)",
-    "analyse_referrals": "Analyse: referrals, child protection and MASH data",
-    "analyse_assurance": "Analyse: partnership assurance evidence",
-    "statement": "Statement: the assurance statement notebook",
-}
 # Packages whose versions go into the manifest.
 MANIFEST_PACKAGES = (
     "pandas",
@@ -66,6 +60,8 @@ MANIFEST_PACKAGES = (
 
 @dataclass
 class StageRecord:
+    """One stage's outcome in this run, as the manifest and the index record it."""
+
     name: str
     notebook: str
     outcome: str = "not run"  # ok | failed | not run | reused
@@ -73,8 +69,12 @@ class StageRecord:
     error: str | None = None
     html: str | None = None
 
+    @property
+    def stage(self) -> Stage:
+        return get_stage(self.name)
+
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -145,7 +145,7 @@ def sha256_file(path: Path) -> str:
 
 def input_files(paths: Paths, year: ReportingYear) -> list[Path]:
     """Raw files the clean stage reads: the reporting year and every earlier year folder."""
-    files = []
+    files: list[Path] = []
     if not paths.raw.exists():
         return files
     for folder in sorted(p for p in paths.raw.iterdir() if p.is_dir()):
@@ -178,8 +178,8 @@ def _git_commit() -> dict:
         return {"commit": None, "uncommitted_changes": None}
 
 
-def _package_versions() -> dict:
-    versions = {"python": platform.python_version()}
+def _package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
     for name in MANIFEST_PACKAGES:
         try:
             versions[name] = metadata.version(name)
@@ -218,18 +218,12 @@ def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) ->
 
     out_nb = ctx.staging.notebooks / record.notebook
     out_nb.parent.mkdir(parents=True, exist_ok=True)
-    parameters = {
-        "year": ctx.year.label,
-        "raw_dir": str(ctx.paths.raw),
-        "processed_dir": str(ctx.paths.processed),
-        "reports_dir": str(ctx.staging.root),
-        "config_path": str(ctx.config_path),
-    }
+    parameters = notebook_parameters(ctx.year, ctx.paths, ctx.staging, ctx.config_path)
     started = time.perf_counter()  # includes any wait for the warm kernel
     kernel = kernels.take(record.name)
     try:
         papermill.execute_notebook(
-            str(NOTEBOOK_DIR / record.notebook),
+            str(record.stage.notebook_path),
             str(out_nb),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
@@ -251,19 +245,6 @@ def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) ->
         record.outcome = "ok"
 
 
-def _stage_groups(stages: list[StageRecord], start_index: int) -> list[list[tuple[int, StageRecord]]]:
-    """Stages to run from start_index, neighbours in CONCURRENT_STAGES grouped to run together."""
-    groups: list[list[tuple[int, StageRecord]]] = []
-    for index, record in enumerate(stages):
-        if index < start_index:
-            continue
-        if groups and record.name in CONCURRENT_STAGES and all(r.name in CONCURRENT_STAGES for _, r in groups[-1]):
-            groups[-1].append((index, record))
-        else:
-            groups.append([(index, record)])
-    return groups
-
-
 def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, marking: str) -> None:
     from .render import notebook_to_html
 
@@ -271,9 +252,7 @@ def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, ma
     if not nb_path.exists():
         return
     html_path = nb_path.with_suffix(".html")
-    notebook_to_html(
-        nb_path, html_path, title=STAGE_TITLES[record.name], synthetic=synthetic, kind="report", marking=marking
-    )
+    notebook_to_html(nb_path, html_path, title=record.stage.title, synthetic=synthetic, kind="report", marking=marking)
     record.html = str(html_path.relative_to(ctx.staging.root))
 
 
@@ -288,7 +267,7 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
     if not staging_root.exists():
         if not ctx.final.root.exists():
             raise UserError(
-                f"cannot resume from stage '{STAGES[start_index][0]}': no earlier run for {ctx.year} "
+                f"cannot resume from stage '{STAGE_NAMES[start_index]}': no earlier run for {ctx.year} "
                 f"in {ctx.paths.reports} (run without --from first)"
             )
         shutil.copytree(ctx.final.root, staging_root)
@@ -299,7 +278,7 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
             old = earlier.get(record.name, {})
             if old.get("outcome") not in {"ok", "reused"}:
                 raise UserError(
-                    f"cannot resume from stage '{STAGES[start_index][0]}': stage '{record.name}' "
+                    f"cannot resume from stage '{STAGE_NAMES[start_index]}': stage '{record.name}' "
                     f"did not succeed in the earlier run"
                 )
             record.outcome, record.seconds, record.html = "reused", old.get("seconds"), old.get("html")
@@ -320,11 +299,8 @@ def _swap_into_place(ctx: RunContext) -> None:
 def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, marking: str) -> list[Path]:
     from .render import html_to_pdf, notebook_to_html
 
-    written = []
-    merged = merge_fragments(ctx.paths.metrics_dir(ctx.year))
-    write_json_atomic(ctx.staging.metrics_json, merged)
-    written.append(ctx.staging.metrics_json)
-    statement_nb = ctx.staging.notebooks / dict(STAGES)["statement"]
+    written = [ctx.staging.metrics_json]  # written by the statement stage
+    statement_nb = ctx.staging.notebooks / get_stage("statement").notebook
     title = f"{partnership}: assurance statement {ctx.year.label}"
     notebook_to_html(
         statement_nb, ctx.staging.statement_html, title=title, synthetic=synthetic, kind="statement", marking=marking
@@ -344,7 +320,7 @@ def _write_index(ctx: RunContext, synthetic: bool, partnership: str) -> Path:
     stages = [
         {
             "name": s.name,
-            "title": STAGE_TITLES[s.name],
+            "title": s.stage.title,
             "html": s.html,
             "ipynb": f"notebooks/{s.notebook}",
             "outcome": s.outcome,
@@ -383,8 +359,7 @@ def run_chain(
             f"no raw data for {reporting_year}: expected a folder {paths.raw_year(reporting_year)} "
             f"(`make report` writes the synthetic sample there)"
         )
-    stage_names = [name for name, _ in STAGES]
-    start_index = stage_names.index(start_from) if start_from else 0
+    start_index = STAGE_NAMES.index(get_stage(start_from).name) if start_from else 0
 
     ctx = RunContext(
         year=reporting_year,
@@ -394,12 +369,12 @@ def run_chain(
         final=ReportPaths(paths.reports_year(reporting_year)),
         make_pdf=pdf,
         started=datetime.now(UTC),
-        stages=[StageRecord(name, nb) for name, nb in STAGES],
+        stages=[StageRecord(stage.name, stage.notebook) for stage in STAGES],
     )
     ensure_kernel()
     _prepare_staging(ctx, start_index)
-    if start_index == 0 and paths.processed_year(reporting_year).exists():
-        shutil.rmtree(paths.processed_year(reporting_year))  # derived data: rebuilt from raw
+    if start_index == 0:
+        discard_derived_data(paths, reporting_year)
 
     partnership = partnership_config["partnership"]["name"]
     marking = partnership_config.get("protective_marking", "OFFICIAL")
@@ -409,10 +384,11 @@ def run_chain(
     # The next group's kernels start and import while the current group runs.
     kernels = KernelPool(cwd=NOTEBOOK_DIR)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer, closing(kernels):
-        pending = []
+        pending: list = []
         for index, record in enumerate(ctx.stages[:start_index]):
             _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
-        groups = _stage_groups(ctx.stages, start_index)
+        records = {record.name: (index, record) for index, record in enumerate(ctx.stages)}
+        groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index)]
         for _, record in groups[0]:
             kernels.warm(record.name)
         for number, group in enumerate(groups):
@@ -426,7 +402,7 @@ def run_chain(
                 with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="stage") as together:
                     for job in [together.submit(_execute_stage, ctx, record, kernels) for _, record in group]:
                         job.result()
-            synthetic = run_is_synthetic(ctx.paths, ctx.year)
+            synthetic = is_synthetic(ctx.paths, ctx.year)
             failed = next((record for _, record in group if record.outcome == "failed"), None)
             if failed is not None:
                 record = failed
@@ -449,7 +425,7 @@ def run_chain(
                 pending.append(renderer.submit(_render_stage_html, ctx, record, synthetic, marking))
                 _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
 
-        synthetic = run_is_synthetic(ctx.paths, ctx.year)
+        synthetic = is_synthetic(ctx.paths, ctx.year)
         render_started = time.perf_counter()
         written = _finish_statement(ctx, synthetic, partnership, marking)
         for job in pending:

@@ -403,14 +403,15 @@ def read_annex_a(path: Path, contract: Contract) -> dict[str, RawTable]:
         raise InputFileError(path, "an Annex A return must be an .xlsx workbook")
     _check_signature(path)
     annex = {name: dataset for name, dataset in contract.datasets.items() if dataset.annex_a}
+    sheets = {name: str((dataset.annex_a or {})["sheet"]) for name, dataset in annex.items()}
 
     def pick(names):
-        titles = [_match_sheet(names, dataset.annex_a["sheet"]) for dataset in annex.values()]
+        titles = [_match_sheet(names, sheet) for sheet in sheets.values()]
         return None if None in titles else titles
 
     fast = _calamine_sheets(path, pick)
-    if fast is not None:
-        titles = {name: _match_sheet(list(fast), dataset.annex_a["sheet"]) for name, dataset in annex.items()}
+    if fast is not None:  # pick found every sheet
+        titles = {name: str(_match_sheet(list(fast), sheet)) for name, sheet in sheets.items()}
         return {
             name: _table_from_rows(path, fast[titles[name]], expected_headings(dataset), titles[name])
             for name, dataset in annex.items()

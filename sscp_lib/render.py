@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -54,7 +54,7 @@ def statement_fragments(statement: Statement) -> list[str]:
     """The statement as a list of HTML parts, in reading order: cover, background, summary of
     ratings, the headings, the delegated partners' opinion, the lead partners' review and the
     note on the data."""
-    macros = (
+    macros: Any = (  # the template module: one macro per part of the statement
         _fragment_env()
         .get_template("statement/fragments.html.j2")
         .make_module({"year": statement.year, "previous_year": _previous_year(statement.year)})

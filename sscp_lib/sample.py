@@ -13,15 +13,14 @@ the same id in council, police and health files and across years, so pseudonymis
 from __future__ import annotations
 
 import codecs
-import io
 import json
 import re
 import unicodedata
-import zipfile
 import zlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,12 +28,12 @@ import pandas as pd
 from .config import PartnershipConfig, ReportingYear, load_config
 from .contract import Contract, Dataset, load_contract
 from .errors import UserError
+from .synthetic import SAMPLE_MARKER
+from .xlsx_writer import write_xlsx
 
 GENERATOR = "sscp_lib.sample"
-MARKER_FILE = "_sample.json"
 # The year of the published statement whose facts the sample embodies.
 REFERENCE_YEAR = "2023-24"
-XLSX_MAX_ROWS = 1_048_576
 
 # Child-level volumes of the reference year at scale 1 (a borough of ~50,000 children).
 BASE_VOLUMES = {
@@ -174,6 +173,32 @@ TRAINING_MODULES = np.array(
     ]
 )
 # Trained staff attending (attended = true) in quarters 1-4; the reference year has no Q4 yet.
+# How contacts spread over referral source codes (relative weights; "10" is Unknown).
+CONTACT_SOURCE_WEIGHTS = {
+    "1A": 3,
+    "1B": 5,
+    "1C": 1,
+    "1D": 1,
+    "2A": 16,
+    "2B": 2,
+    "3A": 3,
+    "3B": 3,
+    "3C": 2,
+    "3D": 1,
+    "3E": 3,
+    "3F": 2,
+    "4": 3,
+    "5A": 5,
+    "5B": 3,
+    "5C": 2,
+    "5D": 1,
+    "6": 24,
+    "7": 3,
+    "8": 5,
+    "9": 2,
+    "10": 1.5,
+}
+
 TRAINING_ATTENDED_BY_QUARTER = {
     "2021-22": (140, 130, 161, 150),
     "2022-23": (160, 150, 188, 172),
@@ -266,7 +291,7 @@ def generate_sample(
         folder = out_dir / year.label
         _prepare_folder(folder, contract, annex_a)
         # The marker goes first, so a folder left half-written is still known to be the sample's.
-        marker = folder / MARKER_FILE
+        marker = folder / SAMPLE_MARKER
         marker.write_text(
             json.dumps({"synthetic": True, "seed": int(seed), "scale": float(scale), "generator": GENERATOR}, indent=2)
             + "\n",
@@ -293,7 +318,7 @@ def _prepare_folder(folder: Path, contract: Contract, annex_a: bool) -> None:
     data_files = [
         p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")) and p.suffix != ".md"
     ]
-    if data_files and not (folder / MARKER_FILE).exists():
+    if data_files and not (folder / SAMPLE_MARKER).exists():
         raise UserError(f"{folder} holds files that are not from the synthetic sample; choose an empty folder")
     council_patterns = [ds.file_pattern for ds in contract.datasets.values() if ds.annex_a]
     stale = (
@@ -435,33 +460,9 @@ class _Generator:
         window = min(self.scaled(KNOWN_CHILDREN_PER_YEAR), self.pool.size)
         offset = (self.years.index(year) * self.scaled(KNOWN_WINDOW_SHIFT)) % self.pool.size
         child = (offset + rng.integers(0, window, n_contacts)) % self.pool.size
-        source_weights = {
-            "1A": 3,
-            "1B": 5,
-            "1C": 1,
-            "1D": 1,
-            "2A": 16,
-            "2B": 2,
-            "3A": 3,
-            "3B": 3,
-            "3C": 2,
-            "3D": 1,
-            "3E": 3,
-            "3F": 2,
-            "4": 3,
-            "5A": 5,
-            "5B": 3,
-            "5C": 2,
-            "5D": 1,
-            "6": 24,
-            "7": 3,
-            "8": 5,
-            "9": 2,
-            "10": 1.5,
-        }
-        if set(source_weights) != set(codes["referral_source"].codes):
+        if set(CONTACT_SOURCE_WEIGHTS) != set(codes["referral_source"].codes):
             raise ValueError("the contract's referral_source codes changed: update the sample's source mix")
-        source = _pick(rng, source_weights, n_contacts)
+        source = _pick(rng, CONTACT_SOURCE_WEIGHTS, n_contacts)
 
         # Referrals: contacts the MASH progressed, decided the same or the next day.
         n_referrals = min(self.volume("referrals", year), n_contacts)
@@ -512,7 +513,18 @@ class _Generator:
             }
         )
 
-        # Police referrals (PPNs): the police contacts, sent the same day.
+        police = self._police_referrals(rng, year, contact_date, child, source)
+        health = self._health_referrals(rng, year, contact_date, child, source)
+        return {
+            "mash_contacts": contacts,
+            "referrals": referrals,
+            "police_referrals": police,
+            "health_referrals": health,
+            "cp_plans": self._cp_plans(rng, year, referrals),
+        }
+
+    def _police_referrals(self, rng, year: ReportingYear, contact_date, child, source) -> pd.DataFrame:
+        """Police referrals (PPNs): the police contacts, sent the same day."""
         police_rows = np.flatnonzero(source == "6")
         n_police = min(self.volume("police_referrals", year), len(police_rows))
         chosen = np.sort(rng.choice(police_rows, size=n_police, replace=False))
@@ -539,8 +551,12 @@ class _Generator:
                 "risk_level": risk,
             }
         )
+        return police
 
-        # Health referrals: the contacts from health sources.
+    def _health_referrals(self, rng, year: ReportingYear, contact_date, child, source) -> pd.DataFrame:
+        """Health referrals: the contacts from health sources."""
+        codes = self.contract.code_lists
+        yc = _year_code(year)
         health_group = set(codes["referral_source"].groups["HEALTH"])
         health_rows = np.flatnonzero(np.isin(source, list(health_group)))
         n_health = min(self.volume("health_referrals", year), len(health_rows))
@@ -556,14 +572,7 @@ class _Generator:
                 "concern_category": concern,
             }
         )
-
-        return {
-            "mash_contacts": contacts,
-            "referrals": referrals,
-            "police_referrals": police,
-            "health_referrals": health,
-            "cp_plans": self._cp_plans(rng, year, referrals),
-        }
+        return health
 
     def _unknown_spike_months(self, year: ReportingYear) -> list[np.datetime64]:
         if year.label != REFERENCE_YEAR:
@@ -787,9 +796,10 @@ class _Generator:
         }
         plan = plans.get(year.start_year) or plans[2023]
         leads = ["COUNCIL", "POLICE", "HEALTH"]
-        end = np.datetime64(year.end)
-        start = np.datetime64(year.start)
-        rows = []
+        # Any: numpy's stubs cannot follow datetime64 arithmetic through min() and max().
+        end: Any = np.datetime64(year.end)
+        start: Any = np.datetime64(year.start)
+        rows: list[dict] = []
         for source, workstream, priority, lead, n, n_complete, n_delayed in plan:
             for k in range(n):
                 due = start + np.timedelta64(int(rng.integers(30, 365)), "D")
@@ -847,7 +857,7 @@ class _Generator:
         as_at = np.datetime64(self.as_at)
         owners = ["COUNCIL", "POLICE", "HEALTH", "EDUCATION", "SSCP"]
         earlier = [r for y in self.years if y <= year for r in _reviews_of(y)]
-        actions = []
+        actions: list[dict] = []
         for review in earlier:
             if review["review_type"] == "CSPR":
                 if review["published_date"] is None:
@@ -1032,7 +1042,7 @@ class _Generator:
                 ),
                 ("NEWSLETTER", "SSCP Newsletter - Winter 2023", "2023-12-14", "Who's in Charge?", 1006, 44, None, None),
             ]
-            forum_attendance = (64, 58, 71)
+            forum_attendance: tuple[int, ...] = (64, 58, 71)
         else:
             campaign = {2021: "Safer Sleep", 2022: "Think Family"}.get(y0, "Safer Sleep")
             for k, (month, day) in enumerate(((6, 10), (9, 16), (12, 9), (3, 10))):
@@ -1103,7 +1113,7 @@ class _Generator:
         rng = self.rng(year, "budget")
         uplift = 1 + 0.03 * (year.start_year - 2023)
         # (line, type, partner, budget, actual/budget)
-        lines = [
+        lines: list[tuple[str, str, str | None, float, float]] = [
             ("Support hub staffing", "EXPENDITURE", None, 268_000, 0.987),
             ("Multi-agency training programme", "EXPENDITURE", None, 18_500, 0.962),
             ("Independent Scrutineer", "EXPENDITURE", None, 31_000, 1.0),
@@ -1192,7 +1202,7 @@ class _Generator:
 
 # Rapid reviews and CSPRs by the start year of their reporting year: (type, incident, review
 # start, notification, Panel decision, published, themes, number of actions).
-CASE_REVIEWS = {
+CASE_REVIEWS: dict[int, list[tuple]] = {
     2021: [
         (
             "RAPID_REVIEW",
@@ -1430,7 +1440,7 @@ def _write_dataset(
     if fmt.kind == "xlsx":
         path = folder / f"{dataset.file_pattern}.xlsx"
         date_headings = {headings[c.name] for c in dataset.columns if c.type == "date"}
-        _write_xlsx(path, [("Safeguarding referrals", [], raw, date_headings)], _export_stamp(folder))
+        write_xlsx(path, [("Safeguarding referrals", [], raw, date_headings)], _export_stamp(folder), GENERATOR)
         return path
     path = folder / f"{dataset.file_pattern}.csv"
     _write_csv(path, raw, fmt.line_terminator, fmt.encoding)
@@ -1473,16 +1483,17 @@ def _annex_a_frame(dataset: Dataset, frame: pd.DataFrame, contract: Contract, po
     period = np.asarray(frame[dataset.period_column], dtype="datetime64[D]")
     dob = pool.dob[child]
     values = {"child_id": pool.ids(child), "date_of_birth": pd.Series(dob.astype("datetime64[ms]"))}
+    annex = dataset.annex_a or {}
     out = {}
-    for heading, column in dataset.annex_a["columns"].items():
+    for heading, column in annex["columns"].items():
         col = dataset.column(column)
         if column in values:
             series = values[column]
         elif col.type == "date":
             series = pd.Series(np.asarray(frame[column], dtype="datetime64[D]").astype("datetime64[ms]"))
-        elif column in dataset.annex_a.get("values", {}):
+        elif column in annex.get("values", {}):
             # Annex A's Yes/No: 'Yes' for outcomes the contract reads back as no further action.
-            mapping = dataset.annex_a["values"][column]
+            mapping = annex["values"][column]
             yes = next(k for k, v in mapping.items() if v == "NFA" and len(k) > 1)
             no = next(k for k, v in mapping.items() if v != "NFA" and len(k) > 1)
             nfa_like = frame[column].isin(["NFA", "ADVICE_INFO"]).to_numpy()
@@ -1520,7 +1531,7 @@ def _write_annex_a(folder: Path, year: ReportingYear, tables: dict, contract: Co
             (dataset.annex_a["sheet"], [[ANNEX_A_TITLES.get(name, dataset.description)], []], raw, date_headings)
         )
     path = folder / f"{contract.annex_a['file_pattern']}_{year.label}.xlsx"
-    _write_xlsx(path, sheets, _export_stamp(folder))
+    write_xlsx(path, sheets, _export_stamp(folder), GENERATOR)
     return path
 
 
@@ -1528,188 +1539,3 @@ def _export_stamp(folder: Path) -> datetime:
     """The fixed creation time written into workbooks: the day after the year folder's year end."""
     year = ReportingYear.parse(folder.name)
     return datetime(year.end.year, 4, 2, 9, 0, 0)
-
-
-def _write_xlsx(path: Path, sheets, stamp: datetime) -> None:
-    """Write sheets (name, title rows, frame, date headings) as an xlsx workbook, byte-reproducibly.
-
-    The sheet XML is built column-wise with vectorised string operations (openpyxl writes ~20,000
-    cells a second, too slow for the larger scales). Dates are real date cells: serial numbers
-    with a dd/mm/yyyy number format.
-    """
-    parts = {}
-    for index, (_name, title_rows, frame, date_cols) in enumerate(sheets, start=1):
-        if len(frame) + len(title_rows) + 1 > XLSX_MAX_ROWS:
-            raise UserError(f"{path.name}: {len(frame):,} rows do not fit on an Excel sheet; use a smaller --scale")
-        parts[f"xl/worksheets/sheet{index}.xml"] = _sheet_xml(title_rows, frame, date_cols)
-    names = [name for name, *_ in sheets]
-    created = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    sheet_overrides = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-        f'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, len(names) + 1)
-    )
-    files = {
-        "[Content_Types].xml": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            f"{sheet_overrides}"
-            '<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-            '<Override PartName="/docProps/app.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            "</Types>"
-        ),
-        "_rels/.rels": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-            '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>'
-            "</Relationships>"
-        ),
-        "docProps/app.xml": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-            f"<Application>{GENERATOR}</Application></Properties>"
-        ),
-        "docProps/core.xml": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:creator>{GENERATOR}</dc:creator>"
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>'
-            "</cp:coreProperties>"
-        ),
-        "xl/workbook.xml": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-            + "".join(
-                f'<sheet name="{_xml_text(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, start=1)
-            )
-            + "</sheets></workbook>"
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(
-                f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-                f'Target="worksheets/sheet{i}.xml"/>'
-                for i in range(1, len(names) + 1)
-            )
-            + f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-            'Target="styles.xml"/></Relationships>'
-        ),
-        "xl/styles.xml": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            '<numFmts count="1"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/></numFmts>'
-            '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-            '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-            '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            "</styleSheet>"
-        ),
-    }
-    files.update(parts)
-    order = [
-        "[Content_Types].xml",
-        "_rels/.rels",
-        "docProps/app.xml",
-        "docProps/core.xml",
-        "xl/workbook.xml",
-        "xl/_rels/workbook.xml.rels",
-        "xl/styles.xml",
-        *parts,
-    ]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in order:
-            entry = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            archive.writestr(entry, files[name])
-    path.write_bytes(buffer.getvalue())
-
-
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
-
-
-def _xml_text(values):
-    if isinstance(values, str):
-        return values.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return (
-        values.str.replace("&", "&amp;", regex=False)
-        .str.replace("<", "&lt;", regex=False)
-        .str.replace(">", "&gt;", regex=False)
-    )
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _text_cell(ref: str, text: str, style: int = 0) -> str:
-    s = f' s="{style}"' if style else ""
-    return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{_xml_text(text)}</t></is></c>'
-
-
-def _sheet_xml(title_rows: list[list[str]], frame: pd.DataFrame, date_cols: set[str]) -> str:
-    head = []
-    row_number = 0
-    for title in title_rows:
-        row_number += 1
-        cells = "".join(
-            _text_cell(f"{_column_letter(i)}{row_number}", str(v)) for i, v in enumerate(title) if v not in (None, "")
-        )
-        head.append(f'<row r="{row_number}">{cells}</row>')
-    row_number += 1
-    head.append(
-        f'<row r="{row_number}">'
-        + "".join(_text_cell(f"{_column_letter(i)}{row_number}", str(h), style=2) for i, h in enumerate(frame.columns))
-        + "</row>"
-    )
-    first_data_row = row_number + 1
-    numbers = pd.Series(np.arange(first_data_row, first_data_row + len(frame))).astype(str)
-    body = '<row r="' + numbers + '">'
-    for i, name in enumerate(frame.columns):
-        ref = _column_letter(i) + numbers
-        series = frame[name].reset_index(drop=True)
-        if name in date_cols:
-            days = np.asarray(series, dtype="datetime64[D]")
-            present = ~np.isnat(days)
-            serial = pd.Series((days - _EXCEL_EPOCH).astype(np.int64)).astype(str)
-            cell = '<c r="' + ref + '" s="1"><v>' + serial + "</v></c>"
-        elif pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-            present = series.notna().to_numpy()
-            cell = '<c r="' + ref + '"><v>' + series.astype(str) + "</v></c>"
-        else:
-            text = series.astype(object).where(series.notna(), "").astype(str)
-            present = (text != "").to_numpy()
-            cell = '<c r="' + ref + '" t="inlineStr"><is><t xml:space="preserve">' + _xml_text(text) + "</t></is></c>"
-        body = body + cell.where(present, "")
-    body = body + "</row>"
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-        + "".join(head)
-        + "".join(body.tolist())
-        + "</sheetData></worksheet>"
-    )

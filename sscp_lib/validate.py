@@ -25,7 +25,8 @@ import pandas as pd
 from .config import PartnershipConfig, Paths, ReportingYear
 from .contract import RECODED_COLUMNS, Contract, Dataset, load_contract
 from .errors import ValidationStop
-from .metrics import MetricStore, to_jsonable, write_json_atomic, write_parquet_atomic
+from .files import write_json_atomic, write_parquet_atomic
+from .metrics import to_jsonable
 
 FAMILIES = ("exists", "non_null", "type", "codes", "range", "unique", "window", "reference", "row_count")
 CRITICAL, WARNING = "critical", "warning"
@@ -690,10 +691,15 @@ class ValidationReport:
     def stop_message(self) -> str:
         return "validation stopped the chain: " + "; ".join(self.stops)
 
+    def stop_error(self) -> ValidationStop | None:
+        """The error that stops the chain, or None when no table stopped it."""
+        if not self.stopped:
+            return None
+        return ValidationStop(self.stop_message(), report=self)
+
     def raise_if_stopped(self) -> None:
-        if self.stopped:
-            error = ValidationStop(self.stop_message())
-            error.report = self
+        error = self.stop_error()
+        if error is not None:
             raise error
 
     def as_json(self) -> dict:
@@ -766,9 +772,9 @@ def validate_year(
         inputs = SuiteInputs(
             year=year, earliest_year=earliest, reference_values=references, row_count_change_share=share
         )
-        report, validated, quarantined = validate_table(frame, name, inputs, contract)
-        tables[name] = report
-        if report.stops:
+        table_report, validated, quarantined = validate_table(frame, name, inputs, contract)
+        tables[name] = table_report
+        if table_report.stops:
             validated_path.unlink(missing_ok=True)
             quarantine_path.unlink(missing_ok=True)
             continue
@@ -778,7 +784,7 @@ def validate_year(
 
     ordered = {name: tables[name] for name in contract.datasets}
     report = ValidationReport(year=year, earliest_year=earliest, tables=ordered)
-    write_json_atomic(paths.processed_year(year) / "validation.json", report.as_json())
+    write_json_atomic(paths.validation_report(year), report.as_json())
     if stop:
         report.raise_if_stopped()
     return report
@@ -787,22 +793,6 @@ def validate_year(
 # --------------------------------------------------------------------------------------
 # Metrics and the reviewer's tables
 # --------------------------------------------------------------------------------------
-
-
-def validation_metrics(report: ValidationReport, config: PartnershipConfig) -> MetricStore:
-    """Every catalogue metric of stage 'validate'."""
-    store = MetricStore("validate", config.suppression_threshold)
-    results = report.results
-    store.add("validation.expectations_passed", sum(r.success for r in results))
-    store.add("validation.expectations_failed", sum((not r.success) and r.critical for r in results))
-    store.add("validation.expectations_warned", sum((not r.success) and not r.critical for r in results))
-    store.add("validation.rows_quarantined", report.rows_quarantined)
-    store.add(
-        "validation.by_table",
-        summary_frame(report)[["dataset", "expectations", "passed", "failed", "warned", "rows_quarantined"]],
-    )
-    store.add("validation.warnings", report.warnings)
-    return store
 
 
 def summary_frame(report: ValidationReport) -> pd.DataFrame:
@@ -843,7 +833,8 @@ def expectations_frame(report: ValidationReport, dataset: str) -> pd.DataFrame:
                 "note": r.error or ("" if r.success or r.level == "row" else f"observed {r.observed}"),
             }
         )
-    frame = pd.DataFrame(rows)
+    columns = ["check", "family", "severity", "result", "failing rows", "example keys", "unexpected values", "note"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["failing rows"] = frame["failing rows"].astype("Int64")
     return frame
 
@@ -890,15 +881,3 @@ def run_summary(report: ValidationReport) -> pd.DataFrame:
         ],
         columns=["", "value"],
     ).set_index("")
-
-
-def publish_metrics(report: ValidationReport, paths: Paths, config: PartnershipConfig) -> MetricStore:
-    """Write the stage's metric fragment, or, when a table stopped the chain, remove any older
-    fragment (so no stale figures outlive this run) and raise ValidationStop."""
-    fragment = paths.metrics_dir(report.year) / "validate.json"
-    if report.stopped:
-        fragment.unlink(missing_ok=True)
-        report.raise_if_stopped()
-    store = validation_metrics(report, config)
-    store.write(paths.metrics_dir(report.year))
-    return store

@@ -8,7 +8,8 @@ import zlib
 from pathlib import Path
 
 from sscp_lib.config import DEFAULT_CONFIG, load_config
-from sscp_lib.metrics import load_catalogue, write_json_atomic
+from sscp_lib.files import write_json_atomic
+from sscp_lib.metrics import load_catalogue
 
 YEAR = "2023-24"
 
@@ -23,7 +24,7 @@ KNOWN = {
     "challenges.cspr_published": {"value": "c"},  # a suppressed child-level count
     "escalations.open": {"value": 1, "previous": None},
     "budget.variance_pct": {"value": -3.4},
-    "run.synthetic": {"value": "yes"},
+    "run.synthetic": {"value": True},
     "learning.event_title": {"value": "Learning from a local practice review"},
     "learning.newsletter_campaign": {"value": "Who's in Charge?"},
     "support_hub.training_quarters_reported": {"value": "Q1-Q3"},
@@ -50,8 +51,10 @@ def plausible_value(name: str, spec: dict):
         return round(20 + (seed % 400) / 10, 1)
     if unit == "date":
         return f"2023-{4 + seed % 9:02d}-{1 + seed % 28:02d}"
+    if unit == "flag":
+        return seed % 2 == 0
     if unit == "text":
-        return "yes" if "yes/no" in spec["label"] else f"{spec['label']} (sample)"
+        return f"{spec['label']} (sample)"
     if unit == "list":
         return ["neglect", "voice of the child", "exploitation"]
     if unit == "table":
@@ -83,14 +86,12 @@ def fixture_metrics() -> dict:
 
 
 def write_fixture_fragments(metrics_dir: Path, metrics: dict | None = None) -> Path:
-    """The metrics split into one fragment per stage, as the analysis stages write them."""
+    """The metrics as metric fragments, split in two the way two stages would write them."""
     metrics = metrics or fixture_metrics()
-    catalogue = load_catalogue()["metrics"]
-    by_stage: dict[str, dict] = {}
-    for name, entry in metrics.items():
-        by_stage.setdefault(catalogue[name]["stage"], {})[name] = entry
-    for stage, fragment in by_stage.items():
-        write_json_atomic(Path(metrics_dir) / f"{stage}.json", fragment)
+    names = sorted(metrics)
+    half = len(names) // 2
+    for stage, part in (("first", names[:half]), ("second", names[half:])):
+        write_json_atomic(Path(metrics_dir) / f"{stage}.json", {name: metrics[name] for name in part})
     return Path(metrics_dir)
 
 
@@ -109,7 +110,6 @@ def write_fixture_charts(charts_dir: Path) -> dict:
         title="IPBP actions complete by workstream",
         alt="Bar chart: neglect 95%, early help 88%, inspection 91% and voice 70% of actions complete.",
         source="IPBP tracker",
-        heading=2,
         synthetic=True,
     )
     fig, ax = charts.new_chart("Referrals dipped in the summer", "Month", "Referrals", figsize=(6, 3))
@@ -121,7 +121,6 @@ def write_fixture_charts(charts_dir: Path) -> dict:
         title="Referrals by month",
         alt="Line chart of monthly referrals, lowest in August at 150 and highest in May at 220.",
         source="MASH case system",
-        heading=6,
         synthetic=True,
     )
     import json

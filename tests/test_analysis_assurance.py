@@ -10,13 +10,33 @@ import pandas as pd
 import pytest
 
 from sscp_lib.analysis import assurance as A
-from sscp_lib.config import PROJECT_ROOT, Paths, ReportingYear
+from sscp_lib.analysis.common import in_year, percent
+from sscp_lib.charts import assurance as drawing
+from sscp_lib.config import PROJECT_ROOT, PartnershipConfig, ReportingYear, load_config
 from sscp_lib.contract import load_contract
-from sscp_lib.metrics import catalogue_for_stage, load_catalogue
+from sscp_lib.metrics import MetricStore, load_catalogue
+from sscp_lib.stages import StageContext
+from sscp_lib.stages import analyse_assurance as stage
+from sscp_lib.stages.figures import figures_frame
+from sscp_lib.stages.loading import load_validated_tables
 
 YEAR = ReportingYear.parse("2023-24")
 START, END = pd.Timestamp("2023-04-01"), pd.Timestamp("2024-03-31")
 THRESHOLD = 5
+
+
+def config_with(threshold: int = THRESHOLD) -> PartnershipConfig:
+    config = load_config()
+    return PartnershipConfig(
+        {**config, "disclosure": {**config["disclosure"], "suppress_up_to": threshold}}, config.path
+    )
+
+
+def metric_store(tables, year=YEAR, threshold=THRESHOLD) -> MetricStore:
+    """The stage's metrics as it writes them, from analysis of this year and the one before."""
+    config = config_with(threshold)
+    result, before = A.analyse(tables, year, config), A.analyse(tables, year.previous, config)
+    return MetricStore(threshold).add_all(stage.metric_values(result), stage.previous_values(before))
 
 
 def make(dataset: str, rows: list[dict]) -> pd.DataFrame:
@@ -539,7 +559,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def result(tables):
-    return A.analyse_assurance(tables, YEAR)
+    return A.analyse(tables, YEAR, config_with())
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -560,12 +580,13 @@ def test_in_year_includes_both_ends_and_excludes_missing_dates():
     days = pd.Series(pd.to_datetime(["2023-03-31", "2023-04-01", "2024-03-31", "2024-04-01", None])).astype(
         "datetime64[ms]"
     )
-    assert list(A.in_year(days, YEAR)) == [False, True, True, False, False]
+    assert list(in_year(days, YEAR)) == [False, True, True, False, False]
 
 
 def test_percent_of_nothing_is_none():
-    assert A.percent(0, 0) is None
-    assert A.percent(1, 4) == 25.0
+    assert percent(0, 0) is None
+    assert percent(1, 4) == 25.0
+    assert percent(2, 3, 1) == 66.7
 
 
 # --- 1. Quality of practice ----------------------------------------------------------------
@@ -655,7 +676,7 @@ def test_business_plan_completion(tables, result):
 def test_priorities(tables, result):
     plan = tables["business_plan_actions"]
     due = plan[within(plan["due_date"])]
-    for code, _name in A.PRIORITIES.items():
+    for code in A.PRIORITIES:
         rows = due[due["priority"] == code]
         expected = 100 * ((rows["status"] == "COMPLETE") & ~(rows["completed_date"] > END)).sum() / len(rows)
         assert result.plan.priority_pct[code] == pytest.approx(expected)
@@ -695,7 +716,7 @@ def test_training_same_quarter_comparison(tables, result):
     assert t.quarters_text == "Q1-Q3"
     # 2022-23 Q1-Q3 = 8 (its Q4 of 9 must not count); 2021-22 Q1-Q3 = 6.
     assert t.earlier_same_quarters == {"2021-22": 6, "2022-23": 8}
-    assert t.previous_max == 8 and t.above_previous == "yes"
+    assert t.previous_max == 8 and t.above_previous is True
     q = t.by_quarter.set_index("Quarter")
     assert q.loc["Q1", "2023-24"] == 5 and pd.isna(q.loc["Q4", "2023-24"]) and q.loc["Q4", "2022-23"] == 9
     assert t.by_module["Attendees"].sum() == 12 and t.by_agency["Attendees"].sum() == 12
@@ -711,7 +732,7 @@ def test_training_not_above_when_an_earlier_year_matches(tables):
         .assign(attendance_id=lambda f: f["attendance_id"] + "b")
     )
     t = A.training(pd.concat([frame, extra], ignore_index=True), YEAR)
-    assert t.previous_max == 12 and t.above_previous == "no"
+    assert t.previous_max == 12 and t.above_previous is False
 
 
 # --- 7. Engagement -------------------------------------------------------------------------
@@ -780,14 +801,14 @@ def test_escalations(result):
 
 
 def test_store_has_every_catalogue_metric_with_previous_year(tables, result, tmp_path):
-    store = A.build_metric_store(tables, YEAR, THRESHOLD, result)
-    assert store.missing() == []
-    path = store.write(tmp_path)
+    store = metric_store(tables)
+    path = store.write(tmp_path / "analyse_assurance.json")
     metrics = json.loads(path.read_text())
-    assert set(metrics) == set(catalogue_for_stage(A.STAGE))
+    referral_metrics = {n for n in load_catalogue()["metrics"] if n.startswith(("data.", "run.", "validation."))}
+    assert set(metrics) <= set(load_catalogue()["metrics"]) - referral_metrics
     assert metrics["challenges.rapid_reviews"]["value"] == 3  # reviews are public: not suppressed
     assert metrics["practice.audit_cases_graded"]["value"] == 17
-    strict = A.build_metric_store(tables, YEAR, 20, result).metrics
+    strict = metric_store(tables, threshold=20).metrics
     assert strict["practice.audit_cases_graded"]["value"] == "c"  # 17 children's cases, threshold 20
     assert metrics["practice.audits_completed"]["previous"] == 1
     assert metrics["practice.audit_good_or_better_pct"]["previous"] == pytest.approx(100 / 3, abs=1e-4)
@@ -802,14 +823,13 @@ def test_store_has_every_catalogue_metric_with_previous_year(tables, result, tmp
     assert metrics["support_hub.training_quarters_reported"]["value"] == "Q1-Q3"
     grades = metrics["practice.audit_grades_by_topic"]["value"]
     assert grades["columns"][0] == "Topic" and "c" in [v for row in grades["rows"] for v in row]
-    previous_names = {n for n, s in load_catalogue()["metrics"].items() if s["stage"] == A.STAGE and s.get("previous")}
-    assert previous_names <= set(A.PREVIOUS_SOURCE)
+    assert all(load_catalogue()["metrics"][n].get("previous") for n in stage.PREVIOUS_SOURCE)
 
 
 def test_charts_are_saved_with_findings_and_alt_text(result, tmp_path):
-    saved = A.save_assurance_charts(result, tmp_path, THRESHOLD, synthetic=True)
-    expected = {n for n, s in load_catalogue()["charts"].items() if s["stage"] == A.STAGE}
-    assert set(saved) == expected
+    saved = drawing.save_charts(result, tmp_path, synthetic=True)
+    expected = set(saved)
+    assert expected <= set(load_catalogue()["charts"]) and len(expected) == 7
     index = json.loads((tmp_path / "charts.json").read_text())
     assert index["audit_actions"]["title"] == "1 of 5 audit actions due in 2023-24 were completed on time"
     assert index["newsletter_reach"]["title"] == (
@@ -822,10 +842,7 @@ def test_charts_are_saved_with_findings_and_alt_text(result, tmp_path):
 
 
 def test_published_figures_read_as_the_statement_will(tables, result):
-    store = A.build_metric_store(tables, YEAR, THRESHOLD, result)
-    shown = A.published_figures(
-        store, ["practice.audit_topics", "business_plan.ipbp_complete_pct", "engagement.executive_attendance_pct"]
-    ).set_index("metric")
+    shown = figures_frame(metric_store(tables)).set_index("metric")
     assert shown.loc["practice.audit_topics", "value"] == "Neglect; Voice of the child; Domestic abuse"
     assert shown.loc["business_plan.ipbp_complete_pct", "value"] == 66.7
     assert shown.loc["business_plan.ipbp_complete_pct", "previous year"] == 50.0
@@ -835,9 +852,9 @@ def test_published_figures_read_as_the_statement_will(tables, result):
 def test_missing_validated_table_is_a_user_error(tmp_path):
     from sscp_lib.errors import UserError
 
-    paths = Paths(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports")
+    ctx = StageContext.from_parameters("analyse_assurance", str(YEAR), processed_dir=tmp_path / "processed")
     with pytest.raises(UserError, match="audits.parquet"):
-        A.load_validated_tables(paths, YEAR)
+        load_validated_tables(ctx, A.DATASETS)
 
 
 def test_notebook_is_a_clean_report():
@@ -854,14 +871,13 @@ def test_notebook_is_a_clean_report():
 @pytest.mark.slow
 def test_sample_facts(chain_run):
     """On the chain's own validated tables of the sample (the session run in conftest)."""
-    paths = Paths(raw=chain_run.raw, processed=chain_run.processed, reports=chain_run.reports)
-    tables = A.load_validated_tables(paths, YEAR)
-    r = A.analyse_assurance(tables, YEAR)
+    ctx = StageContext.from_parameters("analyse_assurance", str(YEAR), processed_dir=chain_run.processed)
+    r = A.analyse(load_validated_tables(ctx, A.DATASETS), YEAR, config_with())
     assert {"Neglect", "Voice of the child", "Supervision", "Exploitation"} <= set(r.audits.topics)
     assert r.plan.ipbp_complete_pct > 90
     assert r.plan.jtai_complete_pct == 100 and r.plan.national_panel_complete_pct == 100
     assert r.training.quarters_text == "Q1-Q3"
-    assert 550 <= r.training.attendees < 600 and r.training.above_previous == "yes"
+    assert 550 <= r.training.attendees < 600 and r.training.above_previous is True
     assert r.engagement.arg_representation_pct > 90
     assert r.engagement.arg_face_to_face_from.strftime("%Y-%m") == "2023-11"
     letters = list(zip(r.learning.newsletters["Opens"], r.learning.newsletters["Campaign clicks"]))
@@ -873,7 +889,7 @@ def test_sample_facts(chain_run):
 
 def test_a_year_without_data_gives_empty_figures_not_errors(tables):
     early = ReportingYear.parse("2019-20")
-    r = A.analyse_assurance(tables, early)
+    r = A.analyse(tables, early, config_with())
     assert r.audits.cases_graded == 0 and r.audits.good_or_better_pct is None
     assert r.audit_actions.on_time_pct is None and r.plan.ipbp_complete_pct is None
     assert r.training.attendees == 0 and r.training.quarters_text == "" and r.training.above_previous is None
@@ -881,5 +897,5 @@ def test_a_year_without_data_gives_empty_figures_not_errors(tables):
     assert r.learning.event_title is None and r.learning.newsletter_count == 0
     assert r.budget.expenditure_budget == 0 and r.budget.variance_pct is None
     assert r.escalations.total == 0 and r.escalations.median_days_to_resolve is None
-    assert A.previous_values(tables, early, THRESHOLD) == {}
-    assert A.build_metric_store(tables, early, THRESHOLD).missing() == []
+    assert stage.previous_values(A.analyse(tables, early.previous, config_with())) == {}
+    assert set(metric_store(tables, early).metrics) == set(stage.metric_values(r))

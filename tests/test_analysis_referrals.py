@@ -10,11 +10,15 @@ import pandas as pd
 import pytest
 
 from sscp_lib.analysis import referrals as ra
-from sscp_lib.config import Paths, ReportingYear, load_config
+from sscp_lib.charts import referrals as drawing
+from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.disclosure import recoverable_cells
 from sscp_lib.errors import UserError
-from sscp_lib.metrics import MetricStore, catalogue_for_stage, load_catalogue
+from sscp_lib.metrics import MetricStore, load_catalogue
+from sscp_lib.stages import StageContext
+from sscp_lib.stages import analyse_referrals as stage
+from sscp_lib.stages.loading import load_validated
 
 YEAR = ReportingYear.parse("2023-24")
 CONFIG = load_config()
@@ -196,7 +200,7 @@ def world():
 
 @pytest.fixture(scope="module")
 def result(world):
-    return ra.analyse(world, CONFIG, YEAR)
+    return ra.analyse(world, YEAR, CONFIG)
 
 
 def in_year(frame, date_column, start="2023-04-01", end="2024-03-31"):
@@ -217,13 +221,13 @@ def test_volumes_match_plain_counts(world, result):
     contacts = in_year(world["mash_contacts"], "contact_date")
     contacts_before = in_year(world["mash_contacts"], "contact_date", "2022-04-01", "2023-03-31")
     recorded = contacts["contact_outcome"].dropna()
-    assert result.volumes["contacts"] == len(contacts)
-    assert result.volumes["contacts_previous"] == len(contacts_before)
-    assert result.volumes["referrals"] == len(in_year(world["referrals"], "referral_date"))
-    assert result.volumes["referrals_previous"] == len(
+    assert result.volumes.contacts == len(contacts)
+    assert result.volumes.contacts_previous == len(contacts_before)
+    assert result.volumes.referrals == len(in_year(world["referrals"], "referral_date"))
+    assert result.volumes.referrals_previous == len(
         in_year(world["referrals"], "referral_date", "2022-04-01", "2023-03-31")
     )
-    assert result.volumes["conversion_pct"] == pytest.approx(round(100 * (recorded == "REFERRAL").mean(), 1))
+    assert result.volumes.conversion_pct == pytest.approx(round(100 * (recorded == "REFERRAL").mean(), 1))
 
 
 def test_conversion_ignores_contacts_without_outcome():
@@ -306,7 +310,7 @@ def test_small_cell_and_a_second_cell_are_suppressed():
 def test_unknown_spike_found_and_named(result):
     spike = result.unknown_spike
     assert spike.months == ["2023-10", "2023-11"]
-    assert spike.resolved == "yes"
+    assert spike.resolved is True
     assert ra.describe_months(spike.months) == "October and November 2023"
     flagged = result.anomalies[result.anomalies["category"] == "Unknown"]
     assert list(flagged["month"]) == ["2023-10", "2023-11"]
@@ -328,7 +332,7 @@ def test_noisy_months_are_not_flagged(seed):
     found = ra.referral_anomalies(referrals, YEAR, Z, MIN_COUNT)
     assert found.empty, found
     spike = ra.unknown_source_spike(referrals, YEAR, Z, MIN_COUNT)
-    assert spike.months == [] and spike.resolved == "yes"
+    assert spike.months == [] and spike.resolved is True
 
 
 def test_nfa_renaming_is_not_an_outcome_anomaly():
@@ -344,7 +348,7 @@ def test_spike_still_running_at_year_end_is_not_resolved():
     referrals = make_referrals(seed=6, spike_months=("2024-02", "2024-03"))
     spike = ra.unknown_source_spike(referrals, YEAR, Z, MIN_COUNT)
     assert spike.months == ["2024-02", "2024-03"]
-    assert spike.resolved == "no"
+    assert spike.resolved is False
     assert ra.describe_months(["2023-12", "2024-01"]) == "December 2023 and January 2024"
 
 
@@ -383,12 +387,12 @@ def test_abuse_categories_and_sexual_abuse_share(world, result):
     categorised = referrals["abuse_category"].dropna()
     share = round(100 * (categorised == "SAB").mean(), 1)
     cat = result.categories
-    assert cat["with_category"] == len(categorised)
-    assert cat["sexual_share_pct"] == pytest.approx(share)
-    assert cat["comparator_pct"] == pytest.approx(100 * CONFIG["analysis"]["sexual_abuse_comparator_share"])
-    assert cat["below_comparator"] == ("yes" if share < cat["comparator_pct"] else "no")
-    assert cat["table"].loc["Sexual abuse", "2023-24"] == published((categorised == "SAB").sum())
-    assert cat["table"].loc["Total", "2023-24"] == len(categorised)
+    assert cat.with_category == len(categorised)
+    assert cat.sexual_share_pct == pytest.approx(share)
+    assert cat.comparator_pct == pytest.approx(100 * CONFIG["analysis"]["sexual_abuse_comparator_share"])
+    assert cat.below_comparator == (share < cat.comparator_pct)
+    assert cat.table.loc["Sexual abuse", "2023-24"] == published((categorised == "SAB").sum())
+    assert cat.table.loc["Total", "2023-24"] == len(categorised)
 
 
 def test_sexual_abuse_above_comparator_says_no():
@@ -398,10 +402,10 @@ def test_sexual_abuse_above_comparator_says_no():
         + [{"referral_date": "2023-05-01", "abuse_category": None}] * 50
     )
     cat = ra.abuse_categories(referrals_frame(records), YEAR, 0.05, THRESHOLD)
-    assert cat["with_category"] == 100
-    assert cat["sexual_share_pct"] == 10.0
-    assert cat["below_comparator"] == "no"
-    assert cat["sexual_share_pct_previous"] is None
+    assert cat.with_category == 100
+    assert cat.sexual_share_pct == 10.0
+    assert cat.below_comparator is False
+    assert cat.sexual_share_pct_previous is None
 
 
 def test_plans_open_at_31_march_edges():
@@ -430,10 +434,10 @@ def test_plans_open_at_31_march_edges():
     open_plans = ra.plans_open_at(plans, date(2024, 3, 31))
     assert sorted(open_plans["cp_plan_pid"]) == ["CP000001", "CP000002", "CP000003"]
     cp = ra.child_protection(plans, YEAR, 10_000, THRESHOLD)
-    assert cp["open"] == 3 and cp["starts"] == 3
-    assert cp["rate_per_10k"] == 3.0
-    assert cp["open_previous"] == 1  # at 31 March 2023 only the January 2022 plan was running
-    assert cp["starts_previous"] == 1  # May 2022
+    assert cp.open == 3 and cp.starts == 3
+    assert cp.rate_per_10k == 3.0
+    assert cp.open_previous == 1  # at 31 March 2023 only the January 2022 plan was running
+    assert cp.starts_previous == 1  # May 2022
 
 
 def test_child_protection_matches_plain_counts(world, result):
@@ -443,12 +447,12 @@ def test_child_protection_matches_plain_counts(world, result):
     open_mask = (start <= year_end) & (end.isna() | (end > year_end))
     started = in_year(plans, "cp_plan_start_date")
     cp = result.child_protection
-    assert cp["starts"] == len(started)
-    assert cp["open"] == int(open_mask.sum())
-    assert cp["rate_per_10k"] == pytest.approx(
+    assert cp.starts == len(started)
+    assert cp.open == int(open_mask.sum())
+    assert cp.rate_per_10k == pytest.approx(
         round(plans.loc[open_mask, "child_pid"].nunique() / CONFIG.child_population * 10_000, 1)
     )
-    by_cat = cp["by_category"]
+    by_cat = cp.by_category
     assert by_cat.loc["Total", "Started in 2023-24"] == len(started)
     assert by_cat.loc["Neglect", "Started in 2023-24"] == published((started["initial_category"] == "NEG").sum())
     assert by_cat.loc["Neglect", "Open at 31 March 2024"] == published(
@@ -465,9 +469,9 @@ def test_rate_counts_children_once():
         ]
     )
     cp = ra.child_protection(plans, YEAR, 20_000, THRESHOLD)
-    assert cp["open"] == 3
-    assert cp["rate_per_10k"] == 1.0
-    assert cp["open_previous"] is None  # no earlier plans in the data: nothing to compare
+    assert cp.open == 3
+    assert cp.rate_per_10k == 1.0
+    assert cp.open_previous is None  # no earlier plans in the data: nothing to compare
 
 
 def test_retired_multiple_category():
@@ -480,9 +484,9 @@ def test_retired_multiple_category():
         ]
     )
     found = ra.retired_multiple_category(plans, YEAR)
-    assert found == {"last_used": date(2023, 4, 20), "starts_in_year": 1}
+    assert found == ra.MultipleCategory(last_used=date(2023, 4, 20), starts_in_year=1)
     none = ra.retired_multiple_category(plans.iloc[[2]], YEAR)
-    assert none == {"last_used": None, "starts_in_year": 0}
+    assert none == ra.MultipleCategory(last_used=None, starts_in_year=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,10 +503,10 @@ def test_dara_before_and_after_correction():
         + [{"referral_date": "2023-01-11", "domestic_abuse": True, "dara_submitted": False}] * 5
     )
     dara = ra.dara_compliance(police_frame(records), YEAR, date(2023, 12, 18), THRESHOLD)
-    assert dara["da_referrals"] == 20
-    assert dara["before_pct"] == 40.0
-    assert dara["after_pct"] == 90.0
-    table = dara["by_month"]
+    assert dara.da_referrals == 20
+    assert dara.before_pct == 40.0
+    assert dara.after_pct == 90.0
+    table = dara.by_month
     assert table.loc["Nov 2023", "Domestic-abuse referrals"] == 10
     assert table.loc["Nov 2023", "DARA submitted"] == "c"  # 4 is small
     assert table.loc["Nov 2023", "DARA submitted %"] == ""  # its percentage would reveal it
@@ -515,10 +519,10 @@ def test_dara_matches_plain_counts(world, result):
     police = in_year(world["police_referrals"], "referral_date")
     da = police[police["domestic_abuse"]]
     after = da["referral_date"] >= pd.Timestamp("2023-12-18")
-    assert result.dara["da_referrals"] == len(da)
-    assert result.dara["before_pct"] == pytest.approx(round(100 * da.loc[~after, "dara_submitted"].mean(), 1))
-    assert result.dara["after_pct"] == pytest.approx(round(100 * da.loc[after, "dara_submitted"].mean(), 1))
-    assert result.dara["after_pct"] > result.dara["before_pct"]
+    assert result.dara.da_referrals == len(da)
+    assert result.dara.before_pct == pytest.approx(round(100 * da.loc[~after, "dara_submitted"].mean(), 1))
+    assert result.dara.after_pct == pytest.approx(round(100 * da.loc[after, "dara_submitted"].mean(), 1))
+    assert result.dara.after_pct > result.dara.before_pct
 
 
 def test_nfa_changeover_counts_as_recorded():
@@ -530,10 +534,10 @@ def test_nfa_changeover_counts_as_recorded():
         + [{"referral_date": "2023-05-01", "recorded_outcome": "ASSESSMENT"}] * 20
     )
     nfa = ra.nfa_changeover(referrals_frame(records), YEAR, date(2023, 9, 1), THRESHOLD)
-    assert nfa["nfa_before"] == 7
-    assert nfa["advice_info_after"] == 9
-    assert nfa["nfa_after"] == 2
-    table = nfa["table"]
+    assert nfa.nfa_before == 7
+    assert nfa.advice_info_after == 9
+    assert nfa.nfa_after == 2
+    table = nfa.table
     assert table.loc["From 01 Sep 2023", "No further action"] == "c"  # 2 is small
     assert table.loc["Before 01 Sep 2023", "No further action"] == "c"  # else 9 - 7 gives it away
     assert table.loc["Total", "No further action"] == 9
@@ -545,8 +549,8 @@ def test_nfa_changeover_matches_plain_counts(world, result):
     referrals = in_year(world["referrals"], "referral_date")
     after = referrals["referral_date"] >= pd.Timestamp("2023-09-01")
     original = referrals["referral_outcome_original"]
-    assert result.nfa["nfa_before"] == int(((original == "NFA") & ~after).sum())
-    assert result.nfa["advice_info_after"] == int(((original == "ADVICE_INFO") & after).sum())
+    assert result.nfa.nfa_before == int(((original == "NFA") & ~after).sum())
+    assert result.nfa.advice_info_after == int(((original == "ADVICE_INFO") & after).sum())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -554,18 +558,17 @@ def test_nfa_changeover_matches_plain_counts(world, result):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_record_metrics_covers_the_stage_and_suppresses(result, tmp_path):
-    store = ra.record_metrics(result, MetricStore(ra.STAGE, THRESHOLD))
-    assert store.missing() == []
-    path = store.write(tmp_path)
+def test_metric_values_cover_the_stage_and_suppress(result, tmp_path):
+    store = MetricStore(THRESHOLD).add_all(stage.metric_values(result), stage.previous_values(result))
+    path = store.write(tmp_path / "analyse_referrals.json")
     written = json.loads(path.read_text())
-    assert set(written) == set(catalogue_for_stage(ra.STAGE))
     catalogue = load_catalogue()["metrics"]
-    for name, spec in catalogue.items():
-        if spec["stage"] == ra.STAGE and spec.get("previous"):
-            assert "previous" in written[name], name
+    assert set(written) <= set(catalogue)
+    assert {n for n in catalogue if n.startswith("data.") and n != "data.nfa_recoded"} <= set(written)
+    for name in stage.previous_values(result):
+        assert catalogue[name].get("previous") and "previous" in written[name], name
     assert written["data.unknown_source_spike_months"]["value"] == ["2023-10", "2023-11"]
-    assert written["data.referrals"]["value"] == result.volumes["referrals"]
+    assert written["data.referrals"]["value"] == result.volumes.referrals
     assert written["data.multiple_category_plans_this_year"]["value"] == 0
     assert written["data.dara_correction_date"]["value"] == "2023-12-18"
     by_month = written["data.referrals_by_month"]["value"]
@@ -573,16 +576,15 @@ def test_record_metrics_covers_the_stage_and_suppresses(result, tmp_path):
 
 
 def test_small_child_level_metric_published_as_c():
-    store = MetricStore(ra.STAGE, THRESHOLD)
+    store = MetricStore(THRESHOLD)
     store.add("data.multiple_category_plans_this_year", 3)
     assert store.metrics["data.multiple_category_plans_this_year"]["value"] == "c"
 
 
 def test_save_charts_writes_every_catalogue_chart(result, tmp_path):
-    ra.save_charts(result, tmp_path, synthetic=True)
+    saved = drawing.save_charts(result, tmp_path, synthetic=True)
     index = json.loads((tmp_path / "charts.json").read_text())
-    expected = {n for n, c in load_catalogue()["charts"].items() if c["stage"] == ra.STAGE}
-    assert set(index) == expected
+    assert set(index) == set(saved) and set(saved) <= set(load_catalogue()["charts"]) and len(saved) == 5
     for _name, entry in index.items():
         assert (tmp_path / entry["file"]).stat().st_size > 5_000
         assert entry["alt"] and "Synthetic" in entry["source"]
@@ -590,18 +592,18 @@ def test_save_charts_writes_every_catalogue_chart(result, tmp_path):
         "Unknown-source referrals spiked in October and November 2023 and were back to usual by year end"
     )
     assert "below the 5% comparator" in index["referrals_by_category"]["title"]
-    assert index["dara_compliance"]["title"].startswith(f"DARA forms went with {result.dara['after_pct']:.0f}%")
+    assert index["dara_compliance"]["title"].startswith(f"DARA forms went with {result.dara.after_pct:.0f}%")
 
 
 def test_load_validated_checks_schema(world, tmp_path):
-    paths = Paths(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports")
-    folder = paths.validated_dir(YEAR)
+    ctx = StageContext.from_parameters("analyse_referrals", str(YEAR), processed_dir=tmp_path / "processed")
+    folder = ctx.location("validated")
     folder.mkdir(parents=True)
     world["referrals"].to_parquet(folder / "referrals.parquet")
-    loaded = ra.load_validated("referrals", YEAR, paths)
+    loaded = load_validated(ctx, "referrals")
     pd.testing.assert_frame_equal(loaded, world["referrals"])
     world["referrals"].drop(columns="referral_outcome_original").to_parquet(folder / "referrals.parquet")
     with pytest.raises(UserError, match="referral_outcome_original"):
-        ra.load_validated("referrals", YEAR, paths)
+        load_validated(ctx, "referrals")
     with pytest.raises(UserError, match="cp_plans.parquet"):
-        ra.load_validated("cp_plans", YEAR, paths)
+        load_validated(ctx, "cp_plans")

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from sscp_lib.clean import (
     REASON_AFTER_YEAR,
-    clean_metrics,
     clean_year,
     normalise_code,
     parse_date_values,
@@ -21,7 +20,9 @@ from sscp_lib.clean import (
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.errors import InputFileError, UserError
+from sscp_lib.metrics import MetricStore
 from sscp_lib.pseudonymise import pseudonymise
+from sscp_lib.stages import clean as clean_stage
 
 KEY = bytes.fromhex("5e" * 32)
 CONFIG = load_config()
@@ -385,16 +386,13 @@ def test_clean_log_reconciles_and_metrics_are_complete(tmp_path):
     log = pd.read_parquet(tmp_path / "clean" / "clean_log.parquet")
     assert (log["rows_read"] == log["rows_kept"] + log["duplicates_removed"] + log["rows_rejected"]).all()
     assert result.synthetic is True
-    store = clean_metrics(result, CONFIG)
-    assert store.missing() == []
+    store = MetricStore(CONFIG.suppression_threshold).add_all(clean_stage.metric_values(result))
     values = {name: entry["value"] for name, entry in store.metrics.items()}
-    assert values["run.synthetic"] == "yes" and values["run.files_read"] == 16
+    assert values["run.synthetic"] is True and values["run.files_read"] == 16
     assert values["run.rows_read"] == 15 * 3 + 3 and values["run.rows_rejected"] == 1
     assert values["run.duplicates_removed"] == 1
     assert values["data.nfa_recoded"] == "c"  # a child-level count of 1 is suppressed
     assert result.nfa_recoded == 1
-    path = store.write(tmp_path / "metrics")
-    assert path.name == "clean.json"
 
 
 def test_no_sample_marker_means_not_synthetic(tmp_path):

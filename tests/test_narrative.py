@@ -93,12 +93,12 @@ def test_other_placeholder_mistakes_are_clear_errors(tmp_path, placeholder, expe
         load_narrative(config, YEAR, fixture_metrics())
 
 
-def test_a_catalogue_metric_the_run_did_not_compute_names_its_stage(tmp_path):
+def test_a_catalogue_metric_the_run_did_not_compute_is_named(tmp_path):
     metrics = fixture_metrics()
     del metrics["budget.income_actual"]
     config = _config_with_narrative(tmp_path, _skeleton("Headline: x\n\n{{ m.budget.income_actual }}"))
     with pytest.raises(
-        NarrativeError, match="'budget.income_actual' names a metric this run did not compute .stage analyse_assurance."
+        NarrativeError, match="'budget.income_actual' names a metric this run did not compute; run every stage"
     ):
         load_narrative(config, YEAR, metrics)
 

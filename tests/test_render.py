@@ -287,7 +287,7 @@ def test_statement_notebook_runs_under_papermill_and_renders(tmp_path):
         str(executed),
         kernel_name="sscp",
         progress_bar=False,
-        parameters={"year": YEAR, "processed_dir": str(processed), "reports_dir": str(report)},
+        parameters={"year": YEAR, "processed_dir": str(processed), "report_dir": str(report)},
         cwd=str(PROJECT_ROOT),
     )
     html_path = notebook_to_html(

@@ -38,7 +38,7 @@ def test_business_plan_and_recommendations(m):
 def test_training_nearly_600_in_q1_to_q3_and_above_earlier_years(m):
     assert 550 <= m["support_hub.training_attendees"] < 600
     assert m["support_hub.training_quarters_reported"] == "Q1-Q3"
-    assert m["support_hub.training_above_previous_years"] == "yes"
+    assert m["support_hub.training_above_previous_years"] is True
     assert m["support_hub.training_same_quarters_previous_max"] < m["support_hub.training_attendees"]
 
 
@@ -60,7 +60,7 @@ def test_newsletters_and_learning_event(m):
 
 def test_unknown_referral_spike_found_and_resolved(m):
     assert m["data.unknown_source_spike_months"] == ["2023-10", "2023-11"]
-    assert m["data.unknown_source_resolved"] == "yes"
+    assert m["data.unknown_source_resolved"] is True
     assert m["data.unknown_source_share_spike_pct"] > 5 * m["data.unknown_source_share_other_pct"]
 
 
@@ -78,7 +78,7 @@ def test_nfa_changeover_and_retired_multiple_category(m):
 
 def test_low_sexual_abuse_share(m):
     assert m["challenges.sexual_abuse_share_pct"] < m["challenges.sexual_abuse_comparator_pct"]
-    assert m["challenges.sexual_abuse_below_comparator"] == "yes"
+    assert m["challenges.sexual_abuse_below_comparator"] is True
 
 
 def test_case_reviews_and_escalations(m):

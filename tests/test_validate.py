@@ -16,6 +16,9 @@ from sscp_lib import validate
 from sscp_lib.config import PROJECT_ROOT, Paths, ReportingYear, load_config
 from sscp_lib.contract import Contract, load_contract
 from sscp_lib.errors import ValidationStop
+from sscp_lib.metrics import MetricStore
+from sscp_lib.stages import StageContext
+from sscp_lib.stages import validate as validate_stage
 
 YEAR = ReportingYear.parse("2023-24")
 YEARS = (YEAR.previous, YEAR)
@@ -437,8 +440,7 @@ def test_no_great_expectations_files_anywhere(injected_run):
 
 def test_metrics_cover_the_catalogue(injected_run):
     report = injected_run[3]
-    store = validate.validation_metrics(report, load_config())
-    assert store.missing() == []
+    store = MetricStore(5).add_all(validate_stage.metric_values(report))
     values = {name: entry["value"] for name, entry in store.metrics.items()}
     total = len(report.results)
     assert values["validation.expectations_failed"] == 4
@@ -479,11 +481,11 @@ def test_a_missing_clean_file_stops(good_year, tmp_path):
         report.raise_if_stopped()
 
 
-def test_publish_metrics_writes_the_fragment_or_removes_a_stale_one(injected_run, tmp_path):
-    paths = paths_under(tmp_path)
-    report = injected_run[3]
-    validate.publish_metrics(report, paths, load_config())
-    fragment = paths.metrics_dir(YEAR) / "validate.json"
+def test_the_stage_writes_the_fragment_or_removes_a_stale_one(injected_run, tmp_path, monkeypatch):
+    ctx = StageContext.from_parameters("validate", YEAR.label, processed_dir=tmp_path / "processed")
+    monkeypatch.setattr(validate, "validate_year", lambda *args, **kwargs: injected_run[3])
+    validate_stage.run(ctx).raise_if_stopped()
+    fragment = ctx.metrics_fragment
     assert json.loads(fragment.read_text())["validation.rows_quarantined"]["value"] == 4
     stopped = validate.ValidationReport(
         year=YEAR,
@@ -494,6 +496,8 @@ def test_publish_metrics_writes_the_fragment_or_removes_a_stale_one(injected_run
             )
         },
     )
-    with pytest.raises(ValidationStop, match="table budget was not written"):
-        validate.publish_metrics(stopped, paths, load_config())
+    monkeypatch.setattr(validate, "validate_year", lambda *args, **kwargs: stopped)
+    result = validate_stage.run(ctx)
     assert not fragment.exists()
+    with pytest.raises(ValidationStop, match="table budget was not written"):
+        result.raise_if_stopped()

@@ -14,11 +14,14 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
+from cycler import cycler
 
 matplotlib.use("Agg")  # no display in the kernel or CI
 import matplotlib.pyplot as plt
 
-from .metrics import write_json_atomic
+from ..config import charts_index
+from ..files import write_json_atomic
+from ..metrics import load_catalogue
 
 # Analysis Function categorical palette: dark blue, turquoise, dark pink, orange, dark grey, light purple.
 PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
@@ -32,7 +35,7 @@ plt.rcParams.update(
         "figure.dpi": 100,
         "font.size": 10,
         "font.family": "DejaVu Sans",
-        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.prop_cycle": cycler(color=PALETTE),
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.titlesize": 12,
@@ -63,6 +66,14 @@ def new_chart(title: str, xlabel: str, ylabel: str, figsize=(8, 4.2)):
     return fig, ax
 
 
+def chart_heading(name: str) -> int:
+    """The statement heading a chart is placed under (metrics_catalogue.yaml, `charts`)."""
+    try:
+        return int(load_catalogue()["charts"][name]["heading"])
+    except KeyError:
+        raise KeyError(f"chart {name!r} is not in sscp_lib/metrics_catalogue.yaml") from None
+
+
 def save_chart(
     fig,
     charts_dir: Path | str,
@@ -71,10 +82,11 @@ def save_chart(
     title: str,
     alt: str,
     source: str,
-    heading: int,
     synthetic: bool,
 ) -> Path:
-    """Write <charts_dir>/<name>.png with a source note, and record it in charts.json."""
+    """Write <charts_dir>/<name>.png with a source note, and record it in charts.json under the
+    statement heading the catalogue gives the chart."""
+    heading = chart_heading(name)
     charts_dir = Path(charts_dir)
     charts_dir.mkdir(parents=True, exist_ok=True)
     note = f"Source: {source}." + (f" {SYNTHETIC_NOTE}." if synthetic else "")
@@ -86,7 +98,7 @@ def save_chart(
     fig.savefig(tmp, dpi=120)
     plt.close(fig)
     tmp.replace(path)
-    index_path = charts_dir / "charts.json"
+    index_path = charts_index(charts_dir)
     # Two analysis stages may run at once: the lock keeps their read-modify-write apart.
     folder = os.open(charts_dir, os.O_RDONLY)
     try:

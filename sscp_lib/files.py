@@ -1,0 +1,41 @@
+"""Writing output files atomically: a reader never sees half a file under its final name."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+
+def _write_atomically(path: Path, write: Callable[[str], object]) -> Path:
+    """Call write(temporary path) in the target folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are outputs like any other
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: Path, data) -> Path:
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
+            fh.write("\n")
+
+    return _write_atomically(path, write)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """A table written to a temporary file, then renamed."""
+    return _write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))

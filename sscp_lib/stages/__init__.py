@@ -1,0 +1,62 @@
+"""The stage layer: the registry of stages, their context, and running one stage.
+
+A notebook runs its stage with one call, e.g.
+
+    result = run_stage("clean", year, raw_dir=raw_dir, processed_dir=processed_dir,
+                       reports_dir=reports_dir, report_dir=report_dir, config_path=config_path)
+
+and then displays `result.tables[...]`, `result.chart(...)`. Tests and the benchmark run the
+same stages in one process with `sscp_lib.stages.runner.run_in_process`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from .context import LOCATIONS, StageContext, notebook_parameters
+from .registry import STAGE_NAMES, STAGES, Stage, get_stage, stage_groups
+from .result import StageResult
+
+__all__ = [
+    "LOCATIONS",
+    "STAGES",
+    "STAGE_NAMES",
+    "Stage",
+    "StageContext",
+    "StageResult",
+    "get_stage",
+    "notebook_parameters",
+    "run",
+    "run_stage",
+    "stage_groups",
+]
+
+
+def run(ctx: StageContext) -> StageResult:
+    """Run the stage the context is for."""
+    module = importlib.import_module(ctx.stage.module)
+    return module.run(ctx)
+
+
+def run_stage(
+    stage: str,
+    year: str,
+    *,
+    raw_dir: str | Path | None = None,
+    processed_dir: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    report_dir: str | Path | None = None,
+    config_path: str | Path | None = None,
+) -> StageResult:
+    """Run one stage from its notebook's parameters (None: the default folders and config)."""
+    ctx = StageContext.from_parameters(
+        stage,
+        year,
+        raw_dir=raw_dir,
+        processed_dir=processed_dir,
+        reports_dir=reports_dir,
+        report_dir=report_dir,
+        config_path=config_path,
+    )
+    return run(ctx)

@@ -1,0 +1,88 @@
+"""Clean stage: every raw file of the year (and earlier years) to pseudonymous canonical tables,
+with a clean log that reconciles each file and the rows it rejected."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..clean import CleanResult, clean_year
+from ..metrics import MetricStore
+from ..pseudonymise import load_key
+from ..synthetic import SYNTHETIC_METRIC
+from .context import StageContext
+from .result import StageResult
+
+RECONCILIATION_COLUMNS = [
+    "dataset",
+    "file",
+    "sheet",
+    "format",
+    "encoding",
+    "rows_read",
+    "rows_kept",
+    "duplicates_removed",
+    "rows_rejected",
+    "rows_skipped",
+]
+
+
+def metric_values(result: CleanResult) -> dict[str, object]:
+    """The clean stage's metrics by catalogue name: the run and its data-quality figures."""
+    return {
+        SYNTHETIC_METRIC: bool(result.synthetic),
+        "run.files_read": int(result.log["file"].nunique()),
+        "run.rows_read": int(result.log["rows_read"].sum()),
+        "run.rows_rejected": int(result.log["rows_rejected"].sum()),
+        "run.duplicates_removed": int(result.log["duplicates_removed"].sum()),
+        "data.nfa_recoded": int(result.nfa_recoded),
+    }
+
+
+def files_not_read(result: CleanResult) -> pd.DataFrame:
+    """Files in the year folders that were not read, and why."""
+    return pd.DataFrame(
+        {
+            "file": result.unrecognised_files + result.superseded_files,
+            "why": ["name matches no dataset"] * len(result.unrecognised_files)
+            + ["replaced by the Annex A workbook"] * len(result.superseded_files),
+        }
+    )
+
+
+def rows_by_year(result: CleanResult) -> pd.DataFrame:
+    """Rows in each processed table by reporting year."""
+    return (
+        pd.DataFrame({name: table["reporting_year"].value_counts() for name, table in result.tables.items()})
+        .T.fillna(0)
+        .astype(int)
+    )
+
+
+def metrics_table(store: MetricStore) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(name, entry["label"], entry["value"]) for name, entry in store.metrics.items()],
+        columns=["metric", "label", "value"],
+    )
+
+
+def run(ctx: StageContext) -> StageResult:
+    result = clean_year(ctx.year, ctx.paths.raw, ctx.location("clean"), ctx.config, load_key())
+    store = MetricStore(ctx.suppress_up_to).add_all(metric_values(result))
+    store.write(ctx.metrics_fragment)
+    return StageResult(
+        stage=ctx.stage.name,
+        summary=(
+            f"{ctx.year}: {len(result.log)} files read, {result.rows_read:,} rows; "
+            f"synthetic sample: {'yes' if result.synthetic else 'no'}; tables written to {result.out_dir}"
+        ),
+        tables={
+            "reconciliation": result.log[RECONCILIATION_COLUMNS],
+            "rows_by_year": rows_by_year(result),
+            "rejected_by_reason": result.rejected_by_reason(),
+            "extra_columns": result.extra_columns(),
+            "files_not_read": files_not_read(result),
+            "metrics": metrics_table(store),
+        },
+        metrics=store,
+        detail=result,
+    )

@@ -1,0 +1,96 @@
+"""The chain's stages, each declared once: the pipeline, the warm kernels, the in-process runner,
+the benchmark, the index and the docs all read this list, and nothing else lists stages.
+
+A stage's `reads` and `writes` name locations in the dataset catalogue (`stages.context.LOCATIONS`).
+Stages that share a `group` read the same inputs and write disjoint outputs, so the chain runs
+neighbours of one group side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import NOTEBOOK_DIR
+from ..errors import UserError
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    notebook: str  # file in notebooks/
+    title: str  # as the reviewer index and the rendered report show it
+    module: str  # the module whose run(ctx) does the work; the warm kernel imports it
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    group: str | None = None  # neighbours in one group run side by side
+
+    @property
+    def notebook_path(self) -> Path:
+        return NOTEBOOK_DIR / self.notebook
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        name="clean",
+        notebook="01_clean.ipynb",
+        title="Clean: agency files to pseudonymous tables (clean log)",
+        module="sscp_lib.stages.clean",
+        reads=("raw",),
+        writes=("clean", "metric_fragments"),
+    ),
+    Stage(
+        name="validate",
+        notebook="02_validate.ipynb",
+        title="Validate: data-quality checks (validation report)",
+        module="sscp_lib.stages.validate",
+        reads=("clean",),
+        writes=("validated", "quarantine", "validation_report", "metric_fragments"),
+    ),
+    Stage(
+        name="analyse_referrals",
+        notebook="03_analyse_referrals.ipynb",
+        title="Analyse: referrals, child protection and MASH data",
+        module="sscp_lib.stages.analyse_referrals",
+        reads=("validated",),
+        writes=("metric_fragments", "charts"),
+        group="analyse",
+    ),
+    Stage(
+        name="analyse_assurance",
+        notebook="04_analyse_assurance.ipynb",
+        title="Analyse: partnership assurance evidence",
+        module="sscp_lib.stages.analyse_assurance",
+        reads=("validated",),
+        writes=("metric_fragments", "charts"),
+        group="analyse",
+    ),
+    Stage(
+        name="statement",
+        notebook="05_statement.ipynb",
+        title="Statement: the assurance statement notebook",
+        module="sscp_lib.stages.statement",
+        reads=("metric_fragments", "charts"),
+        writes=("metrics",),
+    ),
+)
+
+STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
+
+
+def get_stage(name: str) -> Stage:
+    for stage in STAGES:
+        if stage.name == name:
+            return stage
+    raise UserError(f"no stage named {name!r}; the stages are {', '.join(STAGE_NAMES)}")
+
+
+def stage_groups(start: int = 0) -> list[list[Stage]]:
+    """Stages from index `start` on, neighbours of one group together (the chain runs each list at once)."""
+    groups: list[list[Stage]] = []
+    for stage in STAGES[start:]:
+        if groups and stage.group is not None and groups[-1][-1].group == stage.group:
+            groups[-1].append(stage)
+        else:
+            groups.append([stage])
+    return groups

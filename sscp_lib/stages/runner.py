@@ -1,0 +1,57 @@
+"""The chain's stages run one after another in this process, without kernels or notebooks:
+the same `run(ctx)` calls the notebooks make, for tests and the benchmark. `sscp run` (papermill)
+remains the way the chain is run for a report."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import DEFAULT_CONFIG, Paths, ReportingYear
+from . import STAGE_NAMES, StageContext, StageResult, run
+
+
+@dataclass
+class StageRun:
+    result: StageResult
+    seconds: float
+
+
+def discard_derived_data(paths: Paths, year: ReportingYear) -> None:
+    """A full run rebuilds the year's processed data from raw: nothing stale survives it."""
+    folder = paths.processed_year(year)
+    if folder.exists():
+        shutil.rmtree(folder)
+
+
+def run_in_process(
+    year: str,
+    *,
+    raw_dir: str | Path | None = None,
+    processed_dir: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    report_dir: str | Path | None = None,
+    config_path: str | Path | None = None,
+    stages: tuple[str, ...] = STAGE_NAMES,
+) -> dict[str, StageRun]:
+    """Run `stages` in order; a stage that stops the chain raises its error after it has run."""
+    runs: dict[str, StageRun] = {}
+    for name in stages:
+        ctx = StageContext.from_parameters(
+            name,
+            year,
+            raw_dir=raw_dir,
+            processed_dir=processed_dir,
+            reports_dir=reports_dir,
+            report_dir=report_dir,
+            config_path=config_path or DEFAULT_CONFIG,
+        )
+        if name == STAGE_NAMES[0]:
+            discard_derived_data(ctx.paths, ctx.year)
+        started = time.perf_counter()
+        result = run(ctx)
+        runs[name] = StageRun(result, time.perf_counter() - started)
+        result.raise_if_stopped()
+    return runs

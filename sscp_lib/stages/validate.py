@@ -1,0 +1,88 @@
+"""Validate stage: the clean tables checked with Great Expectations against the data contract.
+
+Rows failing a critical row-level check are quarantined; a critical table-level failure stops
+the chain, after the whole report has been shown (`StageResult.raise_if_stopped`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import validate
+from ..metrics import MetricStore
+from .context import StageContext
+from .result import StageResult
+
+BY_TABLE_COLUMNS = ["dataset", "expectations", "passed", "failed", "warned", "rows_quarantined"]
+
+
+def metric_values(report: validate.ValidationReport) -> dict[str, object]:
+    """The validate stage's metrics by catalogue name."""
+    results = report.results
+    return {
+        "validation.expectations_passed": sum(r.success for r in results),
+        "validation.expectations_failed": sum((not r.success) and r.critical for r in results),
+        "validation.expectations_warned": sum((not r.success) and not r.critical for r in results),
+        "validation.rows_quarantined": report.rows_quarantined,
+        "validation.by_table": validate.summary_frame(report)[BY_TABLE_COLUMNS],
+        "validation.warnings": report.warnings,
+    }
+
+
+def expectation_sections(report: validate.ValidationReport) -> list[tuple[str, pd.DataFrame | None]]:
+    """For each table: a heading line, then its expectations (or why it was not validated)."""
+    sections: list[tuple[str, pd.DataFrame | None]] = []
+    for name, table in report.tables.items():
+        sections.append(
+            (
+                f"### {name}\n\n{table.title}: {table.rows:,} rows, {table.rows_in_year:,} in {report.year}; "
+                f"{table.rows_quarantined:,} quarantined.",
+                None,
+            )
+        )
+        if table.missing_file is not None:
+            sections.append((f"**Not validated:** {'; '.join(table.stops)}.", None))
+        else:
+            sections.append(("", validate.expectations_frame(report, name)))
+    return sections
+
+
+def run(ctx: StageContext) -> StageResult:
+    report = validate.validate_year(ctx.year, ctx.paths, ctx.config, stop=False)
+    store = None
+    if report.stopped:
+        ctx.metrics_fragment.unlink(missing_ok=True)  # no stale figures outlive a stopped run
+    else:
+        store = MetricStore(ctx.suppress_up_to).add_all(metric_values(report))
+        store.write(ctx.metrics_fragment)
+    metrics = (
+        pd.DataFrame(
+            {
+                name: {"value": entry["value"]}
+                for name, entry in store.metrics.items()
+                if name not in ("validation.by_table", "validation.warnings")
+            }
+        ).T
+        if store
+        else pd.DataFrame()
+    )
+    return StageResult(
+        stage=ctx.stage.name,
+        summary=(
+            f"{ctx.year}: {len(report.tables)} tables, {len(report.results)} expectations; "
+            f"{report.rows_quarantined:,} rows quarantined; "
+            + ("validation STOPPED the chain" if report.stopped else "the chain goes on")
+        ),
+        tables={
+            "run": validate.run_summary(report),
+            "summary": validate.summary_frame(report),
+            "failures": validate.failures_frame(report),
+            "quarantine": validate.quarantine_frame(report),
+            "warnings": pd.DataFrame({"data-quality note": report.warnings}),
+            "metrics": metrics,
+        },
+        sections={"expectations": expectation_sections(report)},
+        metrics=store,
+        detail=report,
+        stop=report.stop_error(),
+    )
