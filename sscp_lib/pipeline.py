@@ -36,7 +36,7 @@ from .errors import UserError
 from .files import write_json_atomic
 from .kernels import KernelPool
 from .kernels import shutdown as shutdown_kernel
-from .stages import STAGE_NAMES, STAGES, Stage, get_stage, notebook_parameters, stage_groups
+from .stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from .stages.runner import discard_derived_data
 from .synthetic import is_synthetic
 
@@ -300,7 +300,7 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
     from .render import html_to_pdf, notebook_to_html
 
     written = [ctx.staging.metrics_json]  # written by the statement stage
-    statement_nb = ctx.staging.notebooks / get_stage("statement").notebook
+    statement_nb = ctx.staging.notebooks / STATEMENT_STAGE.notebook
     title = f"{partnership}: assurance statement {ctx.year.label}"
     notebook_to_html(
         statement_nb, ctx.staging.statement_html, title=title, synthetic=synthetic, kind="statement", marking=marking

@@ -84,7 +84,7 @@ def display_statement(statement: Statement) -> None:
 
 
 def statement_notebook(statement: Statement) -> nbformat.NotebookNode:
-    """A notebook holding the statement's outputs, as 05_statement.ipynb produces them: lets the
+    """A notebook holding the statement's outputs, as the statement stage's notebook produces them: lets the
     statement be rendered (and tested) without starting a kernel."""
     import nbformat  # here, not at import: it costs the statement kernel about a second
 

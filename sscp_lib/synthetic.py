@@ -24,8 +24,8 @@ def metrics_say_synthetic(metrics: dict) -> bool:
 
 
 def is_synthetic(paths, year) -> bool:
-    """True when the clean stage recorded run.synthetic or the raw year folder carries the marker."""
-    clean_fragment = paths.metrics_dir(year) / "clean.json"
-    if clean_fragment.exists() and metrics_say_synthetic(json.loads(clean_fragment.read_text(encoding="utf-8"))):
+    """True when a stage's metrics record run.synthetic or the raw year folder carries the marker."""
+    fragments = sorted(paths.metrics_dir(year).glob("*.json")) if paths.metrics_dir(year).is_dir() else []
+    if any(metrics_say_synthetic(json.loads(f.read_text(encoding="utf-8"))) for f in fragments):
         return True
     return has_sample_marker(paths.raw_year(year))

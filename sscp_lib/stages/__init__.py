@@ -15,13 +15,14 @@ import importlib
 from pathlib import Path
 
 from .context import LOCATIONS, StageContext, notebook_parameters
-from .registry import STAGE_NAMES, STAGES, Stage, get_stage, stage_groups
+from .registry import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, stage_groups
 from .result import StageResult
 
 __all__ = [
     "LOCATIONS",
     "STAGES",
     "STAGE_NAMES",
+    "STATEMENT_STAGE",
     "Stage",
     "StageContext",
     "StageResult",

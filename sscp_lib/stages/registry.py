@@ -76,6 +76,8 @@ STAGES: tuple[Stage, ...] = (
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
+# The stage whose notebook the chain renders as the published statement (HTML and PDF).
+STATEMENT_STAGE: Stage = STAGES[-1]
 
 
 def get_stage(name: str) -> Stage:
