@@ -1,4 +1,4 @@
-"""The `sscp` command: make the sample, make a key, run the chain, regenerate the contract docs."""
+"""The `sscp` command: make the sample, make a key, run the chain, regenerate the generated docs."""
 
 from __future__ import annotations
 
@@ -55,6 +55,13 @@ def _cmd_contract_docs(args) -> int:
     return 0
 
 
+def _cmd_stage_docs(args) -> int:
+    from .stages.docs import write_architecture_doc
+
+    print(f"wrote {write_architecture_doc()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .stages import STAGE_NAMES
 
@@ -93,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")
     p.add_argument("--out", help="output file (default docs/data-contract.md)")
     p.set_defaults(func=_cmd_contract_docs)
+
+    p = sub.add_parser("stage-docs", help="regenerate the stage table in docs/ARCHITECTURE.md from the registry")
+    p.set_defaults(func=_cmd_stage_docs)
     return parser
 
 

@@ -109,3 +109,10 @@ def test_no_notebook_builds_paths_or_parses_the_year():
         for wiring in ("Paths", "ReportingYear", "load_config", "report_paths", "is_synthetic", "Path("):
             assert wiring not in source, f"{stage.notebook} builds its own {wiring}"
         assert source.count("run_stage(") == 1, f"{stage.notebook} should run its stage with one call"
+
+
+def test_architecture_doc_stage_table_is_current():
+    from sscp_lib.stages.docs import ARCHITECTURE_DOC, render_architecture_doc
+
+    text = ARCHITECTURE_DOC.read_text(encoding="utf-8")
+    assert render_architecture_doc(text) == text, "docs/ARCHITECTURE.md is stale: run `sscp stage-docs`"
