@@ -47,6 +47,24 @@ def _cmd_run(args) -> int:
     )
 
 
+# --- review (issue 14) ---
+def _cmd_diff(args) -> int:
+    from .review import diff
+
+    print(diff(args.year, reports=args.reports, against=args.against, run=args.run, config=args.config), end="")
+    return 0
+
+
+def _cmd_approve(args) -> int:
+    from .review import approve
+
+    print(approve(args.year, args.by, on=args.date, reports=args.reports, config=args.config), end="")
+    return 0
+
+
+# --- end review ---
+
+
 def _cmd_contract_docs(args) -> int:
     from .contract_docs import write_contract_docs
 
@@ -96,6 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     p.add_argument("--from", dest="start_from", choices=STAGE_NAMES, help="resume from this stage")
     p.set_defaults(func=_cmd_run)
+
+    # --- review (issue 14) ---
+    p = sub.add_parser("diff", help="what changed between two runs of a year (figures, inputs, config, narrative)")
+    p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")
+    p.add_argument("--against", help="an earlier run's folder (default: the last run kept in the year's history)")
+    p.add_argument("--run", help="the newer run's folder (default reports/<year>)")
+    p.add_argument("--reports", help="reports folder (default reports)")
+    p.add_argument("--config", help="partnership config (default: the one the run used)")
+    p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser("approve", help="record the signatories' approval of the year's current run")
+    p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")
+    p.add_argument("--by", action="append", required=True, metavar="ROLE", help="a signatory's role (repeatable)")
+    p.add_argument("--date", help="date of the approval, e.g. 2024-06-30 (default today)")
+    p.add_argument("--reports", help="reports folder (default reports)")
+    p.add_argument("--config", help="partnership config (default: the one the run used)")
+    p.set_defaults(func=_cmd_approve)
+    # --- end review ---
 
     p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")
     p.add_argument("--out", help="output file (default docs/data-contract.md)")
