@@ -27,6 +27,7 @@ from .contract import RECODED_COLUMNS, Contract, Dataset, load_contract
 from .errors import ValidationStop
 from .files import write_json_atomic, write_parquet_atomic
 from .metrics import to_jsonable
+from .report_tables import report_frame
 
 FAMILIES = ("exists", "non_null", "type", "codes", "range", "unique", "window", "reference", "row_count")
 CRITICAL, WARNING = "critical", "warning"
@@ -810,7 +811,7 @@ def summary_frame(report: ValidationReport) -> pd.DataFrame:
                 "outcome": "STOP: " + "; ".join(t.stops) if t.stops else "ok",
             }
         )
-    return pd.DataFrame(rows)
+    return report_frame(pd.DataFrame(rows), empty="No table was validated.")
 
 
 def _example_words(examples: list[dict]) -> str:
@@ -836,7 +837,7 @@ def expectations_frame(report: ValidationReport, dataset: str) -> pd.DataFrame:
     columns = ["check", "family", "severity", "result", "failing rows", "example keys", "unexpected values", "note"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["failing rows"] = frame["failing rows"].astype("Int64")
-    return frame
+    return report_frame(frame, empty="This table has no expectations.")
 
 
 def failures_frame(report: ValidationReport) -> pd.DataFrame:
@@ -846,7 +847,8 @@ def failures_frame(report: ValidationReport) -> pd.DataFrame:
         frame = expectations_frame(report, name)
         frame.insert(0, "dataset", name)
         frames.append(frame[frame["result"] != "pass"])
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    failures = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return report_frame(failures, empty="No expectation failed.")
 
 
 def quarantine_frame(report: ValidationReport) -> pd.DataFrame:
@@ -865,12 +867,13 @@ def quarantine_frame(report: ValidationReport) -> pd.DataFrame:
             if t.rows_quarantined
         ]
     )
-    return pd.concat([frame, totals], ignore_index=True) if len(totals) else frame
+    quarantined = pd.concat([frame, totals], ignore_index=True) if len(totals) else frame
+    return report_frame(quarantined, empty="No rows were quarantined.")
 
 
 def run_summary(report: ValidationReport) -> pd.DataFrame:
     """The run in one small table: year, date window, outcome."""
-    return pd.DataFrame(
+    summary = pd.DataFrame(
         [
             ("reporting year", report.year.label),
             ("period dates must fall from", _long_date(report.earliest_year.start)),
@@ -881,3 +884,4 @@ def run_summary(report: ValidationReport) -> pd.DataFrame:
         ],
         columns=["", "value"],
     ).set_index("")
+    return report_frame(summary)

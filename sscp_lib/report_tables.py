@@ -1,0 +1,180 @@
+"""Tables in the stage reports, written for reviewers rather than as pandas prints them.
+
+Human headings (a label given by the caller, the catalogue's label for a metric, a contract
+column's label, else the column name in words), no index column unless the index means
+something, numbers right-aligned with thousands separators (formatting.format_cell), wide tables
+split into parts that fit the text column (the first column repeated in each), and an empty
+result shown as a sentence.
+
+`report_frame(frame, empty=...)` gives a DataFrame that displays this way in a notebook and is
+otherwise an ordinary DataFrame; `table_html(frame, ...)` gives the HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from numbers import Number
+
+import pandas as pd
+
+from .formatting import SUPPRESSED, column_heading, format_cell
+
+# The text column holds about this many characters of table text (0.85rem in a 46-60rem column).
+TEXT_WIDTH_CHARS = 96
+WIDEST_TEXT_COLUMN = 28  # characters a wrapping text column needs at least, however long its text
+NUM_CLASS = ' class="num"'
+DEFAULT_EMPTY = "Nothing to show: the table is empty."
+
+
+def heading_for(column, labels: dict | None = None) -> str:
+    """The heading a reviewer reads for a column name."""
+    name = str(column)
+    if labels and name in labels:
+        return str(labels[name])
+    from .metrics import load_catalogue
+
+    spec = load_catalogue()["metrics"].get(name)
+    if spec:
+        from .narrative import public_label
+
+        return public_label(spec["label"])
+    label = _contract_labels().get(name)
+    return label or column_heading(name)
+
+
+def _contract_labels() -> dict[str, str]:
+    """Contract column name -> its label, where the contract gives one."""
+    from .contract import load_contract
+
+    found: dict[str, str] = {}
+    for dataset in load_contract().datasets.values():
+        for column in dataset.columns:
+            label = getattr(column, "label", None)
+            if label:
+                found.setdefault(column.canonical_name, str(label))
+    return found
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, Number) and not isinstance(value, bool) and not pd.isna(value)
+
+
+def _cell(value, column: str) -> str:
+    if isinstance(value, (list, tuple)):
+        return format_cell(list(value), column)
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
+        return format_cell(None, column)
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalar -> Python
+    return format_cell(value, column)
+
+
+def _displayed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a meaningful index as its first column, a plain 0..n-1 index dropped."""
+    index = frame.index
+    plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
+    if plain:
+        return frame
+    names = [n if n is not None else "" for n in (index.names or [None])]
+    out = frame.copy()
+    out.index = index.set_names(names)
+    return out.reset_index()
+
+
+def _numeric_column(values: list) -> bool:
+    """Numbers (and suppressed counts, "c") in every filled cell, and at least one number."""
+    filled = [v for v in values if isinstance(v, (list, tuple, dict)) or not pd.isna(v)]
+    return any(_is_number(v) for v in filled) and all(_is_number(v) or v == SUPPRESSED for v in filled)
+
+
+def _column_min_width(heading: str, cells: list[str]) -> int:
+    """Characters a column needs when text wraps at spaces (numbers never wrap)."""
+    words = [w for text in [heading, *cells] for w in text.split()] or [""]
+    longest = max(len(w) for w in words)
+    full = max([len(c) for c in cells] or [0])
+    return min(max(longest, min(full, WIDEST_TEXT_COLUMN)), WIDEST_TEXT_COLUMN) + 3
+
+
+def column_parts(widths: list[int], budget: int = TEXT_WIDTH_CHARS) -> list[list[int]]:
+    """Column positions for each part of a table split to fit `budget` characters; every part
+    starts with column 0 (the row's name)."""
+    if sum(widths) <= budget or len(widths) <= 2:
+        return [list(range(len(widths)))]
+    parts: list[list[int]] = []
+    current, used = [0], widths[0]
+    for i in range(1, len(widths)):
+        if len(current) > 1 and used + widths[i] > budget:
+            parts.append(current)
+            current, used = [0], widths[0]
+        current.append(i)
+        used += widths[i]
+    parts.append(current)
+    return parts
+
+
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    empty: str = DEFAULT_EMPTY,
+    labels: dict | None = None,
+    budget: int = TEXT_WIDTH_CHARS,
+) -> str:
+    """A DataFrame as one or more accessible HTML tables, or a sentence when it has no rows."""
+    if frame is None or len(frame) == 0:
+        return f'<p class="empty-result">{html.escape(empty)}</p>'
+    shown = _displayed(frame)
+    columns = [str(c) for c in shown.columns]
+    headings = [heading_for(c, labels) if c else "" for c in columns]
+    values = [list(row) for row in shown.itertuples(index=False, name=None)]
+    cells = [[_cell(v, c) for v, c in zip(row, columns)] for row in values]
+    numeric = [_numeric_column([row[i] for row in values]) for i in range(len(columns))]
+    widths = [_column_min_width(headings[i], [r[i] for r in cells]) for i in range(len(columns))]
+    parts = column_parts(widths, budget)
+    out = []
+    for number, part in enumerate(parts, start=1):
+        title = caption or ""
+        if len(parts) > 1:
+            shown_columns = ", ".join(headings[i] for i in part[1:])
+            title = f"{title} (part {number} of {len(parts)}: {shown_columns})".strip()
+        head = "".join(
+            f'<th scope="col"{NUM_CLASS if numeric[i] else ""}>{html.escape(headings[i])}</th>' for i in part
+        )
+        body = []
+        for row in cells:
+            tds = []
+            for position, i in enumerate(part):
+                text = html.escape(row[i])
+                if position == 0 and not numeric[i]:
+                    tds.append(f'<th scope="row">{text}</th>')
+                else:
+                    tds.append(f'<td class="num">{text}</td>' if numeric[i] else f"<td>{text}</td>")
+            body.append("<tr>" + "".join(tds) + "</tr>")
+        caption_html = f"<caption>{html.escape(title)}</caption>" if title else ""
+        out.append(
+            '<div class="table-wrap"><table class="review-table">'
+            f"{caption_html}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        )
+    return "\n".join(out)
+
+
+class ReportFrame(pd.DataFrame):
+    """A DataFrame that shows itself in a notebook as table_html draws it."""
+
+    _metadata = ["report_options"]
+
+    @property
+    def _constructor(self):
+        return ReportFrame
+
+    def _repr_html_(self) -> str:
+        return table_html(pd.DataFrame(self), **(getattr(self, "report_options", None) or {}))
+
+
+def report_frame(
+    frame: pd.DataFrame, *, empty: str = DEFAULT_EMPTY, caption: str | None = None, labels: dict | None = None
+) -> ReportFrame:
+    """`frame`, displayed for reviewers when it is a notebook cell's result."""
+    shown = ReportFrame(frame)
+    shown.report_options = {"empty": empty, "caption": caption, "labels": labels}
+    return shown
