@@ -111,11 +111,14 @@ def notebook_to_html(
     synthetic: bool,
     kind: str = "report",
     marking: str = "OFFICIAL",
+    review: dict | None = None,
 ) -> Path:
     """An executed notebook as one self-contained HTML page without code or prompts.
 
     kind "report": a stage's notebook for reviewers (Markdown, tables, charts, logs).
     kind "statement": the published statement (outputs only; A4 print CSS for the PDF).
+    review: a stage report's summary, failure banner and provenance (stage_report.StageParts.as_dict),
+    or the statement's approval status ({"status": {"approved", "line"}}).
     """
     import nbformat
 
@@ -128,6 +131,7 @@ def notebook_to_html(
         kind=kind,
         marking=marking,
         source_name=Path(notebook_path).name,
+        review=review,
     )
 
 
@@ -140,6 +144,7 @@ def notebook_node_to_html(
     kind: str = "report",
     marking: str = "OFFICIAL",
     source_name: str = "",
+    review: dict | None = None,
 ) -> Path:
     from nbconvert import HTMLExporter
 
@@ -164,6 +169,7 @@ def notebook_node_to_html(
             "marking_css": _css_string(marking),
             "kicker": "Reviewer pack: stage report",
             "footer": footer,
+            "review": review or {},
         }
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -175,7 +181,7 @@ def notebook_node_to_html(
     return html_path
 
 
-_LEADING_H1_RE = re.compile(r'<main class="document">\s*<div class="cell markdown">\s*<h1')
+_LEADING_H1_RE = re.compile(r'<main class="document">\s*<div class="cell markdown"[^>]*>\s*<h1')
 _REPORT_TITLE_RE = re.compile(r'<h1 class="report-title">.*?</h1>\s*', re.S)
 
 

@@ -1,0 +1,224 @@
+"""The parts of a stage report written around the notebook's own outputs, for its reviewer:
+a three-line summary at the top (what came in, what went out, anything to check, and where),
+a banner when the stage failed (linking to the failing cell and saying how to resume), and the
+provenance at the end (parameters, time taken, the SHA-256 of every input file it read).
+
+The render step passes the result of `stage_parts` to the page template (render.notebook_to_html).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .formatting import format_count
+
+FAILING_CELL_ID = "failing-cell"
+INDEX_HREF = "../index.html"  # stage reports live in <report>/notebooks/
+CHANGES_HREF = "../changes.html"
+
+
+@dataclass
+class SummaryLine:
+    label: str  # "In", "Out", "Check"
+    text: str
+    href: str | None = None
+    link_text: str | None = None
+
+
+@dataclass
+class StageParts:
+    summary: list[SummaryLine] = field(default_factory=list)
+    failure: dict | None = None  # {"message", "resume", "href"}
+    provenance: dict | None = None  # {"parameters", "seconds", "started", "inputs": {file: sha256}}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def hashes(files: list[Path], bases: list[Path]) -> dict[str, str]:
+    """SHA-256 of each file, named relative to the first of `bases` that holds it."""
+    out = {}
+    for path in files:
+        name = str(path)
+        for base in bases:
+            if Path(path).is_relative_to(base):
+                name = str(Path(path).relative_to(base))
+                break
+        out[name] = sha256_of(path)
+    return out
+
+
+def _count(metrics: dict, name: str):
+    return (metrics.get(name) or {}).get("value")
+
+
+def _words(value) -> str:
+    return format_count(value) if isinstance(value, (int, float)) else str(value if value is not None else "–")
+
+
+def _markdown_anchor(nb, phrase: str) -> str | None:
+    """#cell-<id> of the first Markdown cell mentioning `phrase` (the template gives cells ids)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and phrase.lower() in cell.source.lower() and cell.get("id"):
+            return f"#cell-{cell['id']}"
+    return None
+
+
+def clean_summary(metrics: dict, nb, tables: int) -> list[SummaryLine]:
+    rejected, duplicates = _count(metrics, "run.rows_rejected"), _count(metrics, "run.duplicates_removed")
+    read = _count(metrics, "run.rows_read")
+    kept = read - rejected - duplicates if all(isinstance(v, int) for v in (read, rejected, duplicates)) else None
+    return [
+        SummaryLine("In", f"{_words(_count(metrics, 'run.files_read'))} raw files, {_words(read)} rows."),
+        SummaryLine(
+            "Out", f"{tables} pseudonymous tables holding {_words(kept)} rows; names and dates of birth dropped."
+        ),
+        SummaryLine(
+            "Check",
+            f"{_words(rejected)} rows rejected and {_words(duplicates)} exact duplicates removed:",
+            _markdown_anchor(nb, "Rejected rows"),
+            "rejected rows by file, column and reason",
+        ),
+    ]
+
+
+def validate_summary(metrics: dict, nb, tables: int) -> list[SummaryLine]:
+    failed, warned = (
+        _count(metrics, "validation.expectations_failed"),
+        _count(metrics, "validation.expectations_warned"),
+    )
+    passed = _count(metrics, "validation.expectations_passed")
+    total = sum(v for v in (failed, warned, passed) if isinstance(v, int))
+    return [
+        SummaryLine("In", f"{tables} clean tables checked against {_words(total)} expectations."),
+        SummaryLine(
+            "Out",
+            f"{tables} validated tables; {_words(_count(metrics, 'validation.rows_quarantined'))} rows quarantined.",
+        ),
+        SummaryLine(
+            "Check",
+            f"{_words(failed)} critical expectations failed and {_words(warned)} warnings:",
+            _markdown_anchor(nb, "Every expectation not met"),
+            "every expectation not met",
+        ),
+    ]
+
+
+def analysis_summary(metrics: dict, nb, tables: int, charts: int) -> list[SummaryLine]:
+    suppressed = sum(1 for e in metrics.values() if e.get("value") == "c")
+    return [
+        SummaryLine("In", f"{tables} validated tables."),
+        SummaryLine("Out", f"{len(metrics)} figures for the statement and {charts} charts."),
+        SummaryLine(
+            "Check",
+            f"{suppressed} figures suppressed as small counts (shown as c); figures that moved since the last run:",
+            CHANGES_HREF,
+            "changes page",
+        ),
+    ]
+
+
+def statement_summary(metrics: dict, approval_line: str | None) -> list[SummaryLine]:
+    return [
+        SummaryLine("In", f"{len(metrics)} figures, the partnership configuration and the year's narrative."),
+        SummaryLine("Out", "The assurance statement as published (web page and PDF)."),
+        SummaryLine(
+            "Check", (approval_line or "Approval state unknown.") + " What changed:", CHANGES_HREF, "changes page"
+        ),
+    ]
+
+
+def failure_banner(stage: str, year: str, error: str | None) -> dict:
+    return {
+        "message": f"This stage stopped with an error ({error or 'see the failing cell'}).",
+        "href": f"#{FAILING_CELL_ID}",
+        "resume": f"sscp run --year {year} --from {stage}",
+    }
+
+
+def provenance(nb, seconds: float | None, inputs: dict[str, str]) -> dict:
+    meta = (nb.metadata.get("papermill") or {}) if nb is not None else {}
+    duration = meta.get("duration")
+    return {
+        "parameters": {k: v for k, v in (meta.get("parameters") or {}).items()},
+        "seconds": round(float(seconds if seconds is not None else duration or 0), 1),
+        "started": meta.get("start_time"),
+        "inputs": inputs,
+    }
+
+
+def read_fragment(metrics_dir: Path, stage: str) -> dict:
+    path = Path(metrics_dir) / f"{stage}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _files(folder: Path, pattern: str) -> list[Path]:
+    return sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else []
+
+
+def stage_inputs(stage: str, paths, year, config_path: Path, raw_inputs: list[Path]) -> list[Path]:
+    """The files a stage reads (until the stage registry declares them)."""
+    if stage == "clean":
+        files = list(raw_inputs)
+    elif stage == "validate":
+        files = _files(paths.clean_dir(year), "*.parquet")
+    elif stage.startswith("analyse"):
+        files = _files(paths.validated_dir(year), "*.parquet")
+    else:
+        files = _files(paths.metrics_dir(year), "*.json")
+    return files + [Path(config_path)]
+
+
+def _charts_in(nb) -> int:
+    return sum(
+        1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    )
+
+
+def parts_for(
+    stage: str,
+    nb_path: Path,
+    *,
+    outcome: str,
+    error: str | None,
+    seconds: float | None,
+    year,
+    paths,
+    config_path: Path,
+    raw_inputs: list[Path],
+    approval_line: str | None = None,
+) -> StageParts:
+    """Summary, failure banner and provenance for one stage's rendered report."""
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    metrics = read_fragment(paths.metrics_dir(year), stage)
+    if stage == "clean":
+        summary = clean_summary(metrics, nb, len(_files(paths.clean_dir(year), "*.parquet")))
+    elif stage == "validate":
+        summary = validate_summary(metrics, nb, len(_files(paths.validated_dir(year), "*.parquet")))
+    elif stage.startswith("analyse"):
+        summary = analysis_summary(metrics, nb, len(_files(paths.validated_dir(year), "*.parquet")), _charts_in(nb))
+    else:
+        from .metrics import merge_fragments
+
+        summary = statement_summary(merge_fragments(paths.metrics_dir(year)), approval_line)
+    inputs = stage_inputs(stage, paths, year, config_path, raw_inputs)
+    return StageParts(
+        summary=[] if outcome == "failed" else summary,
+        failure=failure_banner(stage, str(year), error) if outcome == "failed" else None,
+        provenance=provenance(
+            nb, seconds, hashes(inputs, [paths.raw, paths.processed, Path(config_path).parent.parent])
+        ),
+    )
