@@ -146,16 +146,17 @@ class ApprovalState:
         return "Approved by " + _join(parts) + "."
 
     def draft_line(self, run_started: str | None) -> str:
-        run = f"made from the run of {describe_time(run_started)}" if run_started else "made from this run"
+        """Why the statement is a draft, without the word "Draft" (the page marks it)."""
+        run = f"Made from the run of {describe_time(run_started)}" if run_started else "Made from this run"
         if self.earlier is not None:
             return (
-                f"Draft {run}. It was approved on {format_date(self.earlier['date'])} but is a draft again "
+                f"{run}. It was approved on {format_date(self.earlier['date'])} but is a draft again "
                 f"because {_join(self.reasons)} since."
             )
-        return f"Draft {run}: not yet approved by the partners."
+        return f"{run}; not yet approved by the partners."
 
     def line(self, run_started: str | None) -> str:
-        return self.approved_line() if self.approved else self.draft_line(run_started)
+        return self.approved_line() if self.approved else "Draft. " + self.draft_line(run_started)
 
 
 def approval_state(approvals: list[dict], current: dict) -> ApprovalState:

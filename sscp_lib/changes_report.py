@@ -8,16 +8,11 @@ from pathlib import Path
 
 from .changes import Comparison
 from .formatting import format_date
-from .render import TEMPLATES_DIR, _fragment_env, _refuse_external
+from .history import describe_time
+from .render import _fragment_env, _refuse_external, pack_page_css
 
 CHANGES_PAGE = "changes.html"
 HASH_CHARS = 12  # of a SHA-256 shown on the page and in the terminal; manifest.json has all 64
-REVIEW_CSS = ("sscp-page.css", "sscp-review.css")
-
-
-def review_css() -> str:
-    """The style sheets of the reviewer pack's own pages (index, changes), inlined."""
-    return "\n".join((TEMPLATES_DIR / "sscp" / name).read_text(encoding="utf-8") for name in REVIEW_CSS)
 
 
 def write_changes_page(
@@ -33,13 +28,13 @@ def write_changes_page(
             title=f"{partnership}: changes to the {comparison.year} statement since the last run",
             heading=f"Changes since the last run: {comparison.year}",
             c=comparison,
-            new_label=comparison.new.label.removeprefix("the "),
+            new_started=describe_time(comparison.new.started),
             approved_on=format_date(approval.earlier["date"]) if approval and approval.earlier else "",
             synthetic=synthetic,
             marking=marking,
             hash_chars=HASH_CHARS,
             generated=datetime.now(UTC).strftime("%d %B %Y at %H:%M UTC").lstrip("0"),
-            page_css=review_css(),
+            page_css=pack_page_css(),
         )
     )
     path = root / CHANGES_PAGE

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import (
     DEFAULT_CONFIG,
@@ -39,6 +40,9 @@ from .kernels import shutdown as shutdown_kernel
 from .stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from .stages.runner import discard_derived_data
 from .synthetic import is_synthetic
+
+if TYPE_CHECKING:
+    from .review import StatementStatus
 
 # Packages whose versions go into the manifest.
 MANIFEST_PACKAGES = (
@@ -87,6 +91,7 @@ class RunContext:
     make_pdf: bool
     started: datetime
     stages: list[StageRecord] = field(default_factory=list)
+    statement_status: StatementStatus | None = None  # review (issue 14): draft or approved
 
 
 def _say(message: str) -> None:
@@ -188,6 +193,17 @@ def _package_versions() -> dict[str, str | None]:
     return versions
 
 
+def run_fingerprint(ctx: RunContext) -> dict:
+    """What an approval holds for (review, issue 14): input, config and narrative hashes."""
+    from .review import narrative_fields
+
+    return {
+        "config_sha256": sha256_file(ctx.config_path),
+        "inputs": {str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)},
+        **narrative_fields(ctx.config_path, ctx.year),
+    }
+
+
 def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> Path:
     config_path = ctx.config_path
     manifest = {
@@ -200,8 +216,7 @@ def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> 
             "config_path": str(config_path),
             "pdf": ctx.make_pdf,
         },
-        "config_sha256": sha256_file(config_path),
-        "inputs": {str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)},
+        **run_fingerprint(ctx),
         "packages": _package_versions(),
         "git": _git_commit(),
         "started": ctx.started.isoformat(timespec="seconds"),
@@ -247,12 +262,33 @@ def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) ->
 
 def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, marking: str) -> None:
     from .render import notebook_to_html
+    from .stage_report import parts_for
 
     nb_path = ctx.staging.notebooks / record.notebook
     if not nb_path.exists():
         return
     html_path = nb_path.with_suffix(".html")
-    notebook_to_html(nb_path, html_path, title=record.stage.title, synthetic=synthetic, kind="report", marking=marking)
+    parts = parts_for(  # review (issue 14): summary, failure banner, provenance
+        record.name,
+        nb_path,
+        outcome=record.outcome,
+        error=record.error,
+        seconds=record.seconds,
+        year=ctx.year,
+        paths=ctx.paths,
+        config_path=ctx.config_path,
+        raw_inputs=input_files(ctx.paths, ctx.year),
+        approval_line=ctx.statement_status.line if ctx.statement_status else None,
+    )
+    notebook_to_html(
+        nb_path,
+        html_path,
+        title=record.stage.title,
+        synthetic=synthetic,
+        kind="report",
+        marking=marking,
+        review=parts.as_dict(),
+    )
     record.html = str(html_path.relative_to(ctx.staging.root))
 
 
@@ -302,8 +338,15 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
     written = [ctx.staging.metrics_json]  # written by the statement stage
     statement_nb = ctx.staging.notebooks / STATEMENT_STAGE.notebook
     title = f"{partnership}: assurance statement {ctx.year.label}"
+    status = ctx.statement_status  # review (issue 14): DRAFT until approved
     notebook_to_html(
-        statement_nb, ctx.staging.statement_html, title=title, synthetic=synthetic, kind="statement", marking=marking
+        statement_nb,
+        ctx.staging.statement_html,
+        title=title,
+        synthetic=synthetic,
+        kind="statement",
+        marking=status.marking(marking) if status else marking,
+        review={"status": status.as_dict()} if status else None,
     )
     written.append(ctx.staging.statement_html)
     if ctx.make_pdf:
@@ -314,7 +357,7 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
     return written
 
 
-def _write_index(ctx: RunContext, synthetic: bool, partnership: str) -> Path:
+def _write_index(ctx: RunContext, synthetic: bool, partnership: str, changes: dict | None = None) -> Path:
     from .render import write_index
 
     stages = [
@@ -329,7 +372,12 @@ def _write_index(ctx: RunContext, synthetic: bool, partnership: str) -> Path:
         for s in ctx.stages
     ]
     return write_index(
-        ctx.staging.root, year=ctx.year.label, partnership=partnership, stages=stages, synthetic=synthetic
+        ctx.staging.root,
+        year=ctx.year.label,
+        partnership=partnership,
+        stages=stages,
+        synthetic=synthetic,
+        changes=changes,
     )
 
 
@@ -373,6 +421,13 @@ def run_chain(
     )
     ensure_kernel()
     _prepare_staging(ctx, start_index)
+    # --- review (issue 14): history and approvals carried into staging; the statement's status
+    from . import review
+
+    previous_run, ctx.statement_status = review.before_statement(
+        ctx.final.root, ctx.staging.root, partnership_config, run_fingerprint(ctx), ctx.started.isoformat()
+    )
+    # --- end review
     if start_index == 0:
         discard_derived_data(paths, reporting_year)
 
@@ -431,7 +486,20 @@ def run_chain(
         for job in pending:
             job.result()  # re-raises a rendering error here, before anything is swapped in
     write_manifest(ctx, datetime.now(UTC), outcome="ok")
-    written.append(_write_index(ctx, synthetic, partnership))  # last: it links the manifest
+    # --- review (issue 14): the changes page, linked from the index with its one-line count
+    comparison = review.after_manifest(
+        ctx.staging.root,
+        previous_run,
+        partnership_config,
+        partnership=partnership,
+        synthetic=synthetic,
+        marking=marking,
+    )
+    written.append(ctx.staging.root / review.CHANGES_PAGE)
+    _say(comparison.summary_line())
+    # --- end review
+    changes = review.index_entry(comparison)
+    written.append(_write_index(ctx, synthetic, partnership, changes))  # last: it links the manifest
     _say(f"rendered statement{', PDF' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
     _swap_into_place(ctx)
 

@@ -328,6 +328,14 @@ def html_to_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
 
 # --- Index of the reviewer pack ---------------------------------------------------------------
 
+PACK_PAGE_CSS = ("sscp-page.css", "sscp-review.css")
+
+
+def pack_page_css() -> str:
+    """The style sheets of the reviewer pack's own pages (index, changes), to inline."""
+    return "\n".join((TEMPLATES_DIR / "sscp" / name).read_text(encoding="utf-8") for name in PACK_PAGE_CSS)
+
+
 _GOOD_OUTCOMES = {"ok", "passed", "success", "succeeded", "done", "completed"}
 _BAD_OUTCOMES = {"failed", "failure", "error", "stopped", "validation stopped"}
 
@@ -345,6 +353,7 @@ def write_index(
     partnership: str,
     stages: list[dict],
     synthetic: bool,
+    changes: dict | None = None,
 ) -> Path:
     """report_root/index.html: the statement, each stage's rendered notebook, and the files a
     reviewer checks first (validation report, clean log, metrics.json, manifest.json)."""
@@ -381,8 +390,9 @@ def write_index(
         "metrics_json": present("metrics.json"),
         "manifest_json": present("manifest.json"),
         "stages": rows,
+        "changes": changes if changes and (root / changes["html"]).exists() else None,  # review (issue 14)
         "generated": datetime.now(UTC).strftime("%d %B %Y at %H:%M UTC").lstrip("0"),
-        "page_css": (TEMPLATES_DIR / "sscp" / "sscp-page.css").read_text(encoding="utf-8"),
+        "page_css": pack_page_css(),
     }
     page = _fragment_env().get_template("index.html.j2").render(**context)
     _refuse_external(page, root / "index.html")

@@ -19,8 +19,9 @@ import pandas as pd
 
 from .formatting import SUPPRESSED, column_heading, format_cell
 
-# The text column holds about this many characters of table text (0.85rem in a 46-60rem column).
-TEXT_WIDTH_CHARS = 96
+# The text column holds about this many characters of table text (0.9rem type in the 57rem column
+# on screen; 9pt type across A4's 180 mm in print).
+TEXT_WIDTH_CHARS = 110
 WIDEST_TEXT_COLUMN = 28  # characters a wrapping text column needs at least, however long its text
 NUM_CLASS = ' class="num"'
 DEFAULT_EMPTY = "Nothing to show: the table is empty."
@@ -66,7 +67,10 @@ def _cell(value, column: str) -> str:
         return format_cell(None, column)
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()  # numpy scalar -> Python
-    return format_cell(value, column)
+    try:
+        return format_cell(value, column)
+    except ValueError:  # text that only looks like a month or a date, e.g. the year "2023-24"
+        return str(value)
 
 
 def _displayed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +140,8 @@ def table_html(
         title = caption or ""
         if len(parts) > 1:
             shown_columns = ", ".join(headings[i] for i in part[1:])
-            title = f"{title} (part {number} of {len(parts)}: {shown_columns})".strip()
+            part_words = f"part {number} of {len(parts)} ({shown_columns})"
+            title = f"{title}, {part_words}" if title else part_words[:1].upper() + part_words[1:]
         head = "".join(
             f'<th scope="col"{NUM_CLASS if numeric[i] else ""}>{html.escape(headings[i])}</th>' for i in part
         )

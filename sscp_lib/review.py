@@ -28,18 +28,36 @@ def narrative_file(config, year: str) -> Path | None:
 # --- Hooks for the chain ------------------------------------------------------------------------
 
 
+def narrative_fields(config_path: Path, year) -> dict:
+    """The manifest's narrative entries: its file and SHA-256 (None where there is none)."""
+    from .narrative import display_path
+    from .stage_report import sha256_of
+
+    try:
+        path = narrative_file(load_config(config_path), str(year))
+    except FileNotFoundError:
+        path = None
+    if path is None:
+        return {"narrative_file": None, "narrative_sha256": None}
+    return {"narrative_file": display_path(path), "narrative_sha256": sha256_of(path)}
+
+
 @dataclass
 class StatementStatus:
     """What the statement's page shows about approval: the marking and one line on the first page."""
 
     approved: bool
-    line: str
+    text: str  # "Approved by ..." or why it is a draft
+
+    @property
+    def line(self) -> str:
+        return self.text if self.approved else f"Draft. {self.text}"
 
     def marking(self, marking: str) -> str:
         return marking if self.approved else f"{marking} – DRAFT"
 
     def as_dict(self) -> dict:
-        return {"approved": self.approved, "line": self.line}
+        return {"approved": self.approved, "text": self.text}
 
 
 def before_statement(
@@ -49,7 +67,9 @@ def before_statement(
     for a run with fingerprint `current` (see approvals.fingerprint)."""
     previous = carry_over(final_root, staging_root, runs_kept(config))
     state = approval_state(load_approvals(staging_root), current)
-    return previous, StatementStatus(state.approved, state.line(started))
+    return previous, StatementStatus(
+        state.approved, state.approved_line() if state.approved else state.draft_line(started)
+    )
 
 
 def after_manifest(

@@ -55,7 +55,7 @@ def test_a_wide_table_is_split_into_parts_that_repeat_the_first_column():
     tables = page.count("<table")
     assert tables >= 2
     assert page.count('<th scope="row">referrals</th>') == tables
-    assert "Wide (part 1 of" in page
+    assert "Wide, part 1 of" in page
     for i in range(12):
         assert f"Measure number {i}<" in page
 
@@ -73,3 +73,8 @@ def test_a_report_frame_is_still_a_dataframe_for_the_metrics():
     frame = report_frame(pd.DataFrame({"dataset": ["a"], "rows": [1]}), empty="None.")
     assert isinstance(frame[["rows"]], pd.DataFrame)
     assert frame["rows"].sum() == 1
+
+
+def test_text_that_looks_like_a_month_is_left_as_it_is():
+    page = table_html(pd.DataFrame({"value": ["2023-24", "2023-10"]}, index=pd.Index(["year", "month"], name="")))
+    assert "<td>2023-24</td>" in page and "<td>October 2023</td>" in page

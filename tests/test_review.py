@@ -237,7 +237,7 @@ def test_an_approval_holds_until_an_input_config_or_narrative_changes(tmp_path):
     assert (
         approval_state([], current)
         .line("2024-06-20T09:00:00+00:00")
-        .startswith("Draft made from the run of 20 June 2024")
+        .startswith("Draft. Made from the run of 20 June 2024")
     )
 
 
