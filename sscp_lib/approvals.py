@@ -161,7 +161,8 @@ class ApprovalState:
 
 def approval_state(approvals: list[dict], current: dict) -> ApprovalState:
     """The approval state of a run with fingerprint `current`, given the recorded approvals."""
-    matching = [a for a in approvals if a.get("fingerprint") == current]
+    current = fingerprint(current)
+    matching = [a for a in approvals if fingerprint(a.get("fingerprint") or {}) == current]
     if matching:
         latest: dict[tuple, dict] = {}
         for record in matching:  # one line per signatory: their latest approval
@@ -174,4 +175,6 @@ def approval_state(approvals: list[dict], current: dict) -> ApprovalState:
 
 
 def _join(parts: list[str]) -> str:
+    if not parts:
+        return "a different run was approved"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -24,6 +24,7 @@ from .errors import InputFileError, UserError
 from .files import write_parquet_atomic
 from .pseudonymise import normalise_identifier, pseudonymise
 from .readers import RawTable, expected_headings, read_annex_a, read_raw_file
+from .report_tables import report_frame
 from .synthetic import SAMPLE_MARKER, has_sample_marker
 
 RAW_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
@@ -483,6 +484,9 @@ def finish_dataset(
 # The year
 
 
+NO_REJECTS = "No row was rejected."
+
+
 @dataclass
 class CleanResult:
     year: ReportingYear
@@ -503,8 +507,8 @@ class CleanResult:
     def rejected_by_reason(self) -> pd.DataFrame:
         """Rejected rows counted by file, column and reason (no values, no identifiers)."""
         if self.rejected.empty:
-            return pd.DataFrame(columns=["dataset", "file", "column", "reason", "rows"])
-        return (
+            return report_frame(pd.DataFrame(columns=["dataset", "file", "column", "reason", "rows"]), empty=NO_REJECTS)
+        counted = (
             self.rejected.groupby(["dataset", "file", "column", "reason"], dropna=False)
             .size()
             .rename("rows")
@@ -512,11 +516,14 @@ class CleanResult:
             .sort_values(["dataset", "file", "rows"], ascending=[True, True, False])
             .reset_index(drop=True)
         )
+        return report_frame(counted, empty=NO_REJECTS)
 
     def extra_columns(self) -> pd.DataFrame:
         """Headings ignored because the contract does not use them, per file."""
         extras = self.log.loc[self.log["extra_columns"].fillna("") != "", ["dataset", "file", "sheet", "extra_columns"]]
-        return extras.reset_index(drop=True)
+        return report_frame(
+            extras.reset_index(drop=True), empty="Every heading in every file is one the contract uses."
+        )
 
 
 def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
@@ -646,7 +653,7 @@ def clean_year(
         year=year,
         out_dir=out_dir,
         tables=tables,
-        log=log,
+        log=report_frame(log),  # shown (and subset) in the clean log as a reviewer's table
         rejected=rejected,
         synthetic=synthetic,
         nfa_recoded=nfa_recoded,
