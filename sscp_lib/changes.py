@@ -21,6 +21,7 @@ from .history import Run
 from .narrative import Metric, MetricNamespace, UnknownMetric, public_label, template_context
 
 DATA_HEADING_TITLE = "About the data (checks and run figures)"
+NUMERIC_UNITS = frozenset({"count", "percent", "gbp", "days", "rate"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class FigureChange:
     after: str
     sentence: str | None  # the narrative sentence quoting the figure, as it reads now
     previous_year: bool = False  # the change is to the figure's previous-year value
+
+    @property
+    def numeric(self) -> bool:
+        return self.unit in NUMERIC_UNITS
 
 
 @dataclass

@@ -167,14 +167,22 @@ def _files(folder: Path, pattern: str) -> list[Path]:
     return sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else []
 
 
+def _dataset_tables(folder: Path) -> list[Path]:
+    """The contract's datasets written to a folder (not the logs beside them)."""
+    from .contract import load_contract
+
+    datasets = load_contract().datasets
+    return [p for p in _files(folder, "*.parquet") if p.stem in datasets]
+
+
 def stage_inputs(stage: str, paths, year, config_path: Path, raw_inputs: list[Path]) -> list[Path]:
     """The files a stage reads (until the stage registry declares them)."""
     if stage == "clean":
         files = list(raw_inputs)
     elif stage == "validate":
-        files = _files(paths.clean_dir(year), "*.parquet")
+        files = _dataset_tables(paths.clean_dir(year))
     elif stage.startswith("analyse"):
-        files = _files(paths.validated_dir(year), "*.parquet")
+        files = _dataset_tables(paths.validated_dir(year))
     else:
         files = _files(paths.metrics_dir(year), "*.json")
     return files + [Path(config_path)]
@@ -205,11 +213,11 @@ def parts_for(
     nb = nbformat.read(str(nb_path), as_version=4)
     metrics = read_fragment(paths.metrics_dir(year), stage)
     if stage == "clean":
-        summary = clean_summary(metrics, nb, len(_files(paths.clean_dir(year), "*.parquet")))
+        summary = clean_summary(metrics, nb, len(_dataset_tables(paths.clean_dir(year))))
     elif stage == "validate":
-        summary = validate_summary(metrics, nb, len(_files(paths.validated_dir(year), "*.parquet")))
+        summary = validate_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))))
     elif stage.startswith("analyse"):
-        summary = analysis_summary(metrics, nb, len(_files(paths.validated_dir(year), "*.parquet")), _charts_in(nb))
+        summary = analysis_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))), _charts_in(nb))
     else:
         from .metrics import merge_fragments
 

@@ -38,6 +38,7 @@ def stage_files(tmp_path):
     paths = Paths(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports")
     paths.clean_dir(YEAR).mkdir(parents=True)
     (paths.clean_dir(YEAR) / "referrals.parquet").write_bytes(b"clean referrals")
+    (paths.clean_dir(YEAR) / "clean_log.parquet").write_bytes(b"log, not a table")
     paths.validated_dir(YEAR).mkdir(parents=True)
     (paths.validated_dir(YEAR) / "referrals.parquet").write_bytes(b"validated")
     paths.metrics_dir(YEAR).mkdir(parents=True)
