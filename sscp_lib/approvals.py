@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .errors import UserError
+from .files import write_json_atomic
 from .formatting import format_date
 from .history import APPROVALS_FILE, describe_time, load_run
-from .metrics import write_json_atomic
 
 FINGERPRINT_KEYS = ("inputs", "config_sha256", "narrative_sha256")
 

@@ -80,7 +80,7 @@ class Comparison:
 
     def summary_line(self) -> str:
         """One line for the index and the terminal."""
-        if self.first_run:
+        if self.old is None:
             return f"The first run of {self.year}: there is no earlier run to compare with."
         count = self.figures_changed
         figures = "No figures changed" if count == 0 else f"{count} figure{'s' if count != 1 else ''} changed"
@@ -121,16 +121,16 @@ def changed_figures(old: dict, new: dict, sentences: dict[str, str]) -> list[Fig
     found = []
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
-        entry = after or before
+        entry = after or before or {}
         for key, previous_year in (("value", False), ("previous", True)):
             in_before = before is not None and key in before
             in_after = after is not None and key in after
             if previous_year and not (in_before or in_after):
                 continue
-            if in_before == in_after and (not in_before or before[key] == after[key]):
+            if in_before == in_after and (not in_before or (before or {})[key] == (after or {})[key]):
                 continue
             shown_after = _shown(after, key)
-            detail = _table_cells_changed(before.get(key) if before else None, after.get(key) if after else None)
+            detail = _table_cells_changed((before or {}).get(key), (after or {}).get(key))
             found.append(
                 FigureChange(
                     name=name,

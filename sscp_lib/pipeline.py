@@ -269,13 +269,14 @@ def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, ma
         return
     html_path = nb_path.with_suffix(".html")
     parts = parts_for(  # review (issue 14): summary, failure banner, provenance
-        record.name,
+        record.stage,
         nb_path,
         outcome=record.outcome,
         error=record.error,
         seconds=record.seconds,
         year=ctx.year,
         paths=ctx.paths,
+        report_root=ctx.staging.root,
         config_path=ctx.config_path,
         raw_inputs=input_files(ctx.paths, ctx.year),
         approval_line=ctx.statement_status.line if ctx.statement_status else None,

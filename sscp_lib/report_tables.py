@@ -183,3 +183,8 @@ def report_frame(
     shown = ReportFrame(frame)
     shown.report_options = {"empty": empty, "caption": caption, "labels": labels}
     return shown
+
+
+def as_report_frame(frame: pd.DataFrame) -> ReportFrame:
+    """`frame` displayed for reviewers, keeping the options of one that already is."""
+    return frame if isinstance(frame, ReportFrame) else report_frame(frame)

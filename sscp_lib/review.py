@@ -31,7 +31,7 @@ def narrative_file(config, year: str) -> Path | None:
 def narrative_fields(config_path: Path, year) -> dict:
     """The manifest's narrative entries: its file and SHA-256 (None where there is none)."""
     from .narrative import display_path
-    from .stage_report import sha256_of
+    from .pipeline import sha256_file
 
     try:
         path = narrative_file(load_config(config_path), str(year))
@@ -39,7 +39,7 @@ def narrative_fields(config_path: Path, year) -> dict:
         path = None
     if path is None:
         return {"narrative_file": None, "narrative_sha256": None}
-    return {"narrative_file": display_path(path), "narrative_sha256": sha256_of(path)}
+    return {"narrative_file": display_path(path), "narrative_sha256": sha256_file(path)}
 
 
 @dataclass
@@ -123,10 +123,7 @@ def diff(
     """`sscp diff`: the year's run (or `run`) against the last earlier run kept (or `against`)."""
     label, root = _year_root(year, reports)
     newer = load_run(Path(run) if run else root)
-    if against:
-        older = load_run(against)
-    else:
-        older = latest_earlier_run(root if not run else Path(run))
+    older = load_run(against) if against else latest_earlier_run(root if not run else Path(run))
     cfg = _config_for(newer, config)
     comparison = compare_runs(newer, older, cfg, narrative_file(cfg, newer.manifest.get("year") or label))
     return changes_text(comparison)

@@ -8,12 +8,12 @@ The render step passes the result of `stage_parts` to the page template (render.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .formatting import format_count
+from .pipeline import sha256_file
 
 FAILING_CELL_ID = "failing-cell"
 INDEX_HREF = "../index.html"  # stage reports live in <report>/notebooks/
@@ -38,14 +38,6 @@ class StageParts:
         return asdict(self)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def hashes(files: list[Path], bases: list[Path]) -> dict[str, str]:
     """SHA-256 of each file, named relative to the first of `bases` that holds it."""
     out = {}
@@ -55,7 +47,7 @@ def hashes(files: list[Path], bases: list[Path]) -> dict[str, str]:
             if Path(path).is_relative_to(base):
                 name = str(Path(path).relative_to(base))
                 break
-        out[name] = sha256_of(path)
+        out[name] = sha256_file(path)
     return out
 
 
@@ -175,17 +167,25 @@ def _dataset_tables(folder: Path) -> list[Path]:
     return [p for p in _files(folder, "*.parquet") if p.stem in datasets]
 
 
-def stage_inputs(stage: str, paths, year, config_path: Path, raw_inputs: list[Path]) -> list[Path]:
-    """The files a stage reads (until the stage registry declares them)."""
-    if stage == "clean":
-        files = list(raw_inputs)
-    elif stage == "validate":
-        files = _dataset_tables(paths.clean_dir(year))
-    elif stage.startswith("analyse"):
-        files = _dataset_tables(paths.validated_dir(year))
-    else:
-        files = _files(paths.metrics_dir(year), "*.json")
-    return files + [Path(config_path)]
+def stage_inputs(ctx, raw_inputs: list[Path]) -> list[Path]:
+    """The files a stage read: every file in the locations its registry entry `reads` (the raw
+    location is `raw_inputs`, earlier years included), the config, and the statement's narrative."""
+    from .stages import STATEMENT_STAGE
+
+    files: list[Path] = []
+    for name in ctx.stage.reads:
+        if name == "raw":
+            files += list(raw_inputs)
+            continue
+        where = ctx.location(name)
+        files += sorted(p for p in where.rglob("*") if p.is_file()) if where.is_dir() else [where] * where.is_file()
+    files.append(Path(ctx.config.path))
+    if ctx.stage.name == STATEMENT_STAGE.name:
+        from .review import narrative_file
+
+        narrative = narrative_file(ctx.config, ctx.year.label)
+        files += [narrative] if narrative else []
+    return files
 
 
 def _charts_in(nb) -> int:
@@ -195,7 +195,7 @@ def _charts_in(nb) -> int:
 
 
 def parts_for(
-    stage: str,
+    stage,
     nb_path: Path,
     *,
     outcome: str,
@@ -203,30 +203,37 @@ def parts_for(
     seconds: float | None,
     year,
     paths,
+    report_root: Path,
     config_path: Path,
     raw_inputs: list[Path],
     approval_line: str | None = None,
 ) -> StageParts:
-    """Summary, failure banner and provenance for one stage's rendered report."""
+    """Summary, failure banner and provenance for one stage's rendered report (stage: the
+    registry's Stage)."""
     import nbformat
 
+    from .config import ReportPaths, load_config
+    from .stages import StageContext
+
+    ctx = StageContext(
+        stage=stage, year=year, paths=paths, report=ReportPaths(report_root), config=load_config(config_path)
+    )
     nb = nbformat.read(str(nb_path), as_version=4)
-    metrics = read_fragment(paths.metrics_dir(year), stage)
-    if stage == "clean":
+    metrics = read_fragment(paths.metrics_dir(year), stage.name)
+    if stage.name == "clean":
         summary = clean_summary(metrics, nb, len(_dataset_tables(paths.clean_dir(year))))
-    elif stage == "validate":
+    elif stage.name == "validate":
         summary = validate_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))))
-    elif stage.startswith("analyse"):
+    elif "validated" in stage.reads:
         summary = analysis_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))), _charts_in(nb))
     else:
         from .metrics import merge_fragments
 
         summary = statement_summary(merge_fragments(paths.metrics_dir(year)), approval_line)
-    inputs = stage_inputs(stage, paths, year, config_path, raw_inputs)
+    inputs = stage_inputs(ctx, raw_inputs)
+    bases = [paths.raw, paths.processed, Path(report_root), Path(config_path).parent.parent]
     return StageParts(
         summary=[] if outcome == "failed" else summary,
-        failure=failure_banner(stage, str(year), error) if outcome == "failed" else None,
-        provenance=provenance(
-            nb, seconds, hashes(inputs, [paths.raw, paths.processed, Path(config_path).parent.parent])
-        ),
+        failure=failure_banner(stage.name, str(year), error) if outcome == "failed" else None,
+        provenance=provenance(nb, seconds, hashes(inputs, bases)),
     )

@@ -14,8 +14,8 @@ from sscp_lib.approvals import approval_state, fingerprint, load_approvals, reco
 from sscp_lib.changes import changed_figures, changed_inputs, compare_runs, narrative_sentences
 from sscp_lib.changes_report import changes_text, write_changes_page
 from sscp_lib.errors import UserError
+from sscp_lib.files import write_json_atomic
 from sscp_lib.history import carry_over, history_runs, load_run, runs_kept
-from sscp_lib.metrics import write_json_atomic
 from sscp_lib.narrative import narrative_path
 from sscp_lib.render import external_references
 

@@ -10,6 +10,7 @@ import pytest
 from sscp_lib.config import Paths, ReportingYear
 from sscp_lib.render import external_references, notebook_node_to_html
 from sscp_lib.stage_report import failure_banner, parts_for, validate_summary
+from sscp_lib.stages import get_stage
 
 YEAR = ReportingYear.parse("2023-24")
 
@@ -57,13 +58,14 @@ def stage_files(tmp_path):
 
 def _parts(paths, config, nb_path, outcome="ok"):
     return parts_for(
-        "validate",
+        get_stage("validate"),
         nb_path,
         outcome=outcome,
         error="cell 2 (execution count 3): ValidationStop: audits: no rows" if outcome == "failed" else None,
         seconds=12.34,
         year=YEAR,
         paths=paths,
+        report_root=paths.reports / ".staging-2023-24",
         config_path=config,
         raw_inputs=[],
     )
@@ -85,7 +87,11 @@ def test_a_stage_report_opens_with_its_summary_and_ends_with_its_provenance(stag
     assert parts.failure is None
     assert parts.provenance["seconds"] == 12.3
     assert parts.provenance["parameters"]["year"] == "2023-24"
-    assert set(parts.provenance["inputs"]) == {"2023-24/clean/referrals.parquet", "config/partnership.yaml"}
+    assert set(parts.provenance["inputs"]) == {
+        "2023-24/clean/referrals.parquet",
+        "2023-24/clean/clean_log.parquet",
+        "config/partnership.yaml",
+    }
     assert all(len(h) == 64 for h in parts.provenance["inputs"].values())
 
     page = notebook_node_to_html(

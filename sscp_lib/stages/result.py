@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..metrics import MetricStore
+from ..report_tables import as_report_frame
 from .figures import figures_frame
 
 
@@ -25,9 +26,18 @@ class StageResult:
     detail: Any = None  # the stage's own computation, for notebooks that show more of it
     stop: UserError | None = None  # raised by raise_if_stopped(), after the report is shown
 
+    def __post_init__(self) -> None:
+        # review (issue 14): every table a reviewer reads is drawn for them (report_tables)
+        self.tables = {name: as_report_frame(table) for name, table in self.tables.items()}
+        self.sections = {
+            name: [(text, None if table is None else as_report_frame(table)) for text, table in parts]
+            for name, parts in self.sections.items()
+        }
+
     def figures(self, heading: int | None = None) -> pd.DataFrame:
         """The stage's single-value figures as published, those of one statement heading if given."""
-        return figures_frame(self.metrics, heading) if self.metrics else figures_frame(MetricStore(0), heading)
+        frame = figures_frame(self.metrics, heading) if self.metrics else figures_frame(MetricStore(0), heading)
+        return as_report_frame(frame)  # review (issue 14)
 
     def chart(self, name: str):
         """A saved chart for display in the notebook."""
