@@ -13,11 +13,12 @@ otherwise an ordinary DataFrame; `table_html(frame, ...)` gives the HTML.
 from __future__ import annotations
 
 import html
+from datetime import date, datetime, time
 from numbers import Number
 
 import pandas as pd
 
-from .formatting import SUPPRESSED, column_heading, format_cell
+from .formatting import SUPPRESSED, column_heading, format_cell, format_date
 
 # The text column holds about this many characters of table text (0.9rem type in the 57rem column
 # on screen; 9pt type across A4's 180 mm in print).
@@ -65,6 +66,10 @@ def _cell(value, column: str) -> str:
         return format_cell(list(value), column)
     if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
         return format_cell(None, column)
+    if isinstance(value, datetime):  # a timestamp at midnight is a date
+        return format_date(value) + ("" if value.time() == time() else f" {value:%H:%M}")
+    if isinstance(value, date):
+        return format_date(value)
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()  # numpy scalar -> Python
     try:

@@ -107,10 +107,10 @@ def validate_summary(metrics: dict, nb, tables: int) -> list[SummaryLine]:
     ]
 
 
-def analysis_summary(metrics: dict, nb, tables: int, charts: int) -> list[SummaryLine]:
+def analysis_summary(metrics: dict, nb, charts: int) -> list[SummaryLine]:
     suppressed = sum(1 for e in metrics.values() if e.get("value") == "c")
     return [
-        SummaryLine("In", f"{tables} validated tables."),
+        SummaryLine("In", "The validated tables: the rows that passed every critical check."),
         SummaryLine("Out", f"{len(metrics)} figures for the statement and {charts} charts."),
         SummaryLine(
             "Check",
@@ -225,7 +225,7 @@ def parts_for(
     elif stage.name == "validate":
         summary = validate_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))))
     elif "validated" in stage.reads:
-        summary = analysis_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))), _charts_in(nb))
+        summary = analysis_summary(metrics, nb, _charts_in(nb))
     else:
         from .metrics import merge_fragments
 

@@ -78,3 +78,11 @@ def test_a_report_frame_is_still_a_dataframe_for_the_metrics():
 def test_text_that_looks_like_a_month_is_left_as_it_is():
     page = table_html(pd.DataFrame({"value": ["2023-24", "2023-10"]}, index=pd.Index(["year", "month"], name="")))
     assert "<td>2023-24</td>" in page and "<td>October 2023</td>" in page
+
+
+def test_dates_read_as_dates():
+    frame = pd.DataFrame(
+        {"audit": ["A"], "audit_date": [pd.Timestamp("2023-05-18")], "sent": [pd.Timestamp("2023-05-18 09:30")]}
+    )
+    page = table_html(frame)
+    assert "<td>18 May 2023</td>" in page and "09:30" in page
