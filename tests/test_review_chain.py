@@ -118,6 +118,17 @@ def test_sscp_diff_prints_the_same(rerun_after_a_file_changed, capsys):
 # --- Draft until approved -------------------------------------------------------------------------
 
 
+def test_the_first_page_of_the_pdf_is_marked_draft_with_the_run_date(chain_run):
+    from pypdf import PdfReader
+
+    manifest = json.loads((chain_run.report / "manifest.json").read_text())
+    first = PdfReader(chain_run.report / "assurance-statement.pdf").pages[0].extract_text()
+    from sscp_lib.history import describe_time
+
+    assert "OFFICIAL – DRAFT" in first
+    assert "Made from the run of " + describe_time(manifest["started"]).split(" at ")[0] in " ".join(first.split())
+
+
 @pytest.fixture(scope="module")
 def own_narrative_run(chain_run, tmp_path_factory):
     """A copy of the session run whose config and narrative live beside it, so the narrative can change."""
