@@ -125,6 +125,17 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class DerivedColumn:
+    """A column the clean stage adds to a processed table (not sent by any agency)."""
+
+    name: str
+    type: str  # contract type: code | bool | string
+    source: str  # the column it is derived from
+    meaning: str
+    codes: str | None = None  # code list of its values
+
+
+@dataclass(frozen=True)
 class Contract:
     version: int
     code_lists: dict[str, CodeList]
@@ -140,25 +151,65 @@ class Contract:
     def processed_schema(self, dataset: str | Dataset) -> dict[str, str]:
         """Column -> pandas dtype of a processed (clean) table, in order.
 
-        The contract's surviving columns, then the derived ones: reporting_year, and for code
-        columns <col>_group, <col>_retired, and <col>_original where a recoding rule applies.
+        The contract's surviving columns, then the derived ones (`derived_columns`).
         """
         ds = self.dataset(dataset) if isinstance(dataset, str) else dataset
-        schema: dict[str, str] = {}
-        for col in ds.output_columns:
-            schema[col.canonical_name] = PANDAS_DTYPES[col.type]
+        schema = {col.canonical_name: PANDAS_DTYPES[col.type] for col in ds.output_columns}
+        schema.update({col.name: PANDAS_DTYPES[col.type] for col in self.derived_columns(ds)})
+        return schema
+
+    def derived_columns(self, dataset: str | Dataset) -> list[DerivedColumn]:
+        """The columns the clean stage adds to a processed table, in order, with their meaning.
+
+        For each code column: <col>_group (its list has groups), <col>_retired (its list has retired
+        codes), <col>_original (a recoding rule applies); then reporting_year.
+        """
+        ds = self.dataset(dataset) if isinstance(dataset, str) else dataset
+        derived = []
         for col in ds.output_columns:
             if col.type != "code":
                 continue
             codes = self.code_lists[str(col.codes)]
             if codes.groups:
-                schema[f"{col.name}_group"] = PANDAS_DTYPES["code"]
+                groups = self.group_code_list(codes.name)
+                derived.append(
+                    DerivedColumn(
+                        f"{col.name}_group", "code", col.name, f"{groups.description}, of `{col.name}`", groups.name
+                    )
+                )
             if codes.retired:
-                schema[f"{col.name}_retired"] = PANDAS_DTYPES["bool"]
+                derived.append(
+                    DerivedColumn(
+                        f"{col.name}_retired", "bool", col.name, f"true when `{col.name}` is a retired code of its list"
+                    )
+                )
             if col.name in RECODED_COLUMNS:
-                schema[f"{col.name}_original"] = PANDAS_DTYPES["code"]
-        schema["reporting_year"] = PANDAS_DTYPES["string"]
-        return schema
+                derived.append(
+                    DerivedColumn(
+                        f"{col.name}_original",
+                        "code",
+                        col.name,
+                        f"`{col.name}` as recorded, before a recoding rule changed it",
+                        codes.name,
+                    )
+                )
+        derived.append(
+            DerivedColumn(
+                "reporting_year",
+                "string",
+                ds.period_column,
+                f"reporting year of the row (e.g. 2023-24), from `{ds.period_column}`",
+            )
+        )
+        return derived
+
+    def group_code_list(self, code_list: str) -> CodeList:
+        """The code list whose codes are the group names of `code_list` (e.g. referral_source -> source_agency)."""
+        groups = set(self.code_lists[code_list].groups)
+        for candidate in self.code_lists.values():
+            if groups and set(candidate.codes) == groups:
+                return candidate
+        raise KeyError(f"no code list has the groups of {code_list!r} as its codes")
 
     def codes_for(self, column: Column) -> CodeList:
         if column.codes is None:
