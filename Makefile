@@ -10,6 +10,7 @@ SSCP := $(VENV)/bin/sscp
 STAMP := $(VENV)/.installed
 KERNEL := $(VENV)/share/jupyter/kernels/sscp/kernel.json
 SAMPLE := data/raw/$(YEAR)/_sample.json
+VALIDATED := data/processed/$(YEAR)/validated/referrals.parquet
 
 .PHONY: report test lab bench setup sample clean-reports
 
@@ -19,8 +20,11 @@ report: setup $(SAMPLE)
 test: setup
 	$(PY) -m pytest
 
-lab: setup $(SAMPLE)
-	$(VENV)/bin/jupyter lab notebooks/explore_referrals.ipynb
+# JupyterLab at the repository root on scratch/explore_referrals.ipynb, a working copy of the
+# template notebooks/explore_referrals.ipynb (see sscp_lib/explore/lab.py); runs the chain first
+# if there are no validated tables yet.
+lab: setup $(VALIDATED)
+	$(SSCP) lab
 
 bench: setup
 	$(PY) -m benchmarks.run
@@ -53,6 +57,9 @@ $(SAMPLE): $(STAMP)
 	$(SSCP) sample --out data/raw
 
 sample: $(SAMPLE)
+
+$(VALIDATED): | $(SAMPLE)
+	$(SSCP) run --year $(YEAR) --no-pdf
 
 clean-reports:
 	rm -rf reports/$(YEAR) data/processed/$(YEAR)

@@ -65,6 +65,16 @@ def _cmd_approve(args) -> int:
 # --- end review ---
 
 
+# --- exploration (issue 16) ---
+def _cmd_lab(args) -> int:
+    from .explore.lab import main as lab
+
+    return lab(args.jupyter_args)
+
+
+# --- end exploration ---
+
+
 def _cmd_contract_docs(args) -> int:
     from .contract_docs import write_contract_docs
 
@@ -132,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="partnership config (default: the one the run used)")
     p.set_defaults(func=_cmd_approve)
     # --- end review ---
+
+    # --- exploration (issue 16) ---
+    p = sub.add_parser("lab", help="JupyterLab at the repository root on your working copy of the exploration notebook")
+    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab (e.g. --no-browser)")
+    p.set_defaults(func=_cmd_lab)
+    # --- end exploration ---
 
     p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")
     p.add_argument("--out", help="output file (default docs/data-contract.md)")

@@ -15,9 +15,12 @@ widgets (drop-downs over the same helpers), lab (starting JupyterLab on a workin
 """
 
 from .answers import Answer, count, monthly, monthly_share
+from .dictionary import data_dictionary
 from .filters import filter_rows
+from .lab import briefing_folder
 from .tables import (
     TABLES,
+    describe,
     load_contacts,
     load_health_referrals,
     load_plans,
@@ -27,12 +30,24 @@ from .tables import (
 )
 from .vocabulary import NOT_RECORDED, ExploreError
 
+
+def explorer(frame, by: str = "source_group"):
+    """Drop-downs over a table (see widgets.explorer); ipywidgets is imported only when asked for."""
+    from .widgets import explorer as make
+
+    return make(frame, by)
+
+
 __all__ = [
     "NOT_RECORDED",
     "TABLES",
     "Answer",
     "ExploreError",
+    "briefing_folder",
     "count",
+    "data_dictionary",
+    "describe",
+    "explorer",
     "filter_rows",
     "load_contacts",
     "load_health_referrals",

@@ -102,7 +102,7 @@ def _counts_chart(answer: Answer):
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#E5E5E5")
-    ax.margins(x=0.1)
+    ax.margins(x=0.1, y=0.02)
     return fig
 
 
@@ -250,8 +250,9 @@ def answer_html(answer: Answer) -> str:
             f'<p style="color:{WORKING_COLOUR};border:2px solid {WORKING_COLOUR};padding:4px 8px;font-weight:bold">'
             f"{html.escape(WORKING_NOTE)}. Save or share through answer.save(), which suppresses them.</p>"
         )
-    box = '<div style="max-height:26em;overflow:auto;display:inline-block;vertical-align:top;margin-right:1em">'
-    parts.append(box + answer.table.to_html(na_rep="") + "</div>")
+    box = '<div style="max-height:40em;overflow:auto;display:inline-block;vertical-align:top;margin-right:1em">'
+    table = answer.table
+    parts.append(box + table.to_html(na_rep="", index=not isinstance(table.index, pd.RangeIndex)) + "</div>")
     if answer.shares is not None:
         parts.append(box + f"<p><b>% of each row</b></p>{answer.shares.to_html(na_rep='')}</div>")
     png = base64.b64encode(figure_png(draw(answer))).decode("ascii")

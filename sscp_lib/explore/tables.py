@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ..config import Paths, ReportingYear, load_config
-from ..contract import load_contract
+from ..contract import RECODED_COLUMNS, load_contract
 from ..errors import UserError
 from ..metrics import run_is_synthetic
 from .vocabulary import NOT_RECORDED, ExploreError, label_order, labels_for
@@ -109,20 +109,35 @@ def _read_validated(dataset: str, path: Path) -> pd.DataFrame:
     return pd.read_parquet(path, columns=list(schema)).astype(schema)
 
 
+def has_nfa_changeover(dataset: str) -> bool:
+    """True for a table with a recoded outcome column (referrals: NFA became Advice and information)."""
+    return any(c.canonical_name in RECODED_COLUMNS for c in load_contract().dataset(dataset).output_columns)
+
+
+def exploration_columns(dataset: str) -> list[str]:
+    """The columns of a loaded table, in order: each processed column, its label after it if it
+    has codes or is yes/no, then nfa_changeover where the table has it."""
+    columns = []
+    for column in load_contract().processed_schema(dataset):
+        columns.append(column)
+        if labels_for(dataset, column) is not None:
+            columns.append(f"{column}_label")
+    return columns + ([NFA_CHANGEOVER_COLUMN] if has_nfa_changeover(dataset) else [])
+
+
 def with_labels(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """`<column>_label` after each code and yes/no column: ordered labels, missing as "Not recorded"."""
     out = {}
     for column in frame.columns:
         out[column] = frame[column]
         labels = labels_for(dataset, column)
-        if labels is not None and not column.endswith("_label"):
-            order = label_order(labels, frame[column])
-            values = (
+        if labels is not None:
+            text = (
                 frame[column]
                 .astype("object")
                 .map(lambda v, lab=labels: NOT_RECORDED if pd.isna(v) else lab.get(v, str(v)))
             )
-            out[f"{column}_label"] = pd.Categorical(values, categories=order, ordered=True)
+            out[f"{column}_label"] = pd.Categorical(text, categories=label_order(labels, frame[column]), ordered=True)
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -167,8 +182,9 @@ def load_table(
             )
         frame = frame[(frame["reporting_year"] == year.label).fillna(False).astype(bool)]
     frame = with_labels(frame.reset_index(drop=True), spec.dataset)
-    if spec.dataset == "referrals":
+    if has_nfa_changeover(spec.dataset):
         frame = with_nfa_changeover(frame, load_contract().dataset(spec.dataset).period_column)
+    frame = frame[exploration_columns(spec.dataset)]
     frame.attrs.update(
         {
             "table": next(k for k, t in TABLES.items() if t == spec),
@@ -212,3 +228,19 @@ def load_health_referrals(year=None, **kwargs) -> pd.DataFrame:
 def load_plans(year=None, **kwargs) -> pd.DataFrame:
     """Child protection plans, placed in a year by their start date (see load_table)."""
     return load_table("plans", year, **kwargs)
+
+
+def describe(frame: pd.DataFrame) -> str:
+    """One line saying what a loaded (or filtered) table holds."""
+    table = table_of(frame)
+    dates = frame[load_contract().dataset(table.dataset).period_column]
+    if dates.dropna().empty:
+        return f"no {table.rows}"
+    years = ", ".join(sorted(frame["reporting_year"].dropna().unique()))
+    noun = "reporting years" if "," in years else "reporting year"
+    said = f"{len(frame):,} {table.rows} from {dates.min():%-d %B %Y} to {dates.max():%-d %B %Y} ({noun} {years})"
+    if frame.attrs.get("run"):
+        said += f", from the {frame.attrs['run']} run"
+    if frame.attrs.get("filters"):
+        said += f"; {'; '.join(frame.attrs['filters'])}"
+    return said + (" [synthetic sample data]" if frame.attrs.get("synthetic") else "")
