@@ -174,7 +174,11 @@ class Contract:
                 groups = self.group_code_list(codes.name)
                 derived.append(
                     DerivedColumn(
-                        f"{col.name}_group", "code", col.name, f"{groups.description}, of `{col.name}`", groups.name
+                        f"{col.name}_group",
+                        "code",
+                        col.name,
+                        f"group of `{col.name}` ({groups.name.replace('_', ' ')})",
+                        groups.name,
                     )
                 )
             if codes.retired:

@@ -79,8 +79,7 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
             ]
         )
     lines += _table(["column", "type", "required", "also accepted as", "codes", "identifier", "rules"], rows)
-    derived = [(n, t) for n, t in contract.processed_schema(ds).items() if n not in ds.canonical_columns]
-    lines += ["", "Processed table adds: " + ", ".join(f"`{n}` ({t})" for n, t in derived) + "."]
+    lines += _derived_columns_table(contract, ds)
     if ds.annex_a:
         lines += ["", f"Annex A sheet `{ds.annex_a['sheet']}`:", ""]
         lines += _table(["Annex A heading", "column"], [[h, f"`{c}`"] for h, c in ds.annex_a["columns"].items()])
@@ -88,6 +87,24 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
             spelled = ", ".join(f"{k} → `{v}`" for k, v in values.items())
             lines += ["", f"Annex A values of `{column}`: {spelled}."]
     return lines + [""]
+
+
+# --- Derived columns of a processed table, with their codes (issue 16) ----------------------------
+
+
+def _derived_columns_table(contract: Contract, ds) -> list[str]:
+    """The columns the clean stage adds to the dataset's processed table: type, source, meaning, codes."""
+    rows = []
+    for derived in contract.derived_columns(ds):
+        if derived.codes:
+            codes = f"[`{derived.codes}`](#code-list-{derived.codes})"
+        else:
+            codes = "true / false" if derived.type == "bool" else ""
+        rows.append([f"`{derived.name}`", derived.type, f"`{derived.source}`", derived.meaning, codes])
+    return ["", "The processed table adds:", ""] + _table(["column", "type", "from", "meaning", "codes"], rows)
+
+
+# --- end of derived columns ----------------------------------------------------------------------
 
 
 def _code_list_section(contract: Contract, name: str) -> list[str]:

@@ -32,3 +32,15 @@ def test_docs_cover_every_dataset_column_code_list_and_annex_a():
 def test_write_contract_docs_to_another_path(tmp_path):
     path = write_contract_docs(tmp_path / "contract.md")
     assert path.read_text(encoding="utf-8") == render_contract_docs()
+
+
+def test_derived_columns_are_documented_with_their_codes():
+    text = render_contract_docs()
+    contract = load_contract()
+    for name in contract.datasets:
+        section = text.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
+        for derived in contract.derived_columns(name):
+            row = next(line for line in section.splitlines() if line.startswith(f"| `{derived.name}` |"))
+            if derived.codes:
+                assert f"[`{derived.codes}`](#code-list-{derived.codes})" in row, row
+    assert "| `referral_source_group` | code | `referral_source` |" in text and "(#code-list-source_agency)" in text

@@ -47,6 +47,8 @@ def _meaning(dataset: str, column: str) -> str:
     words = sentence(humanise(column))
     if col.type == "bool":
         words = f"{words}: yes or no"
+    elif col.type == "string":
+        words = f"{words}: text as the agency sends it"
     if column == ds.period_column:
         words += " (places the row in a reporting year, April to March)"
     return words
