@@ -28,6 +28,7 @@ lab: setup $(VALIDATED)
 
 bench: setup
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.explore
 
 setup: $(STAMP) $(KERNEL) check-pango
 

@@ -412,13 +412,11 @@ def test_lab_allows_root_only_when_running_as_root(tmp_path):
 
 
 def test_make_lab_goes_through_sscp_lab():
-    recipe = subprocess.run(
-        ["make", "-n", "-W", "pyproject.toml", "lab"], cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
-    lab_rule = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
-    assert "$(SSCP) lab" in lab_rule and "jupyter lab notebooks/" not in makefile
-    assert recipe.returncode in (0, 2)  # a dry run only: nothing installed or started
+    """make lab runs `sscp lab` (which decides --allow-root and the root folder), not Lab on a file."""
+    dry_run = subprocess.run(["make", "-n", "lab"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert dry_run.stdout.strip().splitlines()[-1] == ".venv/bin/sscp lab"
+    assert "--allow-root" not in (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
 
 
 def test_working_copy_is_made_once_in_an_ignored_folder(tmp_path):
@@ -445,3 +443,20 @@ def test_tracked_exploration_notebook_carries_no_outputs():
     assert code and all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
     assert notebook["metadata"]["kernelspec"]["name"] == "sscp"
     assert "widgets" not in notebook["metadata"]  # no saved widget state either
+
+
+def test_a_bad_question_in_a_notebook_is_one_line_not_a_traceback():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shown = []
+    try:
+        shell._showtraceback = lambda etype, value, stb: shown.append(stb)
+        shell.set_custom_exc((UserError,), explore.one_line_error)
+        result = shell.run_cell(
+            "from sscp_lib.explore.filters import months_wanted; months_wanted(('2023-10', '2024-03'))"
+        )
+        assert isinstance(result.error_in_exec, explore.ExploreError)
+        assert shown == [[f"ExploreError: {result.error_in_exec}"]]
+    finally:
+        InteractiveShell.clear_instance()

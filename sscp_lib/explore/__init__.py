@@ -14,6 +14,7 @@ Modules by job: tables (load), vocabulary (column and value names), filters and 
 widgets (drop-downs over the same helpers), lab (starting JupyterLab on a working copy).
 """
 
+from ..errors import UserError
 from .answers import Answer, count, monthly, monthly_share
 from .dictionary import data_dictionary
 from .filters import filter_rows
@@ -29,6 +30,26 @@ from .tables import (
     load_table,
 )
 from .vocabulary import NOT_RECORDED, ExploreError
+
+
+def one_line_error(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    """IPython shows a UserError as its message: the message says what to do, a traceback would not."""
+    lines = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, lines)  # IPython leaves showing a custom exception to its handler
+    return lines
+
+
+def _short_user_errors_in_notebooks() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and not shell.custom_exceptions:
+        shell.set_custom_exc((UserError,), one_line_error)
+
+
+_short_user_errors_in_notebooks()
 
 
 def explorer(frame, by: str = "source_group"):

@@ -21,7 +21,7 @@ from ..analysis.referrals import TOTAL, published_counts
 from ..config import load_config
 from ..contract import load_contract
 from ..disclosure import SUPPRESSED
-from .tables import table_of
+from .tables import partnership_settings, table_of
 from .vocabulary import NOT_RECORDED, ExploreError, column_for, heading, humanise, labels_for, sentence, values_for
 
 WORKING_NOTE = "Working figures, not for publication: small counts are not suppressed"
@@ -41,6 +41,7 @@ class Answer:
     source: str
     synthetic: bool
     filters: tuple[str, ...] = ()
+    marking: str = ""  # the partnership's protective marking, printed on charts and saved files
     by: str | None = None  # heading of the grouping column(s)
     mark: tuple[pd.Timestamp, str] | None = None  # a date to mark on a monthly chart
     highlight: str | None = None  # the value drawn in colour on a monthly chart
@@ -204,9 +205,14 @@ def _is_extra(label, labels) -> bool:
 
 
 def _context(frame: pd.DataFrame, suppress: bool, threshold: int | None) -> dict:
+    # The loader noted the config's threshold and marking; a frame built otherwise reads the config.
+    if "threshold" not in frame.attrs or "marking" not in frame.attrs:
+        frame = frame.copy()
+        frame.attrs.update(partnership_settings())
     return {
         "suppressed": suppress,
-        "threshold": load_config().suppression_threshold if threshold is None else threshold,
+        "threshold": frame.attrs["threshold"] if threshold is None else threshold,
+        "marking": frame.attrs["marking"],
         "source": frame.attrs.get("source", f"validated {table_of(frame).rows}"),
         "synthetic": bool(frame.attrs.get("synthetic", False)),
         "filters": tuple(frame.attrs.get("filters", ())),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .answers import Answer
-from .draw import draw, marking, notes
+from .draw import draw, notes
 from .vocabulary import ExploreError
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -28,7 +28,7 @@ def _keeps_index(table: pd.DataFrame) -> bool:
 def _write_csv(answer: Answer, path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        for line in [marking(), answer.title]:
+        for line in [answer.marking, answer.title]:
             if line:
                 writer.writerow([line])
         writer.writerow([])
@@ -49,7 +49,7 @@ def _write_xlsx(answer: Answer, path: Path) -> None:
         sheets["% of each row"] = answer.shares
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
-            header = [line for line in (marking(), answer.title) if line]
+            header = [line for line in (answer.marking, answer.title) if line]
             table.to_excel(writer, sheet_name=name, startrow=len(header) + 1, index=_keeps_index(table))
             sheet = writer.sheets[name]
             for row, line in enumerate(header, start=1):

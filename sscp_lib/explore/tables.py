@@ -152,6 +152,15 @@ def with_nfa_changeover(frame: pd.DataFrame, period_column: str) -> pd.DataFrame
     return frame
 
 
+def partnership_settings() -> dict:
+    """What answers need from the partnership config, noted on each loaded table."""
+    config = load_config()
+    return {
+        "threshold": config.suppression_threshold,
+        "marking": str(config.get("protective_marking") or "").strip(),
+    }
+
+
 def load_table(
     table: str,
     year: str | ReportingYear | None = None,
@@ -193,6 +202,7 @@ def load_table(
             "path": str(path),
             "synthetic": run_is_synthetic(paths, run),
             "filters": [],
+            **partnership_settings(),
         }
     )
     return frame
