@@ -144,9 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     # --- end review ---
 
     # --- exploration (issue 16) ---
-    p = sub.add_parser("lab", help="JupyterLab at the repository root on your working copy of the exploration notebook")
-    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab (e.g. --no-browser)")
-    p.set_defaults(func=_cmd_lab)
+    p = sub.add_parser(
+        "lab",
+        help="JupyterLab at the repository root on your working copy of the exploration notebook",
+        description="Other arguments (e.g. --no-browser --port 8899) are passed on to jupyter lab.",
+    )
+    p.set_defaults(func=_cmd_lab, jupyter_args=[])
     # --- end exploration ---
 
     p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")
@@ -159,7 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "lab":  # only `sscp lab` passes arguments on (to jupyter lab)
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "lab":
+        args.jupyter_args = extra
     try:
         return args.func(args)
     except UserError as exc:

@@ -419,6 +419,17 @@ def test_make_lab_goes_through_sscp_lab():
     assert "--allow-root" not in (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
 
 
+def test_sscp_lab_passes_other_arguments_on_to_jupyter_lab(monkeypatch):
+    from sscp_lib import cli
+
+    seen = []
+    monkeypatch.setattr(lab, "main", lambda extra: seen.append(extra) or 0)
+    assert cli.main(["lab", "--no-browser", "--ServerApp.port=8899"]) == 0
+    assert seen == [["--no-browser", "--ServerApp.port=8899"]]
+    with pytest.raises(SystemExit):
+        cli.main(["kernel", "--no-browser"])
+
+
 def test_working_copy_is_made_once_in_an_ignored_folder(tmp_path):
     template = tmp_path / "template.ipynb"
     template.write_text("{}", encoding="utf-8")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -52,7 +51,10 @@ def main(extra: list[str] | None = None) -> int:
     )
     if stale:
         print(f"  the template has changed since: delete {copy.relative_to(PROJECT_ROOT)} to start again from it")
-    return subprocess.call(lab_command(copy, extra=extra or []), cwd=PROJECT_ROOT)
+    command = lab_command(copy, extra=extra or [])
+    sys.stdout.flush()
+    os.chdir(PROJECT_ROOT)
+    os.execv(command[0], command)  # Lab replaces this process, so Ctrl-C and signals reach it directly
 
 
 def briefing_folder(folder: Path | str | None = None) -> Path:
