@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..analysis.referrals import TOTAL, published_counts
+from ..analysis.common import TOTAL
+from ..analysis.referrals import published_counts
 from ..config import load_config
 from ..contract import load_contract
 from ..disclosure import SUPPRESSED
@@ -141,7 +142,7 @@ def _monthly_table(answer: Answer) -> pd.DataFrame:
     long = pd.DataFrame(
         {
             "Month": [m for m in published.index for _ in published.columns],
-            sentence(answer.by): [c for _ in published.index for c in published.columns],
+            sentence(answer.by or "value"): [c for _ in published.index for c in published.columns],
             noun: [published.loc[m, c] for m in published.index for c in published.columns],
             f"{SHARE} of month": [pct.loc[m, c] for m in published.index for c in published.columns],
         }
@@ -249,7 +250,7 @@ def count(
             .reindex(row_values.cat.categories, fill_value=0)
             .to_frame(sentence(noun))
         )
-        counts = _tidy(counts, drop_empty, axis=0)
+        counts = _tidy(counts, bool(drop_empty), axis=0)
         counts.index.name = sentence(row_heading)
         return Answer(
             "counts",

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .. import charts
-from ..analysis.referrals import TOTAL, numeric_or_nan
+from ..analysis.common import TOTAL
+from ..analysis.referrals import numeric_or_nan
 from ..disclosure import SUPPRESSED
 from .answers import WORKING_NOTE, Answer
 from .vocabulary import sentence
@@ -102,6 +103,7 @@ def _counts_chart(answer: Answer):
 
 
 def _crosstab_chart(answer: Answer):
+    assert answer.shares is not None  # a two-way answer has shares
     shares = answer.shares.drop(index=TOTAL).drop(columns=TOTAL)
     shares = shares.apply(lambda s: pd.to_numeric(s.where(s != SUPPRESSED), errors="coerce"))
     height = max(3.0, 0.36 * len(shares) + 2.0)

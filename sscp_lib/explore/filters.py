@@ -99,10 +99,10 @@ def filter_rows(frame: pd.DataFrame, *, start=None, end=None, year=None, months=
             else f"to {last:%-d %b %Y}"
         )
     if months is not None:
-        wanted, words = months_wanted(months)
-        keep &= dates.dt.to_period("M").isin(wanted).fillna(False).astype(bool)
+        chosen, words = months_wanted(months)
+        keep &= dates.dt.to_period("M").isin(chosen).fillna(False).astype(bool)
         said.append(words)
-        span = (min(wanted).start_time, max(wanted).end_time.normalize())
+        span = (min(chosen).start_time, max(chosen).end_time.normalize())
     if year is not None:
         years = [values_for(frame, table.dataset, "reporting_year", y)[0] for y in as_list(year)]
         starts = [pd.Timestamp(ReportingYear.parse(y).start) for y in years]

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from ..config import Paths, ReportingYear, load_config
 from ..contract import RECODED_COLUMNS, load_contract
 from ..errors import UserError
-from ..metrics import run_is_synthetic
+from ..stages.loading import read_processed_table
+from ..synthetic import is_synthetic
 from .vocabulary import NOT_RECORDED, ExploreError, label_order, labels_for
 
 NFA_CHANGEOVER_RULE = "nfa_changeover_date"
@@ -74,7 +74,8 @@ _YEAR_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
 
 def validated_table_path(dataset: str, run: ReportingYear, paths: Paths) -> Path:
-    """The validated table of `dataset` written by the run of year `run`."""
+    """The validated table of `dataset` written by the run of year `run` (the catalogue's
+    'validated' location; the path rule is config.Paths')."""
     return paths.validated_dir(run) / f"{dataset}.parquet"
 
 
@@ -99,14 +100,6 @@ def latest_run(dataset: str, paths: Paths) -> ReportingYear:
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-
-
-def _read_validated(dataset: str, path: Path) -> pd.DataFrame:
-    schema = load_contract().processed_schema(dataset)
-    missing = [c for c in schema if c not in set(pq.read_schema(path).names)]
-    if missing:
-        raise UserError(f"{path}: missing column(s) {', '.join(missing)}; rerun the chain")
-    return pd.read_parquet(path, columns=list(schema)).astype(schema)
 
 
 def has_nfa_changeover(dataset: str) -> bool:
@@ -180,7 +173,7 @@ def load_table(
     path = validated_table_path(spec.dataset, run, paths)
     if not path.exists():
         raise UserError(f"{path}: validated table not found; run the chain for {run} first")
-    frame = _read_validated(spec.dataset, path)
+    frame = read_processed_table(path, spec.dataset)
     if year is not None:
         year = _year(year)
         held = sorted(frame["reporting_year"].dropna().unique())
@@ -200,7 +193,7 @@ def load_table(
             "run": run.label,
             "source": f"{load_contract().dataset(spec.dataset).description}; validated in the {run} run",
             "path": str(path),
-            "synthetic": run_is_synthetic(paths, run),
+            "synthetic": is_synthetic(paths, run),
             "filters": [],
             **partnership_settings(),
         }

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from ..analysis.common import NOT_RECORDED
 from ..config import ReportingYear
 from ..contract import CodeList, load_contract
 from ..errors import UserError
 
-NOT_RECORDED = "Not recorded"
 YES_NO = {True: "Yes", False: "No"}
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
