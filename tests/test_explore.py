@@ -390,6 +390,7 @@ def test_drop_downs_give_the_same_answer_as_the_helpers(referrals):
     expected = explore.count(explore.filter_rows(referrals, year="2023-24", category="Neglect"), "outcome")
     pd.testing.assert_frame_equal(view.answer.table, expected.table)
     assert view.answer.title == expected.title and view.answer.suppressed
+    assert "<table" in view.view.value and "data:image/png;base64," in view.view.value
     view.by.value = "month"
     assert view.answer.kind == "monthly"
     assert "Not recorded" in view.filters["category"].options

@@ -8,6 +8,8 @@ Each change runs filter_rows and count (or monthly) exactly as a cell would, sup
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
@@ -47,7 +49,7 @@ def _available(frame: pd.DataFrame, names) -> list[str]:
 
 
 class Explorer:
-    """The drop-downs, the answer they give (`answer`) and the output showing it."""
+    """The drop-downs, the answer they give (`answer`) and the HTML view showing it."""
 
     def __init__(self, frame: pd.DataFrame, by: str = "source_group"):
         self.frame = frame
@@ -67,7 +69,8 @@ class Explorer:
             value=by if by in choices else choices[0],
             description="Count by",
         )
-        self.output = widgets.Output()
+        # The answer is shown as HTML in a widget (no output capture, which headless runs handle badly).
+        self.view = widgets.HTML()
         self.answer: Answer | None = None
         for control in [*self.filters.values(), self.by]:
             control.observe(lambda _change: self.refresh(), names="value")
@@ -75,7 +78,7 @@ class Explorer:
             [
                 widgets.HBox(list(self.filters.values())[:3]),
                 widgets.HBox([*list(self.filters.values())[3:], self.by]),
-                self.output,
+                self.view,
             ]
         )
         self.refresh()
@@ -88,14 +91,12 @@ class Explorer:
         return monthly(rows) if self.by.value == MONTH else count(rows, self.by.value)
 
     def refresh(self) -> None:
-        self.output.clear_output(wait=True)
-        with self.output:
-            try:
-                self.answer = self.compute()
-                display(self.answer)
-            except ExploreError as exc:
-                self.answer = None
-                print(exc)
+        try:
+            self.answer = self.compute()
+            self.view.value = self.answer._repr_html_()
+        except ExploreError as exc:
+            self.answer = None
+            self.view.value = f"<p>{html.escape(str(exc))}</p>"
 
     def _ipython_display_(self):
         display(self.widget)
