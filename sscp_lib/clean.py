@@ -11,8 +11,9 @@ Every step is vectorised over columns (Python loops run over distinct values, no
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,21 @@ from .contract import CodeList, Column, Contract, Dataset, load_contract, normal
 from .errors import InputFileError, UserError
 from .files import write_parquet_atomic
 from .pseudonymise import normalise_identifier, pseudonymise
-from .readers import RawTable, expected_headings, read_annex_a, read_raw_file
+from .readers import RawTable, read_annex_a, read_raw_file
 from .report_tables import report_frame
+from .sources import (
+    DEFAULT_SUFFIXES,
+    FALSE_WORDS,
+    HOW_IGNORED,
+    TRUE_WORDS,
+    MultiSource,
+    Sources,
+    SourceSpec,
+    resolve_sources,
+)
 from .synthetic import SAMPLE_MARKER, has_sample_marker
 
-RAW_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+RAW_SUFFIXES = set(DEFAULT_SUFFIXES)
 # Plausible bounds for any date in partnership records.
 EARLIEST_DATE = pd.Timestamp("1900-01-01")
 LATEST_DATE = pd.Timestamp("2100-12-31")
@@ -66,9 +77,11 @@ REJECTED_COLUMNS = {
     "value": "string",
 }
 
-TRUE_WORDS = {"y", "yes", "true", "t", "1"}
-FALSE_WORDS = {"n", "no", "false", "f", "0"}
-
+# Names of the built-in date spellings (`sscp inspect` counts values by the spelling that read them).
+SPELLING_ISO = "ISO (2023-04-01)"
+SPELLING_DMY = "day/month/year (01/04/2023)"
+SPELLING_DMY_SHORT = "day/month/2-digit year (1/4/23)"
+SPELLING_SERIAL = "Excel serial number (45017)"
 
 # ---------------------------------------------------------------------------------------------
 # Value parsers: a Series of stripped strings ("" = empty) -> (typed Series, failure reason or None)
@@ -77,39 +90,56 @@ FALSE_WORDS = {"n", "no", "false", "f", "0"}
 _ISO_RE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DMY_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _SERIAL_RE = re.compile(r"^(\d{4,6})(?:\.\d+)?$")
+_TIME_SUFFIX_RE = re.compile(r"[T ]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _EXCEL_EPOCH_DATE = date(1899, 12, 30)
 
 
-def parse_date_text(text: str) -> date | None:
-    """One date spelling -> date, or None. Day-first, as UK exports are.
+def date_spelling(text: str, formats: tuple[str, ...] = ()) -> tuple[date | None, str | None]:
+    """(date, the spelling that read it) for one value, or (None, None).
 
-    Accepts ISO (2023-04-01, with or without a time), d/m/yyyy and d/m/yy (/, - or .), Excel serial
-    day numbers and xlsx date cells (which the reader gives as ISO). Times are dropped.
+    `formats` (strptime, from a source mapping) are tried first, with or without a time after
+    them, and replace the built-in day-first spellings. ISO dates (as xlsx date cells are given)
+    and Excel serial day numbers are always read. Day-first otherwise, as UK exports are.
     """
     text = text.strip()
+    for fmt in formats:
+        for candidate in (text, _TIME_SUFFIX_RE.sub("", text)):
+            try:
+                return datetime.strptime(candidate, fmt).date(), fmt
+            except ValueError:
+                continue
     try:
         if match := _ISO_RE.match(text):
             y, m, d = match.groups()
-            return date(int(y), int(m), int(d))
-        if match := _DMY_RE.match(text):
+            return date(int(y), int(m), int(d)), SPELLING_ISO
+        if not formats and (match := _DMY_RE.match(text)):
             d, m, y = match.groups()
             year = int(y)
             if len(y) == 2:
                 # Two-digit years: 00-69 are 2000s, 70-99 are 1900s.
                 year += 2000 if year < 70 else 1900
-            return date(year, int(m), int(d))
+            return date(year, int(m), int(d)), (SPELLING_DMY_SHORT if len(y) == 2 else SPELLING_DMY)
         if match := _SERIAL_RE.match(text):
             serial = int(match.group(1))
             if EXCEL_SERIAL_RANGE[0] <= serial <= EXCEL_SERIAL_RANGE[1]:
-                return _EXCEL_EPOCH_DATE + timedelta(days=serial)
+                return _EXCEL_EPOCH_DATE + timedelta(days=serial), SPELLING_SERIAL
     except ValueError:  # 31/02/2023 and the like
-        return None
-    return None
+        return None, None
+    return None, None
 
 
-def parse_date_values(values: pd.Series) -> pd.Series:
+def parse_date_text(text: str, formats: tuple[str, ...] = ()) -> date | None:
+    """One date spelling -> date, or None (see date_spelling).
+
+    Accepts ISO (2023-04-01, with or without a time), d/m/yyyy and d/m/yy (/, - or .), Excel serial
+    day numbers and xlsx date cells (which the reader gives as ISO). Times are dropped.
+    """
+    return date_spelling(text, formats)[0]
+
+
+def parse_date_values(values: pd.Series, formats: tuple[str, ...] = ()) -> pd.Series:
     """Date spellings -> datetime64[ms] (NaT when not a date). Python runs once per distinct value."""
-    days = [parse_date_text(v) if isinstance(v, str) else None for v in values]
+    days = [parse_date_text(v, formats) if isinstance(v, str) else None for v in values]
     stamps = np.array(
         [np.datetime64(d, "ms") if d is not None else np.datetime64("NaT", "ms") for d in days], dtype="datetime64[ms]"
     )
@@ -124,9 +154,9 @@ def _map_distinct(values: pd.Series, convert) -> tuple[pd.Series, np.ndarray]:
     return converted, positions
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_dates(values: pd.Series, formats: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series]:
     """(datetime64[ms] Series, reason Series: None where fine or empty)."""
-    converted, positions = _map_distinct(values, parse_date_values)
+    converted, positions = _map_distinct(values, lambda distinct: parse_date_values(distinct, formats))
     parsed = pd.Series(converted.to_numpy()[positions], index=values.index, dtype="datetime64[ms]")
     empty = values == ""
     bad = parsed.isna() & ~empty
@@ -169,7 +199,7 @@ def parse_codes(
     values: pd.Series, code_list: CodeList, extra: dict[str, str] | None = None
 ) -> tuple[pd.Series, pd.Series]:
     lookup = code_list.lookup()
-    extra_lower = {str(k).lower(): str(v) for k, v in (extra or {}).items()}
+    extra_lower = {" ".join(str(k).split()).lower(): str(v) for k, v in (extra or {}).items()}
 
     def convert(distinct: pd.Series) -> pd.Series:
         return pd.Series(
@@ -183,11 +213,14 @@ def parse_codes(
     return codes, reasons
 
 
-def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    lowered = values.str.lower()
+def parse_bools(
+    values: pd.Series, yes_words: frozenset[str] = TRUE_WORDS, no_words: frozenset[str] = FALSE_WORDS
+) -> tuple[pd.Series, pd.Series]:
+    """Yes/no words (compared without case or extra spaces) -> boolean."""
+    folded = values.str.lower().str.split().str.join(" ")
     result = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    result[lowered.isin(TRUE_WORDS)] = True
-    result[lowered.isin(FALSE_WORDS)] = False
+    result[folded.isin(list(yes_words))] = True
+    result[folded.isin(list(no_words))] = False
     reasons = pd.Series(None, index=values.index, dtype="object")
     reasons[result.isna() & (values != "")] = REASON_BAD_BOOL
     return result, reasons
@@ -208,15 +241,20 @@ def parse_numbers(values: pd.Series, whole: bool) -> tuple[pd.Series, pd.Series]
 
 
 def parse_column(
-    values: pd.Series, column: Column, contract: Contract, extra_values: dict | None = None
+    values: pd.Series, column: Column, contract: Contract, spec: SourceSpec | None = None
 ) -> tuple[pd.Series, pd.Series]:
-    """One raw column -> (typed values, reason per row or None). Empty required values fail."""
+    """One raw column -> (typed values, reason per row or None). Empty required values fail.
+
+    `spec` is the file's source mapping: its value spellings, date formats and yes/no words.
+    """
     if column.type == "date":
-        parsed, reasons = parse_dates(values)
+        parsed, reasons = parse_dates(values, spec.date_formats if spec else ())
     elif column.type == "code":
-        parsed, reasons = parse_codes(values, contract.codes_for(column), extra_values)
+        parsed, reasons = parse_codes(
+            values, contract.codes_for(column), spec.values.get(column.name) if spec else None
+        )
     elif column.type == "bool":
-        parsed, reasons = parse_bools(values)
+        parsed, reasons = parse_bools(values, *((spec.yes_words, spec.no_words) if spec else ()))
     elif column.type in {"int", "float"}:
         parsed, reasons = parse_numbers(values, whole=column.type == "int")
         if column.min is not None:
@@ -240,13 +278,22 @@ def parse_column(
 
 @dataclass
 class SourceFile:
-    """One table to clean: a CSV/XLSX file, or one list of an Annex A workbook."""
+    """One table to clean: a CSV/XLSX file, or one list of an Annex A workbook, with its mapping."""
 
     dataset: str
     path: Path
     year: ReportingYear
-    annex_a: bool = False
+    spec: SourceSpec
     sheet: str | None = None
+
+    @property
+    def multi(self) -> str | None:
+        """The multi-dataset source the file is ('annex_a'), None for a dataset's own file."""
+        return self.spec.multi
+
+    @property
+    def annex_a(self) -> bool:
+        return self.spec.multi == "annex_a"
 
 
 def year_folders(raw_dir: Path, year: ReportingYear) -> list[tuple[ReportingYear, Path]]:
@@ -262,94 +309,115 @@ def year_folders(raw_dir: Path, year: ReportingYear) -> list[tuple[ReportingYear
     return folders
 
 
-def dataset_for_file(path: Path, contract: Contract) -> str | None:
-    """The dataset whose file_pattern starts the file name (longest pattern wins), or 'annex_a'."""
-    stem = path.stem.lower()
-    patterns = {ds.file_pattern.lower(): name for name, ds in contract.datasets.items()}
-    annex_pattern = str(contract.annex_a.get("file_pattern", "annex_a")).lower()
-    patterns[annex_pattern] = "annex_a"
-    for pattern in sorted(patterns, key=len, reverse=True):
-        if stem == pattern or (stem.startswith(pattern) and not stem[len(pattern)].isalpha()):
-            return patterns[pattern]
-    return None
+def folder_files(folder: Path) -> list[Path]:
+    """The files of a year folder that may be data: not hidden, not Office lock files, not the sample marker."""
+    return sorted(
+        p
+        for p in Path(folder).iterdir()
+        if p.is_file() and not p.name.startswith((".", "~$")) and p.name != SAMPLE_MARKER
+    )
 
 
 def discover_files(
-    raw_dir: Path, year: ReportingYear, contract: Contract
+    raw_dir: Path, year: ReportingYear, contract: Contract, sources: Sources | None = None
 ) -> tuple[dict[str, list[SourceFile]], list[Path], list[Path]]:
-    """(dataset -> source files, files not recognised, files superseded by an Annex A workbook)."""
+    """(dataset -> source files, files not recognised, files superseded by a multi-dataset workbook).
+
+    Each file is claimed by one source mapping (sscp_lib.sources); two claims are a UserError.
+    """
+    sources = sources or resolve_sources(contract)
     by_dataset: dict[str, list[SourceFile]] = {name: [] for name in contract.datasets}
     unrecognised: list[Path] = []
     superseded: list[Path] = []
-    annex_datasets = [name for name, ds in contract.datasets.items() if ds.annex_a]
     for folder_year, folder in year_folders(raw_dir, year):
-        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
-        annex = [p for p in files if p.suffix.lower() in RAW_SUFFIXES and dataset_for_file(p, contract) == "annex_a"]
-        for path in files:
-            if path.name == SAMPLE_MARKER:
-                continue
-            name = dataset_for_file(path, contract) if path.suffix.lower() in RAW_SUFFIXES else None
-            if name is None:
+        owners = {path: sources.owner_of(path, _relative(path, raw_dir)) for path in folder_files(folder)}
+        # A multi-dataset workbook in the folder replaces that year's own files of its datasets.
+        replaced = {name for owner in owners.values() if isinstance(owner, MultiSource) for name in owner.parts}
+        for path, owner in owners.items():
+            if owner is None:
                 unrecognised.append(path)
-            elif name == "annex_a":
-                for dataset in annex_datasets:
-                    by_dataset[dataset].append(SourceFile(dataset, path, folder_year, annex_a=True))
-            elif annex and name in annex_datasets:
+            elif isinstance(owner, MultiSource):
+                for dataset, spec in owner.parts.items():
+                    by_dataset[dataset].append(SourceFile(dataset, path, folder_year, spec))
+            elif owner.dataset in replaced:
                 superseded.append(path)
             else:
-                by_dataset[name].append(SourceFile(name, path, folder_year))
+                by_dataset[owner.dataset].append(SourceFile(owner.dataset, path, folder_year, owner))
     return by_dataset, unrecognised, superseded
 
 
-def map_headings(table: RawTable, dataset: Dataset, source: SourceFile) -> tuple[dict[int, str], list[str]]:
-    """(frame column position -> contract column, extra headings ignored)."""
-    lookup = dataset.header_lookup()
-    annex = (
-        {normalise_header(k): v for k, v in (dataset.annex_a or {}).get("columns", {}).items()}
-        if source.annex_a
-        else {}
-    )
+@dataclass
+class HeadingMatch:
+    """How a table's headings map to a dataset's columns under one source mapping."""
+
+    mapping: dict[int, str]  # frame column position -> contract column
+    how: dict[int, str]  # frame column position -> how it matched (sscp_lib.sources HOW_*), ignored included
+    extras: list[str]  # headings not used (listed in the clean log)
+    duplicates: dict[str, list[str]]  # contract column -> every heading that means it (two or more)
+    missing: list[Column]  # required columns no heading means
+
+    @property
+    def problems(self) -> list[tuple[str | None, str]]:
+        """(column, problem) for everything that stops the file being cleaned."""
+        found = [
+            (
+                column,
+                "headings "
+                + " and ".join(repr(h) for h in headings)
+                + f" {'both' if len(headings) == 2 else 'all'} mean column {column!r}; remove or ignore all but one",
+            )
+            for column, headings in self.duplicates.items()
+        ]
+        for column in self.missing:
+            accepted = ", ".join([column.name, *column.aliases])
+            found.append((column.name, f"missing required column; accepted headings: {accepted}"))
+        return found
+
+
+def match_headings(headings: list[str], frame: pd.DataFrame, dataset: Dataset, spec: SourceSpec) -> HeadingMatch:
+    """Map each heading to a contract column by the source mapping (contract names and aliases by default)."""
+    rules = spec.headings
     mapping: dict[int, str] = {}
-    seen: dict[str, str] = {}
+    how: dict[int, str] = {}
+    seen: dict[str, list[str]] = {}
     extras: list[str] = []
-    for position, heading in enumerate(table.headings):
-        key = normalise_header(heading)
-        column = annex.get(key) or lookup.get(key)
-        if column is None:
+    for position, heading in enumerate(headings):
+        rule = rules.get(normalise_header(heading))
+        if rule is None or rule.column is None:
+            if rule is not None:
+                how[position] = HOW_IGNORED
             if heading.strip():
                 extras.append(heading)
-            elif (table.frame[position] != "").any():
+            elif (frame[position] != "").any():
                 extras.append(f"(unnamed column {position + 1})")
             continue
-        if column in seen:
-            raise InputFileError(
-                source.path,
-                f"headings {seen[column]!r} and {heading!r} both mean column {column!r}; remove one",
-                row=table.header_row,
-                column=heading,
-            )
-        seen[column] = heading
-        mapping[position] = column
-    for column in dataset.required_columns:
-        if column.name not in seen:
-            where = f" (sheet {table.sheet})" if source.annex_a else ""
-            accepted = ", ".join([column.name, *column.aliases])
-            raise InputFileError(
-                source.path, f"missing required column{where}; accepted headings: {accepted}", column=column.name
-            )
-    return mapping, extras
+        seen.setdefault(rule.column, []).append(heading)
+        mapping[position] = rule.column
+        how[position] = rule.how
+    duplicates = {column: found for column, found in seen.items() if len(found) > 1}
+    missing = [column for column in dataset.required_columns if column.name not in seen]
+    return HeadingMatch(mapping, how, extras, duplicates, missing)
 
 
-def annex_values_for(dataset: Dataset, mapping: dict[int, str], table: RawTable) -> dict[str, dict]:
-    """Annex A value spellings (e.g. 'Referral NFA?' Yes -> NFA) for columns read from an Annex A heading."""
-    spec = dataset.annex_a or {}
-    annex_headings = {normalise_header(k): v for k, v in spec.get("columns", {}).items()}
-    values = spec.get("values", {})
-    extra: dict[str, dict] = {}
-    for position, column in mapping.items():
-        if column in values and annex_headings.get(normalise_header(table.headings[position])) == column:
-            extra[column] = values[column]
-    return extra
+def map_headings(table: RawTable, dataset: Dataset, source: SourceFile) -> tuple[dict[int, str], list[str]]:
+    """(frame column position -> contract column, extra headings ignored).
+
+    A file whose headings cannot be used is one InputFileError listing every problem in it.
+    """
+    match = match_headings(table.headings, table.frame, dataset, source.spec)
+    problems = match.problems
+    if problems:
+        where = f" (sheet {table.sheet})" if source.multi else ""
+        advice = f"run `sscp inspect {shlex.quote(str(source.path))}` for a suggested mapping"
+        if len(problems) == 1:
+            ((column, problem),) = problems
+            row = table.header_row if column in match.duplicates else None
+            raise InputFileError(source.path, f"{problem}{where}; {advice}", row=row, column=column)
+        listed = "; ".join(f"({i}) column {column!r}: {problem}" for i, (column, problem) in enumerate(problems, 1))
+        raise InputFileError(
+            source.path, f"{len(problems)} problems with the headings{where}: {listed}; {advice}", row=table.header_row
+        )
+    return match.mapping, match.extras
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,7 +446,6 @@ def clean_file(
 ) -> FileOutcome:
     """Parse one raw table to contract types; reject rows that cannot be used."""
     mapping, extras = map_headings(table, dataset, source)
-    annex_values = annex_values_for(dataset, mapping, table)
     by_column = {column: position for position, column in mapping.items()}
     n = len(table.frame)
     empty = pd.Series([""] * n, dtype="str")
@@ -391,7 +458,7 @@ def clean_file(
         if column.role == "drop":
             continue  # personal data: never parsed, never kept
         raw = table.frame[by_column[column.name]] if column.name in by_column else empty
-        values, reasons = parse_column(raw, column, contract, annex_values.get(column.name))
+        values, reasons = parse_column(raw, column, contract, source.spec)
         if column.name == dataset.period_column:
             reasons[(values > period_end).fillna(False) & reasons.isna()] = REASON_AFTER_YEAR
         new = reasons.notna() & first_reason.isna()
@@ -408,7 +475,7 @@ def clean_file(
         {
             "dataset": dataset.name,
             "file": file_label,
-            "sheet": table.sheet if source.annex_a else None,
+            "sheet": table.sheet if source.multi or source.spec.sheet else None,
             "row": table.row_numbers[rejected_mask],
             "column": failing_column[rejected_mask].to_numpy(),
             "reason": first_reason[rejected_mask].to_numpy(),
@@ -531,20 +598,25 @@ def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     return frame.astype(columns)
 
 
+def read_source(source: SourceFile, contract: Contract, multi_cache: dict) -> RawTable:
+    """The raw table of one source file, read as its mapping says (a workbook read once for all its lists)."""
+    spec = source.spec
+    if source.annex_a:
+        if source.path not in multi_cache:
+            multi_cache[source.path] = read_annex_a(source.path, contract)
+        table = multi_cache[source.path][source.dataset]
+    else:
+        table = read_raw_file(
+            source.path, spec.expected_headings(), sheet=spec.sheet, header_row=spec.header_row, encoding=spec.encoding
+        )
+    source.sheet = table.sheet
+    return table
+
+
 def _read_sources(
     sources: list[SourceFile], contract: Contract, annex_cache: dict
 ) -> list[tuple[SourceFile, RawTable]]:
-    tables = []
-    for source in sources:
-        if source.annex_a:
-            if source.path not in annex_cache:
-                annex_cache[source.path] = read_annex_a(source.path, contract)
-            table = annex_cache[source.path][source.dataset]
-            source.sheet = table.sheet
-        else:
-            table = read_raw_file(source.path, expected_headings(contract.dataset(source.dataset)))
-        tables.append((source, table))
-    return tables
+    return [(source, read_source(source, contract, annex_cache)) for source in sources]
 
 
 def clean_dataset(
@@ -590,7 +662,7 @@ def clean_dataset(
             {
                 "dataset": name,
                 "file": _relative(outcome.source.path, raw_dir),
-                "sheet": outcome.table.sheet if outcome.source.annex_a else None,
+                "sheet": outcome.table.sheet if outcome.source.multi or outcome.source.spec.sheet else None,
                 "format": outcome.table.format,
                 "encoding": outcome.table.encoding,
                 "rows_read": rows_read,
@@ -623,13 +695,20 @@ def clean_year(
             f"{year_dir}: no raw data folder for {year.label}; put the agency files there "
             f"(or run `sscp sample` for the synthetic sample)"
         )
-    by_dataset, unrecognised, superseded = discover_files(raw_dir, year, contract)
-    missing = [name for name, sources in by_dataset.items() if not any(s.year == year for s in sources)]
+    sources = resolve_sources(contract, config)
+    by_dataset, unrecognised, superseded = discover_files(raw_dir, year, contract, sources)
+    missing = [name for name, found in by_dataset.items() if not any(s.year == year for s in found)]
     if missing:
-        patterns = "; ".join(
-            f"{name} (a file named {contract.dataset(name).file_pattern}*.csv or .xlsx)" for name in missing
+        patterns = "; ".join(f"{name} ({sources.describe_files(name)})" for name in missing)
+        where = (
+            f" (source mappings: {sources.config_file})"
+            if any(s.rule.configured for n in missing for s in sources.by_dataset[n])
+            else ""
         )
-        raise UserError(f"{year_dir}: missing required dataset file(s) for {year.label}: {patterns}")
+        raise UserError(
+            f"{year_dir}: missing required dataset file(s) for {year.label}: {patterns}{where}; "
+            f"run `sscp inspect {shlex.quote(str(year_dir))}` to see which dataset each file is taken for"
+        )
     annex_cache: dict = {}
     tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
     for name, sources in by_dataset.items():

@@ -8,6 +8,7 @@ Anything unreadable raises InputFileError naming the file, never a raw traceback
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -28,6 +29,8 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 DELIMITERS = (",", ";", "\t", "|")
 # How far down a file the header row may sit below title rows.
 HEADER_SEARCH_ROWS = 30
+# Without known headings, the header row is the first row with at least this share of the fullest row's cells.
+HEADER_FILL_SHARE = 0.6
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 # Text files hold few control characters; more than this share in the first block means binary.
@@ -64,20 +67,24 @@ def _header_score(cells: Iterable, expected: set[str]) -> int:
     return sum(1 for c in cells if c is not None and str(c).strip() and normalise_header(c) in expected)
 
 
-def find_header_row(rows: list[list], expected: set[str] | None) -> int:
+def find_header_row(rows: list[list], expected: set[str] | None, fixed: int | None = None) -> int:
     """Index of the header row among the first rows: the row matching most expected headings.
 
-    Without expected headings (or when none match) it is the first non-blank row.
+    Without expected headings (or when none match) it is the first row filled nearly as fully as the
+    fullest row, which passes over title rows. `fixed` (a row number counted from 1) is taken as given.
     """
-    first_non_blank = next((i for i, r in enumerate(rows) if any(str(c).strip() for c in r if c is not None)), None)
-    if first_non_blank is None:
+    if fixed is not None:
+        return fixed - 1 if fixed <= len(rows) else -1
+    filled = [sum(1 for c in r if c is not None and str(c).strip()) for r in rows[:HEADER_SEARCH_ROWS]]
+    if not any(filled):
         return -1
     if expected:
         scores = [_header_score(r, expected) for r in rows[:HEADER_SEARCH_ROWS]]
         best = max(scores)
         if best > 0:
             return scores.index(best)
-    return first_non_blank
+    enough = max(min(2, max(filled)), HEADER_FILL_SHARE * max(filled))
+    return next(i for i, count in enumerate(filled) if count >= enough)
 
 
 def _tidy(path: Path, headings: list[str], frame: pd.DataFrame, first_data_row: int, **meta) -> RawTable:
@@ -114,10 +121,26 @@ def _tidy(path: Path, headings: list[str], frame: pd.DataFrame, first_data_row: 
 # CSV
 
 
-def _decode_head(path: Path, data: bytes) -> tuple[str, str]:
-    """(encoding, decoded first block); checks the whole file decodes with that encoding."""
+def _decode_head(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """(encoding, decoded first block); checks the whole file decodes with that encoding.
+
+    `encoding` comes from the file's source mapping; without it UTF-8, UTF-16 with a byte-order
+    mark and Windows-1252 are tried.
+    """
     if not data.strip():
         raise InputFileError(path, "the file is empty" if data else "the file is empty (0 bytes)")
+    if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    if encoding is not None and not data.startswith((OLE2_SIGNATURE, ZIP_SIGNATURE)):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                path,
+                f"the file is not {encoding} text (byte {exc.start + 1} does not decode); "
+                "check the encoding in its source mapping",
+            ) from None
+        return encoding, text[:65536]
     if data.startswith(OLE2_SIGNATURE):
         raise InputFileError(
             path,
@@ -144,12 +167,14 @@ def _decode_head(path: Path, data: bytes) -> tuple[str, str]:
     raise InputFileError(path, "the file is neither UTF-8 nor Windows-1252 text; re-export it as CSV (UTF-8)")
 
 
-def _choose_delimiter(head_lines: list[str], expected: set[str] | None) -> tuple[str, list[list[str]], int]:
+def _choose_delimiter(
+    head_lines: list[str], expected: set[str] | None, header_row: int | None = None
+) -> tuple[str, list[list[str]], int]:
     """Delimiter, the parsed head rows and the header index that fit the file best."""
     best = None
     for delimiter in DELIMITERS:
         rows = list(csv.reader(head_lines, delimiter=delimiter))
-        header = find_header_row(rows, expected)
+        header = find_header_row(rows, expected, header_row)
         if header < 0:
             continue
         score = (_header_score(rows[header], expected) if expected else 0, len(rows[header]))
@@ -160,15 +185,20 @@ def _choose_delimiter(head_lines: list[str], expected: set[str] | None) -> tuple
     return best[1], best[2], best[3]
 
 
-def read_csv_file(path: Path, expected: set[str] | None = None) -> RawTable:
+def read_csv_file(
+    path: Path, expected: set[str] | None = None, header_row: int | None = None, encoding: str | None = None
+) -> RawTable:
     path = Path(path)
     data = path.read_bytes()
-    encoding, head = _decode_head(path, data)
-    head_lines = head.splitlines()[: HEADER_SEARCH_ROWS + 1]
-    if len(head) == 65536 and len(head_lines) > HEADER_SEARCH_ROWS:
-        head_lines = head_lines[:HEADER_SEARCH_ROWS]
-    delimiter, rows, header_index = _choose_delimiter(head_lines, expected)
+    encoding, head = _decode_head(path, data, encoding)
+    search_rows = max(HEADER_SEARCH_ROWS, header_row or 0)
+    head_lines = head.splitlines()[: search_rows + 1]
+    if len(head) == 65536 and len(head_lines) > search_rows:
+        head_lines = head_lines[:search_rows]
+    delimiter, rows, header_index = _choose_delimiter(head_lines, expected, header_row)
     if header_index < 0:
+        if header_row is not None:
+            raise InputFileError(path, f"the heading row is set to row {header_row}, but the file is shorter")
         raise InputFileError(path, "the file is empty (no header row)")
     text_encoding = "utf-8-sig" if encoding.startswith("utf-8") else encoding
     try:
@@ -314,9 +344,13 @@ def _match_sheet(names: list[str], sheet: str) -> str | None:
     return next((name for name in names if normalise_header(name) == wanted), None)
 
 
-def _table_from_rows(path: Path, rows: list[list[str]], expected: set[str] | None, sheet: str) -> RawTable:
-    header_index = find_header_row(rows, expected)
+def _table_from_rows(
+    path: Path, rows: list[list[str]], expected: set[str] | None, sheet: str, header_row: int | None = None
+) -> RawTable:
+    header_index = find_header_row(rows, expected, header_row)
     if header_index < 0:
+        if header_row is not None and rows:
+            raise InputFileError(path, f"the heading row is set to row {header_row}, but sheet {sheet!r} is shorter")
         raise InputFileError(path, f"sheet {sheet!r} is empty (no header row)")
     width = max(len(r) for r in rows[header_index:])
     headings = [c for c in rows[header_index]] + [""] * (width - len(rows[header_index]))
@@ -339,7 +373,9 @@ def _table_from_rows(path: Path, rows: list[list[str]], expected: set[str] | Non
     )
 
 
-def read_xlsx_file(path: Path, expected: set[str] | None = None, sheet: str | None = None) -> RawTable:
+def read_xlsx_file(
+    path: Path, expected: set[str] | None = None, sheet: str | None = None, header_row: int | None = None
+) -> RawTable:
     path = Path(path)
     _check_signature(path)
 
@@ -350,7 +386,7 @@ def read_xlsx_file(path: Path, expected: set[str] | None = None, sheet: str | No
     fast = _calamine_sheets(path, pick)
     if fast is not None:
         ((title, rows),) = fast.items()
-        return _table_from_rows(path, rows, expected, title)
+        return _table_from_rows(path, rows, expected, title, header_row)
     workbook = _open_workbook(path)
     try:
         if sheet is None:
@@ -358,9 +394,29 @@ def read_xlsx_file(path: Path, expected: set[str] | None = None, sheet: str | No
         else:
             worksheet = _find_sheet(path, workbook, sheet)
         rows = _sheet_rows(path, worksheet)
-        return _table_from_rows(path, rows, expected, worksheet.title)
+        return _table_from_rows(path, rows, expected, worksheet.title, header_row)
     finally:
         workbook.close()
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The worksheet names of an .xlsx workbook, in order."""
+    path = Path(path)
+    _check_signature(path)
+    try:
+        from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+        workbook = CalamineWorkbook.from_path(str(path))
+        try:
+            return [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 - openpyxl gives the names or the error message
+        workbook = _open_workbook(path)
+        try:
+            return list(workbook.sheetnames)
+        finally:
+            workbook.close()
 
 
 def _find_sheet(path: Path, workbook, sheet: str):
@@ -383,16 +439,27 @@ def expected_headings(dataset: Dataset) -> set[str]:
     return expected
 
 
-def read_raw_file(path: Path, expected: set[str] | None = None) -> RawTable:
-    """Read a CSV or XLSX raw file (first sheet) into a RawTable of strings."""
+def read_raw_file(
+    path: Path,
+    expected: set[str] | None = None,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+) -> RawTable:
+    """Read a CSV or XLSX raw file into a RawTable of strings.
+
+    `sheet` (default the first), `header_row` (default found) and `encoding` (CSV; default
+    detected) come from the file's source mapping (sscp_lib.sources).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InputFileError(path, "file not found")
     if suffix in XLSX_SUFFIXES:
-        return read_xlsx_file(path, expected)
+        return read_xlsx_file(path, expected, sheet=sheet, header_row=header_row)
     if suffix in CSV_SUFFIXES:
-        return read_csv_file(path, expected)
+        return read_csv_file(path, expected, header_row=header_row, encoding=encoding)
     raise InputFileError(path, f"unsupported file type {suffix!r}: send CSV or .xlsx")
 
 

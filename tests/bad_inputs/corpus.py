@@ -381,7 +381,7 @@ CASES: list[Case] = [
         "two headings meaning the same column",
         "escalations",
         _text("escalations", "escalation_id,ref,raised_date,topic,raised_by,level,status\r\n"),
-        error=r"escalations\.csv, row 1, column 'ref': headings 'escalation_id' and 'ref' both mean",
+        error=r"escalations\.csv, row 1, column 'escalation_id': headings 'escalation_id' and 'ref' both mean",
     ),
     Case(
         "bytes that are neither UTF-8 nor Windows-1252",
