@@ -1,4 +1,4 @@
-"""The `sscp` command: make the sample, make a key, run the chain, regenerate the generated docs."""
+"""The `sscp` command: make the sample, make a key, run the chain, inspect raw files, regenerate the generated docs."""
 
 from __future__ import annotations
 
@@ -73,6 +73,24 @@ def _cmd_lab(args) -> int:
 
 
 # --- end exploration ---
+
+
+# --- inspect (issue 12) ---
+def _cmd_inspect(args) -> int:
+    from .config import load_config
+    from .inspection import inspect_path
+    from .inspection_report import format_inspection
+
+    try:
+        config = load_config(args.config)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    inspection = inspect_path(args.path, dataset=args.dataset, year=args.year, config=config)
+    print(format_inspection(inspection), end="")
+    return 0 if inspection.ok else 1
+
+
+# --- end inspect ---
 
 
 def _cmd_contract_docs(args) -> int:
@@ -151,6 +169,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_lab, jupyter_args=[])
     # --- end exploration ---
+
+    # --- inspect (issue 12) ---
+    p = sub.add_parser(
+        "inspect",
+        help="show how a raw file or a year's folder maps to the data contract, with a mapping to paste",
+        description="Which dataset each file is taken for, how each heading maps, values that map to no code, "
+        "date spellings, row counts, and a source mapping to paste into the config. Prints counts and masked "
+        "shapes, never identifiers, names or dates of birth. Exits 1 while a required column is unmatched.",
+    )
+    p.add_argument("path", help="a raw file, or a year's folder (e.g. data/raw/2023-24)")
+    p.add_argument("--dataset", help="take the file for this dataset (with a folder: show only its files)")
+    p.add_argument("--year", help="reporting year, e.g. 2023-24 (default: from the folder name)")
+    p.add_argument("--config", help="partnership config (default config/partnership.yaml)")
+    p.set_defaults(func=_cmd_inspect)
+    # --- end inspect ---
 
     p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")
     p.add_argument("--out", help="output file (default docs/data-contract.md)")
