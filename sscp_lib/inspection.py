@@ -71,6 +71,8 @@ PROFILE_DISTINCT = 200
 CATEGORICAL_DISTINCT = 30
 CATEGORICAL_ROWS_PER_VALUE = 3
 SHAPE_LENGTH = 24
+# Encodings the CSV reader finds by itself (sscp_lib.readers).
+DETECTED_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "cp1252", "utf-16"})
 SHAPES_SHOWN = 3
 
 # Date spellings tried on values the current mapping cannot read, most usual first.
@@ -718,8 +720,8 @@ def _suggestion(
     if table.sheet and spec.sheet is None and inspection.sheets and table.sheet != inspection.sheets[0]:
         entry["sheet"] = table.sheet
         added = True
-    if table.encoding and spec.encoding is None and table.encoding not in {"utf-8", "utf-8-sig", "cp1252", "utf-16"}:
-        entry["encoding"] = table.encoding
+    if table.encoding and not entry.get("encoding") and table.encoding not in DETECTED_ENCODINGS:
+        entry["encoding"] = table.encoding  # read here by its byte pattern; the clean stage needs telling
         added = True
     if not inspection.claimed:
         added = True
@@ -1061,6 +1063,8 @@ def inspect_path(
         return found
 
     inspections = run(sources)
+    # A suggested pattern must not take another file of the folder from the dataset it goes to now.
+    neighbours = files if folder is not None else folder_files(path.parent)
     inspection = Inspection(path, year, sources.config_file, inspections, notes=notes)
     if folder is not None and dataset is None:
         taken = {f.dataset for f in inspections if f.claimed and f.error is None}
@@ -1077,7 +1081,7 @@ def inspect_path(
             inspection.notes.append(f"the suggested mapping does not validate: {exc}")
             checked = None
             break
-        wrong = _misclaimed(inspections, checked, files)
+        wrong = _misclaimed(inspections, sources, checked, neighbours)
         if not wrong or wrong <= exact:
             break
         exact |= wrong
@@ -1087,21 +1091,30 @@ def inspect_path(
     return inspection
 
 
-def _misclaimed(inspections: list[FileInspection], checked: Sources, files: list[Path]) -> set[str]:
-    """Datasets whose suggested patterns claim a file meant for another dataset, or not theirs."""
+def _owner_dataset(sources: Sources, file: Path) -> str | None:
+    try:
+        owner = sources.owner_of(file)
+    except UserError:
+        return None
+    return owner.dataset if isinstance(owner, SourceSpec) else None
+
+
+def _misclaimed(inspections: list[FileInspection], before: Sources, after: Sources, files: list[Path]) -> set[str]:
+    """Datasets whose suggested patterns claim a file another dataset should have (the folder's
+    other files keep the dataset they had), or leave a file of theirs to another."""
     intended = {f.path: f.dataset for f in inspections if f.dataset}
     wrong = set()
     for file in files:
+        want = intended[file] if file in intended else _owner_dataset(before, file)
         try:
-            owner = checked.owner_of(file)
+            owner = after.owner_of(file)
         except UserError:
-            wrong |= {owner.dataset for owner, _ in checked.claims(file.name) if isinstance(owner, SourceSpec)}
+            wrong |= {o.dataset for o, _ in after.claims(file.name) if isinstance(o, SourceSpec)}
             continue
-        got = owner.dataset if isinstance(owner, SourceSpec) else None
-        want = intended.get(file)
         if isinstance(owner, MultiSource):
             continue
-        if want != got:
+        got = owner.dataset if owner is not None else None
+        if want != got and (file in intended or got is not None):
             wrong |= {d for d in (want, got) if d}
     return wrong
 

@@ -1,0 +1,287 @@
+"""`sscp inspect` (issue 12): findings, the mapping it suggests, and that it never prints personal data."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from bad_inputs.builders import dataset_rows, write_csv, write_year
+from conftest import CANARY_CHILD_ID, CANARY_DOB, CANARY_NAME, YEAR, plant_canary
+from renamed_sample import rename_sample
+from test_sources import assert_same_metrics, config_from_text, write_config
+
+from sscp_lib.cli import main
+from sscp_lib.config import load_config
+from sscp_lib.contract import load_contract
+from sscp_lib.inspection import (
+    generalise_file_name,
+    inspect_path,
+    shape,
+    suggest_code,
+    suggest_date_formats,
+    text_likeness,
+    yes_no_suggestion,
+)
+from sscp_lib.inspection_report import format_block
+from sscp_lib.sources import resolve_sources
+
+
+def inspect_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main(["inspect", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def block_of(output: str) -> str:
+    """The mapping block of inspect's output: from the `sources:` line to the next blank line."""
+    lines = output.splitlines()
+    start = lines.index("sources:")
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return "\n".join(lines[start:end]) + "\n"
+
+
+@pytest.fixture(scope="module")
+def renamed_small(tmp_path_factory):
+    """A small sample (one year) with the canary planted, as renamed exports."""
+    from sscp_lib.sample import generate_sample
+
+    root = tmp_path_factory.mktemp("inspect")
+    generate_sample(out_dir=root / "sample", seed=11, scale=0.05, years=(YEAR,))
+    plant_canary(root / "sample" / YEAR)
+    rename_sample(root / "sample", root / "raw")
+    return root / "raw" / YEAR
+
+
+# ---------------------------------------------------------------------------------------------
+# The renamed exports
+
+
+def test_inspect_without_a_mapping_takes_each_file_for_its_dataset_and_exits_1(renamed_small, capsys):
+    code, out, err = inspect_cli(capsys, renamed_small)
+    assert code == 1 and err == ""
+    inspection = inspect_path(renamed_small, config=load_config())
+    taken = {f.path.name: f.dataset for f in inspection.files}
+    assert taken["WMP PPN extract 2023-24 Q1-Q2.csv"] == "police_referrals"
+    assert taken["Audit action tracker 2023-24.csv"] == "audit_actions"
+    assert taken["CSPR action log 2023-24.csv"] == "review_actions"
+    assert set(taken.values()) == set(load_contract().datasets)
+    assert not any(f.claimed for f in inspection.files)
+    police = next(f for f in inspection.files if f.path.name.startswith("WMP"))
+    how = {h.heading: (h.column, h.how) for h in police.headings}
+    assert how["Occurrence Number"] == ("police_referral_id", "alias")
+    assert how["Subject Person ID"] == ("child_id", "suggested")
+    assert police.missing_required == ["child_id", "referral_date", "domestic_abuse", "dara_submitted"]
+    assert police.still_missing == []
+    risk = next(c for c in police.columns if c.name == "risk_level")
+    assert risk.suggested_values == {"Standard risk": "STANDARD", "Medium risk": "MEDIUM", "High risk": "HIGH"}
+    date = next(c for c in police.columns if c.name == "referral_date")
+    assert date.date_failures == police.rows and date.failure_shapes == [("99-Xxx-9999", police.rows)]
+    assert "Subject Person ID             -> child_id  [suggested (0.87)]" not in out  # widths follow the headings
+    assert "  Subject Person ID   -> child_id  [suggested (0.87)]" in out
+    assert "no code for: 'Standard risk'" in out and "Not ready" in out
+
+
+@pytest.mark.slow
+def test_the_printed_mapping_pasted_into_the_config_makes_the_chain_run(chain_run, tmp_path, capsys):
+    """Inspect the renamed 2023-24 folder without a mapping; paste what it prints; the chain runs on all years."""
+    from sscp_lib.pipeline import run_chain
+
+    raw = tmp_path / "raw"
+    rename_sample(chain_run.raw, raw)
+    base = write_config(tmp_path / "config")
+    code, out, _ = inspect_cli(capsys, raw / YEAR, "--config", base)
+    assert code == 1
+    pasted = tmp_path / "config" / "pasted.yaml"
+    pasted.write_text(base.read_text(encoding="utf-8") + "\n" + block_of(out), encoding="utf-8")
+    code, out, _ = inspect_cli(capsys, raw / YEAR, "--config", pasted)
+    assert code == 0, out
+    assert "Suggested source mapping" not in out
+    code = run_chain(
+        year=YEAR, raw=raw, processed=tmp_path / "processed", reports=tmp_path / "reports", config=pasted, pdf=False
+    )
+    assert code == 0
+    expected = json.loads((chain_run.report / "metrics.json").read_text(encoding="utf-8"))
+    got = json.loads((tmp_path / "reports" / YEAR / "metrics.json").read_text(encoding="utf-8"))
+    assert_same_metrics(got, expected, extra_files=3)
+
+
+def test_with_the_mapping_inspect_is_ready_and_prints_no_block(renamed_small, tmp_path, capsys):
+    from renamed_sample import SOURCES
+
+    config = write_config(tmp_path, SOURCES)
+    code, out, _ = inspect_cli(capsys, renamed_small, "--config", config)
+    assert code == 0, out
+    assert out.count("Ready: the clean stage reads this file") == 17
+    assert "sources.police_referrals (pattern 'WMP PPN extract *.csv')" in out
+
+
+def test_a_partial_mapping_is_completed_not_replaced(renamed_small, tmp_path, capsys):
+    config = config_from_text(
+        tmp_path,
+        "sources:\n  police_referrals:\n    files: 'WMP*.csv'\n    columns: {Subject Person ID: child_id}\n",
+    )
+    inspection = inspect_path(renamed_small, config=config)
+    entry = inspection.block["police_referrals"]
+    assert entry["files"] == ["WMP*.csv"]
+    assert list(entry["columns"].items())[0] == ("Subject Person ID", "child_id")
+    assert entry["columns"]["PPN Submitted Date"] == "referral_date"
+    police = [f for f in inspection.files if f.dataset == "police_referrals"]
+    assert all(f.claimed for f in police) and len(police) == 2
+
+
+def test_a_single_file_with_dataset_given(renamed_small, capsys):
+    code, out, _ = inspect_cli(capsys, renamed_small / "Escalation log 2023-24.csv", "--dataset", "escalations")
+    assert code == 1
+    assert "Taken for: escalations: --dataset escalations" in out
+    assert '"Escalated To": escalation_level' in out
+
+
+def test_a_file_two_mappings_claim_is_reported_not_a_traceback(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    folder = write_year(raw)
+    config = config_from_text(tmp_path, "sources:\n  audits: {files: 'audit*.csv'}\n")
+    code, out, err = inspect_cli(capsys, folder / "audit_cases.csv", "--config", config.path)
+    assert code == 1 and "Traceback" not in out + err
+    assert "audit_cases.csv: two source mappings claim this file: sources.audits ('audit*.csv') and the default" in out
+
+
+def test_a_bad_mapping_is_one_error_and_exit_2(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    folder = write_year(raw)
+    config = config_from_text(tmp_path, "sources:\n  audits: {colums: {}}\n")
+    code, out, err = inspect_cli(capsys, folder, "--config", config.path)
+    assert code == 2 and out == ""
+    assert err.startswith("sscp: ") and "sources.audits.colums: unknown key" in err and err.count("\n") == 1
+
+
+def test_the_plain_sample_is_ready(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    write_year(raw)
+    code, out, _ = inspect_cli(capsys, raw, "--year", YEAR)
+    assert code == 0, out
+    assert out.count("Ready: the clean stage reads this file") == len(load_contract().datasets)
+
+
+# ---------------------------------------------------------------------------------------------
+# Privacy: counts and shapes only
+
+
+def _assert_no_canary(text: str) -> None:
+    day, month, year = CANARY_DOB.split("/")
+    for secret in (
+        CANARY_CHILD_ID,
+        CANARY_NAME,
+        *CANARY_NAME.split(),
+        CANARY_DOB,
+        f"{year}-{month}-{day}",
+        "REF-CANARY",
+    ):
+        assert secret not in text, secret
+
+
+def test_inspect_output_never_holds_the_planted_identifier_name_or_dob(renamed_small, tmp_path, capsys):
+    from renamed_sample import SOURCES
+
+    referrals = renamed_small / "CSC Referrals 2023-24.csv"
+    assert CANARY_CHILD_ID in referrals.read_text(encoding="utf-8")
+    _, without, _ = inspect_cli(capsys, renamed_small)
+    _, with_mapping, _ = inspect_cli(capsys, renamed_small, "--config", write_config(tmp_path, SOURCES))
+    _, one_file, _ = inspect_cli(capsys, referrals, "--dataset", "referrals")
+    for output in (without, with_mapping, one_file):
+        assert "LCS Person ID" in output
+        _assert_no_canary(output)
+
+
+def test_personal_data_under_a_code_heading_is_shown_as_shapes(tmp_path, capsys):
+    """Names and ids in a column whose heading means a code column: unknown 'codes' are not printed."""
+    raw = tmp_path / "raw"
+    folder = write_year(raw)
+    header = ["Child ID", "Category", "Referral Date", "Source", "Outcome", "Notes"]
+    rows = [
+        [CANARY_CHILD_ID, CANARY_NAME, "01/06/2023", "Police", "Single assessment", f"born {CANARY_DOB}"],
+        ["SMBC-000002", "Ada Lovelace", "02/06/2023", "Police", "Single assessment", "x"],
+        ["SMBC-000003", "Neglect", CANARY_DOB, "GP", "NFA", "y"],
+    ]
+    write_csv(folder / "referrals.csv", header, rows)
+    code, out, _ = inspect_cli(capsys, folder / "referrals.csv")
+    _assert_no_canary(out)
+    assert "Xxxxxxx Xxxxxxxxxx (1)" in out and "is the right heading mapped to this column?" in out
+
+
+def test_a_file_without_a_heading_row_shows_shapes_not_values(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    folder = write_year(raw)
+    header, rows = dataset_rows("referrals", 3)
+    rows[0][header.index("child_id")] = CANARY_CHILD_ID
+    rows[0][header.index("child_name")] = CANARY_NAME
+    rows[0][header.index("date_of_birth")] = CANARY_DOB
+    write_csv(folder / "referrals.csv", rows[0], rows[1:])
+    code, out, _ = inspect_cli(capsys, folder / "referrals.csv")
+    assert code == 1
+    _assert_no_canary(out)
+    assert "the heading row looks like data" in out
+    assert "XXXX-XXXXXX-999999" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces
+
+
+def test_shapes_mask_letters_and_digits():
+    assert shape("SMBC-CANARY-918273") == "XXXX-XXXXXX-999999"
+    assert shape("Zoë O'Brien") == "Xxx X'Xxxxx"
+    assert len(shape("x" * 100)) == 25
+
+
+@pytest.mark.parametrize(
+    "name, pattern",
+    [
+        ("WMP PPN extract 2023-24.csv", "WMP PPN extract *.csv"),
+        ("Referrals Q1 2023-24.xlsx", "Referrals Q*.xlsx"),
+        ("contacts_20240401.csv", "contacts_*.csv"),
+        ("Budget.csv", "Budget.csv"),
+    ],
+)
+def test_file_names_generalise_over_years_and_quarters(name, pattern):
+    assert generalise_file_name(name) == pattern
+
+
+def test_heading_likeness_reads_initials_and_word_endings():
+    assert text_likeness("DA Factor", "domestic abuse factor") == 1.0
+    assert text_likeness("CP Start Date", "child protection plan start date") > 0.8
+    assert text_likeness("Escalated To", "escalation level") >= 0.6
+    assert text_likeness("Subject Name", "risk") == 0.0
+
+
+def test_yes_no_words_split_by_negation():
+    assert yes_no_suggestion(["Attended", "Did not attend"]) == (["Attended"], ["Did not attend"])
+    assert yes_no_suggestion(["Complete", "Incomplete"]) == (["Complete"], ["Incomplete"])
+    assert yes_no_suggestion(["Present", "Apologies", "DNA"]) == (["Present"], ["Apologies", "DNA"])
+
+
+def test_code_suggestions_need_one_clear_winner():
+    column = load_contract().dataset("referrals").column("referral_outcome")
+    assert suggest_code("Strategy / S47", column, load_contract()) == "S47"
+    assert suggest_code("Ada Lovelace", column, load_contract()) is None
+
+
+def test_suggested_date_formats_keep_the_day_first_spellings_in_use():
+    from sscp_lib.sources import default_spec
+
+    spec = default_spec(load_contract().dataset("referrals"))
+    formats, left = suggest_date_formats({"01-Apr-2023": 3, "junk": 1}, ["02/04/2023", "2023-04-03"], spec)
+    assert formats == ["%d/%m/%Y", "%d-%b-%Y"] and left == 1
+
+
+def test_the_block_is_yaml_that_validates(renamed_small, tmp_path):
+    inspection = inspect_path(renamed_small, config=load_config())
+    text = format_block(inspection)
+    parsed = yaml.safe_load(text)
+    assert set(parsed["sources"]) == set(load_contract().datasets)
+    config = config_from_text(tmp_path, text)
+    resolve_sources(load_contract(), config)
+    assert parsed["sources"]["training_attendance"]["encoding"] == "utf-16-le"
+    assert parsed["sources"]["health_referrals"]["sheet"] == "Referrals"
+    assert pd.Series(parsed["sources"]["police_referrals"]["date_formats"]).tolist() == ["%d-%b-%Y"]
