@@ -18,7 +18,7 @@ from .files import write_json_atomic
 from .formatting import format_date
 from .history import APPROVALS_FILE, describe_time, load_run
 
-FINGERPRINT_KEYS = ("inputs", "config_sha256", "narrative_sha256")
+FINGERPRINT_KEYS = ("inputs", "config_sha256", "source_mapping", "narrative_sha256")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,8 @@ def differences(approved: dict, current: dict) -> list[str]:
             reasons.append(f"input file {name} changed")
     if approved.get("config_sha256") != current.get("config_sha256"):
         reasons.append("the partnership configuration changed")
+    if approved.get("source_mapping") != current.get("source_mapping"):  # issue 12: a separate sources file
+        reasons.append("the source mapping changed")
     if approved.get("narrative_sha256") != current.get("narrative_sha256"):
         reasons.append("the narrative changed")
     return reasons

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .config import PROJECT_ROOT
 from .contract import RECODED_COLUMNS, Contract, load_contract
+from .sources import FALSE_WORDS, MULTI_SOURCE_KEYS, MULTI_SOURCES, SOURCE_KEYS, SOURCES_KEY, TRUE_WORDS
 
 DEFAULT_DOCS = PROJECT_ROOT / "docs" / "data-contract.md"
 
@@ -59,7 +60,8 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
         ds.description + ".",
         "",
         f"- Agency: {agency} (`{ds.agency}`)",
-        f"- File: name starting `{ds.file_pattern}` (`.csv` or `.xlsx`), in `data/raw/<year>/`",
+        f"- Files: names starting `{ds.file_pattern}` (`.csv` or `.xlsx`) in `data/raw/<year>/`, or as "
+        f"`{SOURCES_KEY}.{name}.files` in the partnership config says",
         f"- Period column (places a row in a reporting year): `{ds.period_column}`",
         f"- Key: {', '.join(f'`{k}`' for k in ds.key)}",
         f"- Child-level (small counts suppressed): {'yes' if ds.child_level else 'no'}",
@@ -128,6 +130,70 @@ def _code_list_section(contract: Contract, name: str) -> list[str]:
     return lines + _table(header, rows) + [""]
 
 
+def _words(words) -> str:
+    return ", ".join(f"`{w}`" for w in sorted(words))
+
+
+def _mapping_section(contract: Contract) -> list[str]:
+    """Every place a heading, value or file-name mapping can be given, in the order they are tried."""
+    example = next(iter(contract.datasets))
+    lines = [
+        "## Where a mapping can be given",
+        "",
+        "A file's headings, values and name are read by, in order of precedence:",
+        "",
+        f"1. The partnership's source mapping: the `{SOURCES_KEY}:` section of the partnership config "
+        "(config/partnership.yaml, or the file given with `--config`), or the YAML file that section names "
+        f"(`{SOURCES_KEY}: sources.yaml`, relative to the config, holding a `{SOURCES_KEY}:` section). It is "
+        "checked before anything is read: an unknown key, dataset, column or code is one error naming the file "
+        "and every key at fault. Its headings take precedence over the contract's; its value spellings are tried "
+        "before the code list's; its `files` patterns replace the dataset's default name rule.",
+        "2. The Annex A headings and values of a dataset (above), for the lists of an Annex A workbook.",
+        "3. The contract (this document): each column's name and the headings it is *also accepted as*; each code "
+        "list's codes, labels and accepted spellings; the built-in date spellings and yes/no words; file names "
+        "starting with the dataset's file pattern.",
+        "",
+        f"One entry per dataset under `{SOURCES_KEY}:` (or a list of entries when a dataset comes in "
+        "several layouts, e.g. an export format that changed during the year). Every key is optional:",
+        "",
+    ]
+    lines += _table(["key", "what it says"], [[f"`{key}`", text] for key, text in SOURCE_KEYS.items()])
+    lines += [
+        "",
+        "Multi-dataset workbooks take only: "
+        + "; ".join(
+            f"`{SOURCES_KEY}.{name}.{key}` ({text})"
+            for name in MULTI_SOURCES
+            for key, text in MULTI_SOURCE_KEYS.items()
+        )
+        + ".",
+        "",
+        "A file claimed by two mappings (two patterns, or a pattern and another dataset's default name rule) is an "
+        "error naming the file and both mappings. Words such as `Yes`, `No` and `On` are read as written, not as "
+        "true/false. For example:",
+        "",
+        "```yaml",
+        f"{SOURCES_KEY}:",
+        "  police_referrals:",
+        '    files: ["WMP PPN extract *.csv"]',
+        "    columns:",
+        '      "Subject Person ID": child_id',
+        '      "PPN Submitted Date": referral_date',
+        '      "Officer Name": ~',
+        "    values:",
+        '      risk_level: {"Standard risk": STANDARD, "Medium risk": MEDIUM, "High risk": HIGH}',
+        '    date_formats: ["%d-%b-%Y"]',
+        "    yes_words: [Completed]",
+        '    no_words: ["Not completed"]',
+        "```",
+        "",
+        f"`sscp inspect <file or year folder>` prints such a block for files the current mapping cannot read "
+        f"(e.g. `sscp inspect data/raw/2023-24 --dataset {example}`).",
+        "",
+    ]
+    return lines
+
+
 def render_contract_docs(contract: Contract | None = None) -> str:
     """The whole data contract as Markdown."""
     contract = contract or load_contract()
@@ -139,15 +205,20 @@ def render_contract_docs(contract: Contract | None = None) -> str:
         "",
         "<!-- Generated from sscp_lib/contract.yaml by `sscp contract-docs`. Do not edit by hand. -->",
         "",
-        f"Contract version {contract.version}. Each agency sends one file per dataset per reporting year "
-        "(April to March) into `data/raw/<year>/`, as CSV (UTF-8, UTF-8 with BOM or Windows-1252) or XLSX.",
+        f"Contract version {contract.version}. Each agency sends one or more files per dataset per reporting "
+        "year (April to March) into `data/raw/<year>/`, as CSV (UTF-8, UTF-8 or UTF-16 with a byte-order mark, "
+        "or Windows-1252) or XLSX; the rows of every file of a dataset are read together. A partnership whose "
+        f"exports are named or laid out differently describes them in its configuration (`{SOURCES_KEY}:`, see "
+        "[Where a mapping can be given](#where-a-mapping-can-be-given)); `sscp inspect <file or folder>` shows "
+        "how a file would be read and prints a mapping to paste.",
         "",
         "How files are read:",
         "",
         "- Headings match the column name or any accepted heading, ignoring case, spaces and punctuation; "
         "title rows above the header row are skipped; other columns are ignored and listed in the clean log.",
         "- Dates: `2023-04-01`, `01/04/2023`, `1/4/23`, Excel date cells or serial numbers (day first).",
-        "- Yes/no columns: Y/N, Yes/No, TRUE/FALSE or 1/0; blank means not recorded.",
+        f"- Yes/no columns: {_words(TRUE_WORDS)} mean yes, {_words(FALSE_WORDS)} mean no (any case); "
+        "blank means not recorded.",
         "- Codes: the code, its label or an accepted spelling, in any case; Annex A letter prefixes "
         "(`a) Neglect`, `u) 10: Unknown`) are dropped before matching.",
         "- A row that cannot be used (unreadable date, unknown code, required value empty, out of range, "
@@ -193,11 +264,14 @@ def render_contract_docs(contract: Contract | None = None) -> str:
         "",
         " ".join(str(contract.annex_a.get("description", "")).split()),
         "",
-        f"A workbook named `{contract.annex_a.get('file_pattern', 'annex_a')}*.xlsx` in a year folder replaces "
-        "that year's files for: "
+        f"A workbook named `{contract.annex_a.get('file_pattern', 'annex_a')}*.xlsx` (or matching "
+        f"`{SOURCES_KEY}.annex_a.files`) in a year folder replaces that year's files for: "
         + ", ".join(f"`{n}` (sheet `{ds.annex_a['sheet']}`)" for n, ds in contract.datasets.items() if ds.annex_a)
         + ".",
         "",
+    ]
+    lines += _mapping_section(contract)
+    lines += [
         "## Code lists",
         "",
     ]

@@ -199,6 +199,8 @@ def run_fingerprint(ctx: RunContext) -> dict:
 
     return {
         "config_sha256": sha256_file(ctx.config_path),
+        # issue 12: a source mapping kept in its own file is recorded like the config
+        "source_mapping": _source_mapping_record(ctx.config_path),
         "inputs": {str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)},
         **narrative_fields(ctx.config_path, ctx.year),
     }
@@ -225,6 +227,13 @@ def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> 
     }
     write_json_atomic(ctx.staging.manifest_json, manifest)
     return ctx.staging.manifest_json
+
+
+def _source_mapping_record(config_path: Path) -> dict | None:
+    from .sources import mapping_file
+
+    path = mapping_file(load_config(config_path))
+    return {"path": str(path), "sha256": sha256_file(path)} if path and path.is_file() else None
 
 
 def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) -> None:
@@ -403,6 +412,10 @@ def run_chain(
         partnership_config = load_config(config_path)
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
+    from .contract import load_contract
+    from .sources import resolve_sources
+
+    resolve_sources(load_contract(), partnership_config)  # issue 12: a bad source mapping stops here, in one message
     if not paths.raw_year(reporting_year).is_dir():
         raise UserError(
             f"no raw data for {reporting_year}: expected a folder {paths.raw_year(reporting_year)} "

@@ -312,8 +312,7 @@ def source_entries(config) -> tuple[dict, Path | None]:
     if section is None:
         return {}, config_path
     if isinstance(section, str):
-        base = Path(config_path).parent if config_path else Path.cwd()
-        path = (base / section).resolve()
+        path = mapping_file(config)
         data = _load_yaml(path)
         if not isinstance(data, dict) or set(data) != {SOURCES_KEY}:
             raise UserError(
@@ -327,6 +326,15 @@ def source_entries(config) -> tuple[dict, Path | None]:
         if isinstance(reread, dict) and SOURCES_KEY in reread:
             section = reread[SOURCES_KEY]
     return section, config_path
+
+
+def mapping_file(config) -> Path | None:
+    """The separate source mapping file a partnership config names (None when inline or absent)."""
+    section = config.get(SOURCES_KEY) if config is not None else None
+    if not isinstance(section, str):
+        return None
+    config_path = getattr(config, "path", None)
+    return ((Path(config_path).parent if config_path else Path.cwd()) / section).resolve()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+import yaml
+
+from sscp_lib.config import PartnershipConfig
 from sscp_lib.contract import load_contract
 from sscp_lib.contract_docs import DEFAULT_DOCS, render_contract_docs, write_contract_docs
+from sscp_lib.sources import FALSE_WORDS, MULTI_SOURCE_KEYS, SOURCE_KEYS, TRUE_WORDS, resolve_sources
 
 
 def test_committed_contract_docs_are_current():
@@ -44,3 +50,24 @@ def test_derived_columns_are_documented_with_their_codes():
             if derived.codes:
                 assert f"[`{derived.codes}`](#code-list-{derived.codes})" in row, row
     assert "| `referral_source_group` | code | `referral_source` |" in text and "(#code-list-source_agency)" in text
+
+
+def test_docs_show_every_place_a_mapping_can_be_given():
+    text = render_contract_docs()
+    section = text[text.index("## Where a mapping can be given") : text.index("## Code lists")]
+    for key in SOURCE_KEYS:
+        assert f"| `{key}` |" in section
+    for key in MULTI_SOURCE_KEYS:
+        assert f"`sources.annex_a.{key}`" in section
+    for word in TRUE_WORDS | FALSE_WORDS:
+        assert f"`{word}`" in text
+    assert "also accepted as" in section and "Annex A headings and values" in section
+    assert "`sources.police_referrals.files`" in text
+
+
+def test_the_documented_example_mapping_validates(tmp_path):
+    text = render_contract_docs()
+    example = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    config = PartnershipConfig(yaml.safe_load(example), tmp_path / "missing.yaml")
+    sources = resolve_sources(load_contract(), config)
+    assert sources.by_dataset["police_referrals"][0].rule.patterns == ("WMP PPN extract *.csv",)

@@ -364,6 +364,22 @@ def test_renamed_exports_with_only_configuration_give_the_same_metrics(chain_run
     expected = json.loads((chain_run.report / "metrics.json").read_text(encoding="utf-8"))
     got = json.loads((tmp_path / "reports" / CHAIN_YEAR / "metrics.json").read_text(encoding="utf-8"))
     assert_same_metrics(got, expected, extra_files=3)
+    manifest = json.loads((tmp_path / "reports" / CHAIN_YEAR / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["source_mapping"]["path"] == str(tmp_path / "config" / "sources.yaml")
+    assert len(manifest["source_mapping"]["sha256"]) == 64
+
+
+def test_the_chain_stops_on_a_bad_mapping_before_any_stage(tmp_path):
+    from sscp_lib.pipeline import run_chain
+
+    raw = tmp_path / "raw"
+    write_year(raw)
+    config = write_config(tmp_path / "config", {"budget": {"columns": {"Budget £": "budget_gbp"}}})
+    with pytest.raises(
+        UserError, match=r"sources\.budget\.columns\.\"Budget £\": the data contract's budget has no column"
+    ):
+        run_chain(year=YEAR, raw=raw, processed=tmp_path / "p", reports=tmp_path / "r", config=config, pdf=False)
+    assert not (tmp_path / "r").exists()
 
 
 def assert_same_metrics(got: dict, expected: dict, extra_files: int) -> None:
