@@ -182,6 +182,15 @@ class FileInspection:
         """The clean stage would read this file with the current mapping."""
         return self.error is None and self.claimed and not self.problems
 
+    @property
+    def blocking(self) -> bool:
+        """Something to fix before the clean stage can use this file: a file it takes (or one that looks
+        like a dataset's) with unmatched required columns or no mapping. A file no dataset fits is
+        only listed, as the clean stage lists it."""
+        if self.error is not None:
+            return self.claimed or self.dataset is not None
+        return self.dataset is not None and not self.ready
+
 
 @dataclass
 class Inspection:
@@ -195,7 +204,7 @@ class Inspection:
 
     @property
     def ok(self) -> bool:
-        return all(f.ready for f in self.files) and not self.missing_datasets
+        return not any(f.blocking for f in self.files) and not self.missing_datasets
 
 
 # ---------------------------------------------------------------------------------------------

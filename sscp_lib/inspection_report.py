@@ -81,6 +81,8 @@ def _column_line(finding: ColumnFinding, year_end: str | None) -> str | None:
 def format_file(finding: FileInspection, year_end: str | None) -> list[str]:
     lines = [f"== {finding.shown_as} =="]
     if finding.error:
+        if not finding.claimed and finding.dataset is None:
+            return lines + [f"Not taken by any source mapping, and cannot be inspected: {finding.error}", ""]
         return lines + [f"cannot be read: {finding.error}", ""]
     lines.append(f"Taken for: {finding.dataset or 'no dataset'}: {finding.taken_by}")
     if not finding.claimed:
@@ -220,7 +222,10 @@ def format_inspection(inspection: Inspection) -> str:
     for finding in inspection.files:
         lines += format_file(finding, year_end)
     ready = sum(1 for f in inspection.files if f.ready)
+    unused = [f.shown_as for f in inspection.files if not f.blocking and not f.ready]
     lines.append(f"Summary: {len(inspection.files)} file(s) inspected; {ready} ready as the mapping stands.")
+    if unused:
+        lines.append("Not read by the clean stage (no dataset fits them): " + ", ".join(unused))
     if inspection.missing_datasets:
         lines.append("No file is taken for: " + ", ".join(inspection.missing_datasets))
     config = inspection.config_file or "the partnership config"

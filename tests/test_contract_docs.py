@@ -71,3 +71,11 @@ def test_the_documented_example_mapping_validates(tmp_path):
     config = PartnershipConfig(yaml.safe_load(example), tmp_path / "missing.yaml")
     sources = resolve_sources(load_contract(), config)
     assert sources.by_dataset["police_referrals"][0].rule.patterns == ("WMP PPN extract *.csv",)
+
+
+def test_the_your_data_guide_covers_every_dataset_and_mapping_key():
+    text = (DEFAULT_DOCS.parent / "your-data.md").read_text(encoding="utf-8")
+    for name in load_contract().datasets:
+        assert f"`{name}`" in text, name
+    for key in SOURCE_KEYS:
+        assert f"`{key}`" in text, key

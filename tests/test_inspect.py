@@ -156,12 +156,18 @@ def test_a_bad_mapping_is_one_error_and_exit_2(tmp_path, capsys):
     assert err.startswith("sscp: ") and "sources.audits.colums: unknown key" in err and err.count("\n") == 1
 
 
-def test_the_plain_sample_is_ready(tmp_path, capsys):
+def test_the_plain_sample_is_ready_and_other_files_are_only_listed(tmp_path, capsys):
     raw = tmp_path / "raw"
-    write_year(raw)
+    folder = write_year(raw)
+    (folder / "Covering note.pdf").write_bytes(b"%PDF-1.4 not data")
+    (folder / "contacts to check.csv").write_text("Worker,Team\nA,B\nC,D\n", encoding="utf-8")
     code, out, _ = inspect_cli(capsys, raw, "--year", YEAR)
     assert code == 0, out
     assert out.count("Ready: the clean stage reads this file") == len(load_contract().datasets)
+    assert (
+        "Not read by the clean stage (no dataset fits them): 2023-24/Covering note.pdf, 2023-24/contacts to check.csv"
+        in out
+    )
 
 
 # ---------------------------------------------------------------------------------------------
