@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -665,11 +665,8 @@ def analyse_table(
     inspection.suggestion = _suggestion(
         inspection, table, dataset, spec, assignment, failed_dates, readable_dates, masked
     )
-    current = _current(assignment)
-    suggested = set(assignment.by_column)
-    inspection.still_missing = [c.name for c in dataset.required_columns if c.name not in suggested]
-    if not inspection.missing_required and not assignment.match_problems:
-        inspection.still_missing = [c for c in inspection.still_missing if c not in current]
+    # Refined by inspect_path, which inspects again with the suggested mapping.
+    inspection.still_missing = [c.name for c in dataset.required_columns if c.name not in assignment.by_column]
 
 
 def _current(assignment: Assignment) -> set[str]:
@@ -777,8 +774,6 @@ def _utf16_without_bom(path: Path) -> str | None:
 
 
 def _with_encoding(spec: SourceSpec, encoding: str) -> SourceSpec:
-    from dataclasses import replace
-
     return replace(spec, encoding=encoding)
 
 
@@ -809,8 +804,8 @@ def inspect_file(
     shown = shown_as or path.name
     try:
         owner = sources.owner_of(path, shown)
-    except UserError as exc:
-        return [FileInspection(path, shown, error=str(exc))]
+    except UserError as exc:  # two mappings claim it: the clean stage would stop on it
+        return [FileInspection(path, shown, claimed=True, error=str(exc))]
     if isinstance(owner, MultiSource):
         return _inspect_multi(path, shown, owner, contract, year)
     inspection = FileInspection(path, shown)
@@ -833,6 +828,9 @@ def inspect_file(
             try:
                 _choose_and_analyse(
                     inspection, path, [_with_encoding(c, encoding) for c in candidates], contract, year, dataset
+                )
+                inspection.problems.append(
+                    f"the file is {encoding} text without a byte-order mark: the clean stage needs `encoding: {encoding}`"
                 )
             except InputFileError as again:
                 inspection.error = str(again)
@@ -912,6 +910,11 @@ def _choose_and_analyse(
             f"{spec.dataset} (fit {fit:.2f})"
         )
     analyse_table(inspection, table, contract.dataset(spec.dataset), spec, contract, year, assignment, profiles)
+    if is_xlsx and spec.sheet is None and inspection.sheets and table.sheet != inspection.sheets[0]:
+        inspection.problems.append(
+            f"the data is on sheet '{table.sheet}', but the clean stage reads the first sheet "
+            f"('{inspection.sheets[0]}') unless the mapping gives `sheet`"
+        )
 
 
 def _inspect_multi(
@@ -1110,7 +1113,7 @@ def _owner_dataset(sources: Sources, file: Path) -> str | None:
 
 def _misclaimed(inspections: list[FileInspection], before: Sources, after: Sources, files: list[Path]) -> set[str]:
     """Datasets whose suggested patterns claim a file another dataset should have (the folder's
-    other files keep the dataset they had), or leave a file of theirs to another."""
+    other files keep the dataset they had, if any), or leave a file of theirs to another."""
     intended = {f.path: f.dataset for f in inspections if f.dataset}
     wrong = set()
     for file in files:
@@ -1123,7 +1126,8 @@ def _misclaimed(inspections: list[FileInspection], before: Sources, after: Sourc
         if isinstance(owner, MultiSource):
             continue
         got = owner.dataset if owner is not None else None
-        if want != got and (file in intended or got is not None):
+        # A neighbour no mapping took before may be taken now (the same export, another quarter).
+        if want != got and (file in intended or want is not None):
             wrong |= {d for d in (want, got) if d}
     return wrong
 

@@ -117,6 +117,24 @@ def test_with_the_mapping_inspect_is_ready_and_prints_no_block(renamed_small, tm
     assert "sources.police_referrals (pattern 'WMP PPN extract *.csv')" in out
 
 
+def test_a_mapping_without_the_sheet_or_encoding_it_needs_is_not_ready(renamed_small, tmp_path):
+    from renamed_sample import SOURCES
+
+    sources = {name: dict(entry) for name, entry in SOURCES.items()}
+    del sources["health_referrals"]["sheet"], sources["training_attendance"]["encoding"]
+    inspection = inspect_path(renamed_small, config=load_config(write_config(tmp_path, sources)))
+    problems = {f.dataset: f.problems for f in inspection.files if f.problems}
+    assert set(problems) == {"health_referrals", "training_attendance"} and not inspection.ok
+    assert (
+        "the data is on sheet 'Referrals', but the clean stage reads the first sheet ('Notes')"
+        in problems["health_referrals"][0]
+    )
+    assert "`encoding: utf-16-le`" in problems["training_attendance"][0]
+    assert inspection.block["health_referrals"]["sheet"] == "Referrals"
+    assert inspection.block["training_attendance"]["encoding"] == "utf-16-le"
+    assert inspection.block["training_attendance"]["files"] == SOURCES["training_attendance"]["files"]
+
+
 def test_a_partial_mapping_is_completed_not_replaced(renamed_small, tmp_path, capsys):
     config = config_from_text(
         tmp_path,
