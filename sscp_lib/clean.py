@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -172,7 +173,7 @@ _LETTER_PREFIX = re.compile(r"^[a-z]{1,2}\)\s*")
 _CODE_AND_LABEL = re.compile(r"^([^:]+?)\s*:\s*(.+)$")
 
 
-def normalise_code(value: str, lookup: dict[str, str], values: dict[str, str] | None = None) -> str | None:
+def normalise_code(value: str, lookup: Mapping[str, str], values: Mapping[str, str] | None = None) -> str | None:
     """Canonical code for one raw spelling, or None when unknown.
 
     Tries the spelling itself (code, label or alias, any case), then without an Annex A letter
@@ -196,7 +197,7 @@ def normalise_code(value: str, lookup: dict[str, str], values: dict[str, str] | 
 
 
 def parse_codes(
-    values: pd.Series, code_list: CodeList, extra: dict[str, str] | None = None
+    values: pd.Series, code_list: CodeList, extra: Mapping[str, str] | None = None
 ) -> tuple[pd.Series, pd.Series]:
     lookup = code_list.lookup()
     extra_lower = {" ".join(str(k).split()).lower(): str(v) for k, v in (extra or {}).items()}
@@ -359,7 +360,7 @@ class HeadingMatch:
     @property
     def problems(self) -> list[tuple[str | None, str]]:
         """(column, problem) for everything that stops the file being cleaned."""
-        found = [
+        found: list[tuple[str | None, str]] = [
             (
                 column,
                 "headings "
@@ -711,8 +712,8 @@ def clean_year(
         )
     annex_cache: dict = {}
     tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
-    for name, sources in by_dataset.items():
-        table, rows, rejected, recoded = clean_dataset(name, sources, contract, year, raw_dir, config, key, annex_cache)
+    for name, found in by_dataset.items():
+        table, rows, rejected, recoded = clean_dataset(name, found, contract, year, raw_dir, config, key, annex_cache)
         tables[name] = table
         log_rows.extend(rows)
         rejected_parts.append(rejected)

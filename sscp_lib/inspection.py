@@ -220,7 +220,7 @@ def shape(text: str) -> str:
 
 
 def _shape_counts(values: pd.Series) -> list[tuple[str, int]]:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for value, count in values.items():
         counts[shape(str(value))] += int(count)
     return counts.most_common(SHAPES_SHOWN)
@@ -386,16 +386,18 @@ class Assignment:
 def assign(table: RawTable, dataset: Dataset, spec: SourceSpec, contract: Contract, profiles: dict) -> Assignment:
     match = match_headings(table.headings, table.frame, dataset, spec)
     by_column: dict[str, tuple[int, str, float]] = {}
-    for position, column in match.mapping.items():
-        if column in match.duplicates:
+    for position, mapped in match.mapping.items():
+        if mapped in match.duplicates:
             continue
-        by_column[column] = (position, match.how[position], 1.0)
+        by_column[mapped] = (position, match.how[position], 1.0)
     ignored = {p for p, how in match.how.items() if how == HOW_IGNORED}
     # Duplicates: the heading most like the column keeps it; the others are to be ignored.
-    for column_name, _ in match.duplicates.items():
-        column = dataset.column(column_name)
+    for column_name in match.duplicates:
+        duplicated = dataset.column(column_name)
         positions = [p for p, c in match.mapping.items() if c == column_name]
-        best = max(positions, key=lambda p: (match.how[p] == HOW_CONFIG, heading_likeness(table.headings[p], column)))
+        best = max(
+            positions, key=lambda p: (match.how[p] == HOW_CONFIG, heading_likeness(table.headings[p], duplicated))
+        )
         by_column[column_name] = (best, match.how[best], 1.0)
     free = [
         p for p, heading in enumerate(table.headings) if p not in match.mapping and p not in ignored and heading.strip()
@@ -509,7 +511,8 @@ def yes_no_suggestion(words: list[str]) -> tuple[list[str], list[str]]:
     """(yes words, no words) for unknown yes/no spellings: a word of negation ('Not completed', 'DNA',
     'Apologies'), or another word with a negating prefix ('Incomplete' beside 'Complete'), means no."""
     folded = {w: " ".join(w.lower().split()) for w in words}
-    yes, no = [], []
+    yes: list[str] = []
+    no: list[str] = []
     for word in words:
         text = folded[word]
         negated = any(
@@ -528,7 +531,7 @@ def _date_findings(finding: ColumnFinding, values: pd.Series, spec: SourceSpec, 
     year_end = year.end if year else None
     for value, count in prof.counts.items():
         day, spelling = date_spelling(str(value), spec.date_formats)
-        if day is None:
+        if day is None or spelling is None:
             failed[str(value)] = int(count)
             continue
         finding.spellings[spelling] = finding.spellings.get(spelling, 0) + int(count)
@@ -557,7 +560,8 @@ def suggest_date_formats(failed: dict[str, int], readable: list[str], spec: Sour
     remaining = dict(failed)
     chosen: list[str] = []
     while remaining:
-        best, best_read = None, {}
+        best: str | None = None
+        best_read: set[str] = set()
         for fmt in CANDIDATE_DATE_FORMATS:
             if fmt in chosen:
                 continue
@@ -573,9 +577,9 @@ def suggest_date_formats(failed: dict[str, int], readable: list[str], spec: Sour
     keep = list(spec.date_formats)
     if not spec.date_formats:
         for value in readable:
-            fmt = _builtin_equivalent(value)
-            if fmt and fmt not in keep:
-                keep.append(fmt)
+            equivalent = _builtin_equivalent(value)
+            if equivalent and equivalent not in keep:
+                keep.append(equivalent)
     return [*keep, *(f for f in chosen if f not in keep)], sum(remaining.values())
 
 
@@ -619,16 +623,16 @@ def analyse_table(
     position_column = {p: (c, how, score) for c, (p, how, score) in assignment.by_column.items()}
     inspection.headings = []
     for position, heading in enumerate(table.headings):
-        column, how, score = position_column.get(position, (None, None, None))
+        column_name, how, score = position_column.get(position, (None, None, None))
         if position in assignment.ignored:
             how = HOW_IGNORED
-        elif column is None:
+        elif column_name is None:
             other = [c for c, headings in assignment.duplicates.items() if heading in headings]
             if other:
-                column, how = other[0], HOW_IGNORED
+                column_name, how = other[0], HOW_IGNORED
         inspection.headings.append(
             HeadingFinding(
-                position, _masked_heading(heading, masked), column, how, score if how == HOW_SUGGESTED else None
+                position, _masked_heading(heading, masked), column_name, how, score if how == HOW_SUGGESTED else None
             )
         )
     inspection.columns = []
@@ -957,7 +961,7 @@ def _year_of(folder: Path) -> ReportingYear | None:
 
 def _targets(path: Path, year: ReportingYear | None) -> tuple[Path | None, list[Path], ReportingYear | None, list[str]]:
     """(folder inspected or None, files, year, notes)."""
-    notes = []
+    notes: list[str] = []
     if path.is_file():
         return None, [path], year or _year_of(path.parent), notes
     if not path.is_dir():
@@ -981,8 +985,8 @@ def _merge_entry(target: dict, addition: dict) -> None:
                 merged[k] = {**(merged.get(k) or {}), **v} if key == "values" else v
             target[key] = merged
         elif key in {"files", "date_formats", "yes_words", "no_words"}:
-            merged = _as_list(target.get(key))
-            target[key] = merged + [v for v in _as_list(value) if v not in merged]
+            words = _as_list(target.get(key))
+            target[key] = words + [v for v in _as_list(value) if v not in words]
         else:
             target.setdefault(key, value)
 
@@ -1038,8 +1042,9 @@ def merged_config(config, block: dict):
     entries, _ = source_entries(config)
     data = dict(config or {})
     data[SOURCES_KEY] = {**(entries or {}), **block}
-    path = getattr(config, "path", None)
-    return PartnershipConfig(data, Path(path).with_name(".inspect-check.yaml") if path else None)
+    # A path that is not a file, so the merged entries are taken as given and messages say what was checked.
+    where = getattr(config, "path", None) or "the partnership config"
+    return PartnershipConfig(data, Path(f"{where} with the suggested mapping"))
 
 
 def inspect_path(

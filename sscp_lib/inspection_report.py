@@ -108,7 +108,7 @@ def format_file(finding: FileInspection, year_end: str | None) -> list[str]:
             if heading.column is None and heading.how is None:
                 target = "not used"
             else:
-                how = HOW_LABELS.get(heading.how, heading.how or "")
+                how = HOW_LABELS.get(heading.how or "", heading.how or "")
                 if heading.how == HOW_SUGGESTED and heading.score is not None:
                     how += f" ({heading.score:.2f})"
                 target = f"{heading.column or '-'}  [{how}]"

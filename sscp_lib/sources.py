@@ -168,7 +168,8 @@ class Sources:
         Default rules compete among themselves as before (the longest prefix wins); a configured
         pattern claims outright, so two claims left over are a conflict for owner_of to report.
         """
-        configured, default = [], []
+        configured: list[tuple[SourceSpec | MultiSource, str]] = []
+        default: list[tuple[SourceSpec | MultiSource, str]] = []
         for owner in self.owners():
             pattern = owner.rule.match(name)
             if pattern is not None:
@@ -311,8 +312,8 @@ def source_entries(config) -> tuple[dict, Path | None]:
     section = config.get(SOURCES_KEY)
     if section is None:
         return {}, config_path
-    if isinstance(section, str):
-        path = mapping_file(config)
+    path = mapping_file(config)
+    if path is not None:
         data = _load_yaml(path)
         if not isinstance(data, dict) or set(data) != {SOURCES_KEY}:
             raise UserError(
