@@ -172,6 +172,7 @@ class FileInspection:
     fits: list[tuple[str, float]] = field(default_factory=list)  # best datasets when guessed
     suggestion: dict | None = None  # the mapping entry for this file's layout (None: nothing to add)
     error: str | None = None
+    multi: str | None = None  # a list of a multi-dataset workbook ('annex_a')
 
     @property
     def rows(self) -> int:
@@ -811,7 +812,9 @@ def inspect_file(
     except UserError as exc:  # two mappings claim it: the clean stage would stop on it
         return [FileInspection(path, shown, claimed=True, error=str(exc))]
     if isinstance(owner, MultiSource):
-        return _inspect_multi(path, shown, owner, contract, year)
+        return _inspect_multi(path, shown, owner, contract, year, claimed=True)
+    if owner is None and dataset is None and (multi := _multi_by_sheets(path, sources)) is not None:
+        return _inspect_multi(path, shown, multi, contract, year, claimed=False)
     inspection = FileInspection(path, shown)
     if owner is not None and dataset in (None, owner.dataset):
         inspection.dataset, inspection.spec, inspection.claimed = owner.dataset, owner, True
@@ -921,17 +924,38 @@ def _choose_and_analyse(
         )
 
 
+def _multi_by_sheets(path: Path, sources: Sources) -> MultiSource | None:
+    """The multi-dataset workbook a file no mapping takes looks like: it has every sheet of one."""
+    if path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        return None
+    try:
+        sheets = {normalise_header(name) for name in sheet_names(path)}
+    except InputFileError:
+        return None
+    for multi in sources.multi.values():
+        wanted = {normalise_header(spec.sheet or "") for spec in multi.parts.values()}
+        if wanted and wanted <= sheets:
+            return multi
+    return None
+
+
 def _inspect_multi(
-    path: Path, shown: str, owner: MultiSource, contract: Contract, year: ReportingYear | None
+    path: Path, shown: str, owner: MultiSource, contract: Contract, year: ReportingYear | None, claimed: bool
 ) -> list[FileInspection]:
+    taken_by = (
+        f"{owner.rule.origin} (a list of the workbook)"
+        if claimed
+        else "no source mapping takes this file; it has every sheet of an "
+        f"{owner.name} workbook ({', '.join(str(spec.sheet) for spec in owner.parts.values())})"
+    )
     try:
         tables = read_annex_a(path, contract)
     except InputFileError as exc:
-        return [FileInspection(path, shown, taken_by=owner.rule.origin, claimed=True, error=str(exc))]
+        return [FileInspection(path, shown, taken_by=taken_by, claimed=claimed, error=str(exc), multi=owner.name)]
     found = []
     for name, spec in owner.parts.items():
         inspection = FileInspection(
-            path, f"{shown} [{tables[name].sheet}]", name, f"{owner.rule.origin} (Annex A list)", True, spec
+            path, f"{shown} [{tables[name].sheet}]", name, taken_by, claimed, spec, multi=owner.name
         )
         inspection.table = tables[name]
         analyse_table(inspection, tables[name], contract.dataset(name), spec, contract, year)
@@ -1017,7 +1041,14 @@ def build_block(inspections: list[FileInspection], sources: Sources, exact_names
             _merge_entry(layouts[inspection.dataset][key], entry)
         else:
             layouts[inspection.dataset][key] = entry
-    block = {}
+    block: dict = {}
+    for inspection in inspections:
+        if inspection.multi and not inspection.claimed and inspection.error is None:
+            rule = sources.multi[inspection.multi].rule
+            name = inspection.path.name
+            pattern = name if inspection.multi in exact_names else generalise_file_name(name)
+            entry = block.setdefault(inspection.multi, {"files": list(rule.patterns)})
+            entry["files"] += [pattern] if pattern not in entry["files"] else []
     for dataset in sources.by_dataset:
         if dataset not in layouts:
             continue

@@ -149,6 +149,26 @@ def test_a_partial_mapping_is_completed_not_replaced(renamed_small, tmp_path, ca
     assert all(f.claimed for f in police) and len(police) == 2
 
 
+def test_an_annex_a_workbook_under_another_name_is_recognised_by_its_sheets(tmp_path, capsys):
+    from sscp_lib.clean import clean_year
+    from sscp_lib.config import ReportingYear
+    from sscp_lib.sample import generate_sample
+
+    raw = tmp_path / "raw"
+    generate_sample(out_dir=raw, seed=3, scale=0.02, annex_a=True, years=(YEAR,))
+    (raw / YEAR / f"annex_a_{YEAR}.xlsx").rename(raw / YEAR / "Annex A return Solihull 2023-24.xlsx")
+    code, out, _ = inspect_cli(capsys, raw / YEAR)
+    assert code == 1
+    assert "it has every sheet of an annex_a workbook (List 1, List 3, List 7)" in out
+    assert block_of(out) == 'sources:\n  annex_a:\n    files: ["Annex A return Solihull *.xlsx"]\n'
+    config = config_from_text(tmp_path, block_of(out))
+    code, out, _ = inspect_cli(capsys, raw / YEAR, "--config", config.path)
+    assert code == 0, out
+    assert "sources.annex_a (a list of the workbook)" in out
+    result = clean_year(ReportingYear.parse(YEAR), raw, tmp_path / "out", config, bytes.fromhex("5e" * 32))
+    assert set(result.log.loc[result.log["sheet"].notna(), "sheet"]) == {"List 1", "List 3", "List 7"}
+
+
 def test_a_single_file_with_dataset_given(renamed_small, capsys):
     code, out, _ = inspect_cli(capsys, renamed_small / "Escalation log 2023-24.csv", "--dataset", "escalations")
     assert code == 1
