@@ -18,7 +18,9 @@ from .files import write_json_atomic
 from .formatting import format_date
 from .history import APPROVALS_FILE, describe_time, load_run
 
-FINGERPRINT_KEYS = ("inputs", "config_sha256", "source_mapping", "narrative_sha256")
+FINGERPRINT_KEYS = ("inputs", "config_sha256", "narrative_sha256")
+# issue 12: the hash of a source mapping kept in its own file; absent (None) when there is none.
+OPTIONAL_FINGERPRINT_KEYS = ("source_mapping",)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def resolve_roles(config, requested: list[str]) -> list[Signatory]:
 
 def fingerprint(manifest: dict) -> dict:
     """What an approval is given against: input, config and narrative hashes of a run."""
-    return {key: manifest.get(key) for key in FINGERPRINT_KEYS}
+    return {key: manifest.get(key) for key in FINGERPRINT_KEYS + OPTIONAL_FINGERPRINT_KEYS}
 
 
 def differences(approved: dict, current: dict) -> list[str]:

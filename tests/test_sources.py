@@ -387,3 +387,13 @@ def assert_same_metrics(got: dict, expected: dict, extra_files: int) -> None:
     files = "run.files_read"
     assert got[files]["value"] == expected[files]["value"] + extra_files
     assert {k: v for k, v in got.items() if k != files} == {k: v for k, v in expected.items() if k != files}
+
+
+def test_a_changed_source_mapping_file_makes_an_approved_run_a_draft_again():
+    from sscp_lib.approvals import differences, fingerprint
+
+    manifest = {"inputs": {}, "config_sha256": "c" * 64, "narrative_sha256": "d" * 64}
+    before = fingerprint(dict(manifest, source_mapping={"path": "config/sources.yaml", "sha256": "a" * 64}))
+    after = dict(before, source_mapping={"path": "config/sources.yaml", "sha256": "b" * 64})
+    assert differences(before, after) == ["the source mapping changed"]
+    assert differences(fingerprint(manifest), fingerprint(dict(manifest, source_mapping=None))) == []
