@@ -25,6 +25,7 @@ import pandas as pd
 from .config import PartnershipConfig, Paths, ReportingYear
 from .contract import RECODED_COLUMNS, Contract, Dataset, load_contract
 from .errors import ValidationStop
+from .expectations import expectation_class
 from .files import write_json_atomic, write_parquet_atomic
 from .metrics import to_jsonable
 from .report_tables import report_frame
@@ -52,12 +53,21 @@ TYPE_WORDS = {
     "Float64": "numbers",
     "boolean": "yes/no values",
 }
-RESULT_FORMAT = {
+# Each check is validated first with the least GX result that gives its verdict, and again with the
+# complete result only when it did not pass cleanly (GX computes a metric per detail asked for,
+# for every expectation, so the complete format everywhere costs more than the data).
+# Row-level checks pass or fail on GX's count of unexpected rows (mostly = 1: a pass means none).
+PASS_OR_FAIL = {"result_format": "BOOLEAN_ONLY"}
+# Table-level checks: the observed value (column type, row count) is part of the report.
+OBSERVED = {"result_format": "BASIC"}
+COMPLETE = {
     # Failing rows come back as positions in the frame (a RangeIndex): cheaper than key
     # dictionaries, and exact even when the key itself is duplicated.
     "result_format": "COMPLETE",
     "return_unexpected_index_query": False,
 }
+# Families whose GX expectations are always row by row (column map expectations).
+ROW_FAMILIES = frozenset({"non_null", "codes", "range", "unique", "window", "reference"})
 
 
 # --------------------------------------------------------------------------------------
@@ -117,11 +127,9 @@ def _expectation(
     kind: str, *, check: str, family: str, severity: str, description: str, about: str | None = None, **kwargs
 ):
     """One GX expectation with the meta every result carries; `about` names the column(s) checked."""
-    import great_expectations.expectations as gxe
-
     about = about if about is not None else kwargs.get("column")
     meta = {"check": check, "family": family, "column": about, "severity": severity, "description": description}
-    return getattr(gxe, kind)(meta=meta, **kwargs)
+    return expectation_class(kind)(meta=meta, **kwargs)
 
 
 def _code_columns(contract: Contract, ds: Dataset) -> list[tuple[str, list[str], str, str]]:
@@ -420,21 +428,51 @@ def _error_message(exception_info) -> str | None:
     return None
 
 
+def _gx_results(batch, expectations: list, result_format: dict) -> dict:
+    """GX's result for each expectation, by check name (one validation of the batch)."""
+    import great_expectations as gx
+
+    if not expectations:
+        return {}
+    suite = gx.ExpectationSuite(name="sscp", expectations=expectations)
+    outcome = batch.validate(suite, result_format=result_format)
+    return {r.expectation_config.meta["check"]: r for r in outcome.results}
+
+
+def _passed_cleanly(gx_result) -> bool:
+    return bool(gx_result.success) and _error_message(gx_result.exception_info) is None
+
+
 def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ()) -> list[ExpectationResult]:
-    """Validate a frame (RangeIndex) with a suite; results in the suite's order."""
+    """Validate a frame (RangeIndex) with a suite; results in the suite's order.
+
+    Every expectation is validated once with the least result its verdict needs; those that fail
+    or raise are validated again with the complete result, which is what the report shows for
+    them (failing rows, counts, errors) and what the quarantine reads.
+    """
     context = gx_context()
-    suite = context.suites.add_or_update(suite)
     batch = _batch_definition(context).get_batch(batch_parameters={"dataframe": _frame_for_gx(frame)})
-    outcome = batch.validate(suite, result_format=RESULT_FORMAT)
-    by_check = {r.expectation_config.meta["check"]: r for r in outcome.results}
+    expectations = list(suite.expectations)
+    by_check = _gx_results(batch, [e for e in expectations if e.meta["family"] in ROW_FAMILIES], PASS_OR_FAIL)
+    by_check.update(_gx_results(batch, [e for e in expectations if e.meta["family"] not in ROW_FAMILIES], OBSERVED))
+    again = [e for e in expectations if not _passed_cleanly(by_check[e.meta["check"]])]
+    by_check.update(_gx_results(batch, again, COMPLETE))
+    complete = {e.meta["check"] for e in again}
     key = [k for k in key if k in frame.columns]
     results = []
-    for expectation in suite.expectations:
+    for expectation in expectations:
         meta = expectation.meta
         gx_result = by_check[meta["check"]]
         details = gx_result.result or {}
         error = _error_message(gx_result.exception_info)
-        row_level = error is None and meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_index_list" in details
+        if meta["check"] in complete:
+            row_level_result = (
+                error is None and meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_index_list" in details
+            )
+        elif meta["family"] in ROW_FAMILIES:  # passed: no unexpected rows
+            row_level_result, details = True, {"unexpected_count": 0}
+        else:
+            row_level_result = meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_count" in details
         result = ExpectationResult(
             dataset=dataset,
             check=meta["check"],
@@ -442,13 +480,13 @@ def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ())
             column=meta["column"],
             severity=meta["severity"],
             description=meta["description"],
-            level="row" if row_level else "table",
+            level="row" if row_level_result else "table",
             success=bool(gx_result.success) and error is None,
             unexpected_count=details.get("unexpected_count"),
             observed=details.get("observed_value"),
             error=error,
         )
-        if row_level and not result.success:
+        if row_level_result and not result.success:
             positions = np.asarray(details["unexpected_index_list"], dtype=np.int64)
             result.failing_rows = positions
             result.unexpected_count = int(len(positions))
