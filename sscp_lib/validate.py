@@ -124,12 +124,30 @@ def _long_date(day) -> str:
 
 
 def _expectation(
-    kind: str, *, check: str, family: str, severity: str, description: str, about: str | None = None, **kwargs
+    kind: str,
+    *,
+    check: str,
+    family: str,
+    severity: str,
+    description: str,
+    about: str | None = None,
+    checks: list[dict] | None = None,
+    **kwargs,
 ):
-    """One GX expectation with the meta every result carries; `about` names the column(s) checked."""
+    """One GX expectation with the meta every result carries; `about` names the column(s) checked.
+
+    `checks`: the report's checks, when one GX expectation decides several (one per column).
+    """
     about = about if about is not None else kwargs.get("column")
     meta = {"check": check, "family": family, "column": about, "severity": severity, "description": description}
+    if checks:
+        meta["checks"] = checks
     return expectation_class(kind)(meta=meta, **kwargs)
+
+
+def suite_checks(suite) -> list[dict]:
+    """The report's checks in a suite, in order: each expectation's meta, or the checks it decides."""
+    return [check for e in suite.expectations for check in e.meta.get("checks", [e.meta])]
 
 
 def _code_columns(contract: Contract, ds: Dataset) -> list[tuple[str, list[str], str, str]]:
@@ -175,17 +193,28 @@ def build_suites(contract: Contract, dataset: str, inputs: SuiteInputs) -> dict:
     year = inputs.year
     expect = []
 
-    for column in schema:
-        expect.append(
-            _expectation(
-                "ExpectColumnToExist",
-                check=f"exists:{column}",
-                family="exists",
-                severity=CRITICAL,
-                description=f"column {column} is present",
-                column=column,
-            )
+    # One GX expectation for the table's columns; the report keeps a check per column.
+    expect.append(
+        _expectation(
+            "ExpectTableColumnsToMatchSet",
+            check="exists",
+            family="exists",
+            severity=CRITICAL,
+            description="every column of the table is present",
+            column_set=list(schema),
+            exact_match=False,
+            checks=[
+                {
+                    "check": f"exists:{column}",
+                    "family": "exists",
+                    "column": column,
+                    "severity": CRITICAL,
+                    "description": f"column {column} is present",
+                }
+                for column in schema
+            ],
         )
+    )
 
     key_columns = list(ds.key)
     not_null = [c.canonical_name for c in ds.output_columns if not c.nullable]
@@ -443,59 +472,86 @@ def _passed_cleanly(gx_result) -> bool:
     return bool(gx_result.success) and _error_message(gx_result.exception_info) is None
 
 
-def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ()) -> list[ExpectationResult]:
-    """Validate a frame (RangeIndex) with a suite; results in the suite's order.
+def _validate_with_least_detail(frame: pd.DataFrame, expectations: list) -> tuple[dict, set[str]]:
+    """GX's result for each expectation by check name, and the checks whose result is complete.
 
     Every expectation is validated once with the least result its verdict needs; those that fail
     or raise are validated again with the complete result, which is what the report shows for
     them (failing rows, counts, errors) and what the quarantine reads.
     """
-    context = gx_context()
-    batch = _batch_definition(context).get_batch(batch_parameters={"dataframe": _frame_for_gx(frame)})
-    expectations = list(suite.expectations)
+    batch = _batch_definition(gx_context()).get_batch(batch_parameters={"dataframe": _frame_for_gx(frame)})
     by_check = _gx_results(batch, [e for e in expectations if e.meta["family"] in ROW_FAMILIES], PASS_OR_FAIL)
     by_check.update(_gx_results(batch, [e for e in expectations if e.meta["family"] not in ROW_FAMILIES], OBSERVED))
     again = [e for e in expectations if not _passed_cleanly(by_check[e.meta["check"]])]
     by_check.update(_gx_results(batch, again, COMPLETE))
-    complete = {e.meta["check"] for e in again}
-    key = [k for k in key if k in frame.columns]
-    results = []
-    for expectation in expectations:
-        meta = expectation.meta
-        gx_result = by_check[meta["check"]]
-        details = gx_result.result or {}
-        error = _error_message(gx_result.exception_info)
-        if meta["check"] in complete:
-            row_level_result = (
-                error is None and meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_index_list" in details
-            )
-        elif meta["family"] in ROW_FAMILIES:  # passed: no unexpected rows
-            row_level_result, details = True, {"unexpected_count": 0}
-        else:
-            row_level_result = meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_count" in details
-        result = ExpectationResult(
+    return by_check, {e.meta["check"] for e in again}
+
+
+def _columns_present(dataset: str, meta: dict, gx_result) -> list[ExpectationResult]:
+    """The per-column checks of the one expectation over the table's columns: each column is
+    present unless GX lists it missing."""
+    error = _error_message(gx_result.exception_info)
+    missing = set((gx_result.result or {}).get("details", {}).get("mismatched", {}).get("missing", ()))
+    return [
+        ExpectationResult(
             dataset=dataset,
-            check=meta["check"],
-            family=meta["family"],
-            column=meta["column"],
-            severity=meta["severity"],
-            description=meta["description"],
-            level="row" if row_level_result else "table",
-            success=bool(gx_result.success) and error is None,
-            unexpected_count=details.get("unexpected_count"),
-            observed=details.get("observed_value"),
+            **{k: check[k] for k in ("check", "family", "column", "severity", "description")},
+            level="table",
+            success=error is None and (bool(gx_result.success) or check["column"] not in missing),
             error=error,
         )
-        if row_level_result and not result.success:
-            positions = np.asarray(details["unexpected_index_list"], dtype=np.int64)
-            result.failing_rows = positions
-            result.unexpected_count = int(len(positions))
-            sample = frame.iloc[positions[:EXAMPLES_KEPT]]
-            result.examples = [to_jsonable(dict(zip(key, row))) for row in sample[key].itertuples(index=False)]
-            if result.family in {"codes", "reference"} and result.column in frame.columns:
-                values = pd.unique(frame[result.column].iloc[positions])
-                result.unexpected_values = to_jsonable(list(values[:EXAMPLES_KEPT]))
-        results.append(result)
+        for check in meta["checks"]
+    ]
+
+
+def _check_result(
+    frame: pd.DataFrame, dataset: str, key: list[str], meta: dict, gx_result, complete: bool
+) -> ExpectationResult:
+    """One check's result from GX's; failing rows, examples and unexpected values when it fails row by row."""
+    details = gx_result.result or {}
+    error = _error_message(gx_result.exception_info)
+    if complete:
+        row_level = error is None and meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_index_list" in details
+    elif meta["family"] in ROW_FAMILIES:  # passed, so no unexpected rows
+        row_level, details = True, {"unexpected_count": 0}
+    else:
+        row_level = meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_count" in details
+    result = ExpectationResult(
+        dataset=dataset,
+        check=meta["check"],
+        family=meta["family"],
+        column=meta["column"],
+        severity=meta["severity"],
+        description=meta["description"],
+        level="row" if row_level else "table",
+        success=bool(gx_result.success) and error is None,
+        unexpected_count=details.get("unexpected_count"),
+        observed=details.get("observed_value"),
+        error=error,
+    )
+    if row_level and not result.success:
+        positions = np.asarray(details["unexpected_index_list"], dtype=np.int64)
+        result.failing_rows = positions
+        result.unexpected_count = int(len(positions))
+        sample = frame.iloc[positions[:EXAMPLES_KEPT]]
+        result.examples = [to_jsonable(dict(zip(key, row))) for row in sample[key].itertuples(index=False)]
+        if result.family in {"codes", "reference"} and result.column in frame.columns:
+            values = pd.unique(frame[result.column].iloc[positions])
+            result.unexpected_values = to_jsonable(list(values[:EXAMPLES_KEPT]))
+    return result
+
+
+def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ()) -> list[ExpectationResult]:
+    """Validate a frame (RangeIndex) with a suite; results in the order of suite_checks(suite)."""
+    by_check, complete = _validate_with_least_detail(frame, list(suite.expectations))
+    key = [k for k in key if k in frame.columns]
+    results = []
+    for expectation in suite.expectations:
+        meta = expectation.meta
+        if "checks" in meta:
+            results += _columns_present(dataset, meta, by_check[meta["check"]])
+        else:
+            results.append(_check_result(frame, dataset, key, meta, by_check[meta["check"]], meta["check"] in complete))
     return results
 
 

@@ -134,14 +134,16 @@ def test_every_expectation_carries_meta():
         name: validate.build_suites(CONTRACT, name, inputs_for(previous_year_rows=5)) for name in CONTRACT.datasets
     }
     everything = [e for by_batch in suites.values() for s in by_batch.values() for e in s.expectations]
-    assert {e.meta["family"] for e in everything} == set(validate.FAMILIES)
-    expectations = [e for s in suites["referrals"].values() for e in s.expectations]
-    for e in everything:
-        assert set(e.meta) >= {"severity", "family", "column", "description"}
-        assert e.meta["severity"] in {"critical", "warning"}
-        assert e.meta["description"]
-    exists = {e.meta["column"] for e in expectations if e.meta["family"] == "exists"}
-    assert exists == set(CONTRACT.processed_schema("referrals"))
+    checks = [c for by_batch in suites.values() for s in by_batch.values() for c in validate.suite_checks(s)]
+    assert {e.meta["family"] for e in everything} == {c["family"] for c in checks} == set(validate.FAMILIES)
+    for meta in [e.meta for e in everything] + checks:
+        assert set(meta) >= {"check", "severity", "family", "column", "description"}
+        assert meta["severity"] in {"critical", "warning"}
+        assert meta["description"]
+    referrals = [c for s in suites["referrals"].values() for c in validate.suite_checks(s)]
+    exists = [c["column"] for c in referrals if c["family"] == "exists"]
+    assert exists == list(CONTRACT.processed_schema("referrals"))
+    assert len({c["check"] for c in checks if c in referrals}) == len(referrals)
 
 
 def test_an_extra_code_in_the_contract_changes_the_suite():
