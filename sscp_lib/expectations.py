@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import great_expectations.expectations as gxe
 from great_expectations.compatibility.pydantic import PrivateAttr
 
 _CACHE = "_built_configuration"
@@ -25,8 +26,6 @@ def expectation_class(name: str) -> type:
     The subclass registers with GX as `<name>ConfiguredOnce`; its snake-case type keeps GX's prefix
     (e.g. expect_table_...), which GX reads to tell table expectations from column ones.
     """
-    import great_expectations.expectations as gxe
-
     base = getattr(gxe, name)
 
     def configuration(self):

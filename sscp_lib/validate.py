@@ -19,8 +19,17 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+# Great Expectations is imported with this module, not on first use: the chain's warm kernel
+# imports the stage's module while the stage before runs, and so pays GX's import (seconds) then.
+import great_expectations as gx
+import great_expectations.execution_engine.pandas_execution_engine as pandas_engine
 import numpy as np
 import pandas as pd
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 
 from .config import PartnershipConfig, Paths, ReportingYear
 from .contract import RECODED_COLUMNS, Contract, Dataset, load_contract
@@ -71,21 +80,13 @@ ROW_FAMILIES = frozenset({"non_null", "codes", "range", "unique", "window", "ref
 
 
 # --------------------------------------------------------------------------------------
-# Great Expectations, imported once per process
+# Great Expectations' context, made once per process
 # --------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
 def gx_context():
     """The process's ephemeral GX context, with one pandas data source for every table."""
-    import great_expectations as gx
-    import great_expectations.execution_engine.pandas_execution_engine as pandas_engine
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
     # GX fingerprints every pandas batch by hashing all of its rows (seconds per suite at
     # 1.5 M rows); the fingerprint is a batch marker this stage never reads.
     pandas_engine.HASH_THRESHOLD = 0
@@ -186,8 +187,6 @@ def build_suites(contract: Contract, dataset: str, inputs: SuiteInputs) -> dict:
     ALL_ROWS runs on every row of the clean table (columns, types, values, keys, dates,
     references); YEAR_ROWS on the rows of the reporting year (row counts).
     """
-    import great_expectations as gx
-
     ds = contract.dataset(dataset)
     schema = contract.processed_schema(ds)
     year = inputs.year
@@ -459,8 +458,6 @@ def _error_message(exception_info) -> str | None:
 
 def _gx_results(batch, expectations: list, result_format: dict) -> dict:
     """GX's result for each expectation, by check name (one validation of the batch)."""
-    import great_expectations as gx
-
     if not expectations:
         return {}
     suite = gx.ExpectationSuite(name="sscp", expectations=expectations)
@@ -798,12 +795,10 @@ class ValidationReport:
             raise error
 
     def as_json(self) -> dict:
-        from great_expectations import __version__ as gx_version
-
         return {
             "year": self.year.label,
             "window": {"start": self.earliest_year.start.isoformat(), "end": self.year.end.isoformat()},
-            "great_expectations": gx_version,
+            "great_expectations": gx.__version__,
             "stopped": self.stopped,
             "stops": self.stops,
             "warnings": self.warnings,

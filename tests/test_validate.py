@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,6 +126,17 @@ def audit_refs(good_year) -> dict:
         "audits.audit_id": good_year["audits"]["audit_id"].unique(),
         "case_reviews.review_id": good_year["case_reviews"]["review_id"].unique(),
     }
+
+
+# --- Great Expectations is imported with the module --------------------------------------
+
+
+def test_importing_the_module_imports_great_expectations():
+    """The chain's warm kernel imports the stage's module ahead of the stage: GX's import (seconds)
+    must come with it, not with the first validation. jsonschema's IRI parser is left out of it."""
+    probe = "import sys, sscp_lib.validate; print(sorted(m for m in ('great_expectations', 'rfc3987_syntax') if sys.modules.get(m)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['great_expectations']"
 
 
 # --- suites come from the contract -------------------------------------------------------
