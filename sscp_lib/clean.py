@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import PartnershipConfig, ReportingYear
 from .contract import CodeList, Column, Contract, Dataset, load_contract, normalise_header
@@ -117,11 +119,17 @@ def parse_date_values(values: pd.Series) -> pd.Series:
 
 
 def _map_distinct(values: pd.Series, convert) -> tuple[pd.Series, np.ndarray]:
-    """Apply `convert` (distinct values -> Series aligned to them) and map back to every row."""
-    distinct = pd.unique(values.to_numpy(dtype=object))
-    converted = convert(pd.Series(distinct, dtype="string"))
-    positions = pd.Index(distinct).get_indexer(values.to_numpy(dtype=object))
-    return converted, positions
+    """Apply `convert` (distinct values -> Series aligned to them) and map back to every row.
+
+    The distinct values and each row's position among them come from an Arrow dictionary
+    encoding of the (Arrow-backed) text: no Python string per row.
+    """
+    text = pa.array(values, type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text, null_encoding="encode")
+    converted = convert(pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary), dtype="string"))
+    return converted, encoded.indices.to_numpy()
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -14,6 +14,8 @@ import secrets
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import UserError
 
@@ -88,18 +90,30 @@ def _hmac_hex_digests(key: bytes, prefix: bytes, values) -> list[str]:
     return digests
 
 
+# Distinct identifiers become Python strings this many at a time (hashlib needs them), so a
+# table of millions of distinct ids never holds them all as Python objects at once.
+HASH_BATCH = 100_000
+
+
 def pseudonymise(values: pd.Series, key: bytes, field: str) -> pd.Series:
     """Pseudonyms for `values` (empty stays empty); `field` is the output column, e.g. child_pid.
 
     Each distinct value is hashed once and mapped back, so a million rows of a few hundred
-    thousand children cost a few hundred thousand HMACs.
+    thousand children cost a few hundred thousand HMACs. The distinct values and the mapping
+    back stay in Arrow (a dictionary encoding): no Python object per row.
     """
-    normalised = normalise_identifier(values)
-    present = normalised.notna() & (normalised != "")
-    uniques = pd.unique(normalised[present].to_numpy(dtype=object))
-    digests = _hmac_hex_digests(key, f"{field}:".encode(), uniques)
-    codes = pd.Index(uniques).get_indexer(normalised[present].to_numpy(dtype=object))
-    result = pd.Series(pd.NA, index=values.index, dtype="string")
-    if len(uniques):
-        result[present] = pd.array(digests, dtype="string")[codes]
-    return result
+    normalised = pa.array(normalise_identifier(values), type=pa.large_string())
+    if isinstance(normalised, pa.ChunkedArray):
+        normalised = normalised.combine_chunks()
+    encoded = pc.dictionary_encode(pc.if_else(pc.equal(normalised, ""), None, normalised))
+    distinct = encoded.dictionary
+    prefix = f"{field}:".encode()
+    digests = pa.concat_arrays(
+        [pa.array([], type=pa.large_string())]
+        + [
+            pa.array(_hmac_hex_digests(key, prefix, distinct.slice(start, HASH_BATCH).to_pylist()), pa.large_string())
+            for start in range(0, len(distinct), HASH_BATCH)
+        ]
+    )
+    pseudonyms = pc.take(digests, encoded.indices)  # null where the identifier is empty
+    return pd.Series(pd.arrays.ArrowStringArray(pseudonyms), index=values.index, dtype="string")
