@@ -25,6 +25,7 @@ import great_expectations as gx
 import great_expectations.execution_engine.pandas_execution_engine as pandas_engine
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
@@ -679,7 +680,7 @@ def validate_table(
     quarantined = frame[mask].copy()
     quarantined[QUARANTINE_REASON_COLUMN] = reasons.reindex(np.flatnonzero(mask)).to_numpy()
     quarantined[QUARANTINE_REASON_COLUMN] = quarantined[QUARANTINE_REASON_COLUMN].astype("string")
-    validated = frame[~mask].reset_index(drop=True)
+    validated = frame[~mask].reset_index(drop=True) if mask.any() else frame
     report = TableReport(
         dataset=dataset,
         title=_table_title(ds),
@@ -807,6 +808,14 @@ class ValidationReport:
         }
 
 
+def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame | None:
+    """Those of `columns` a clean table holds (a column-pruned read), or None when there is no file."""
+    if not path.exists():
+        return None
+    present = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in columns if c in present])
+
+
 def validate_year(
     year: ReportingYear,
     paths: Paths,
@@ -824,30 +833,34 @@ def validate_year(
     """
     contract = contract or load_contract()
     clean_dir = paths.clean_dir(year)
-    frames: dict[str, pd.DataFrame | None] = {}
-    for name in contract.datasets:
-        path = clean_dir / f"{name}.parquet"
-        frames[name] = pd.read_parquet(path) if path.exists() else None
+    clean_files = {name: clean_dir / f"{name}.parquet" for name in contract.datasets}
     configured = config.get("data_rules", {}).get("earliest_year")
     earliest = earliest_year or (
-        ReportingYear.parse(configured) if configured else earliest_year_in(frames, contract, year)
+        ReportingYear.parse(configured)
+        if configured
+        else earliest_year_in(
+            {name: _read_columns(path, [contract.dataset(name).period_column]) for name, path in clean_files.items()},
+            contract,
+            year,
+        )
     )
     share = float(config["analysis"]["row_count_change_warning_share"])
 
-    validated_values: dict[str, pd.DataFrame] = {}
+    # One table in memory at a time; of a validated table only the values other tables refer to.
+    referenced = {col.references for ds in contract.datasets.values() for col in ds.output_columns if col.references}
+    reference_values: dict[str, np.ndarray] = {}
     tables: dict[str, TableReport] = {}
     for name in _validation_order(contract):
         ds = contract.dataset(name)
-        frame = frames[name]
         validated_path = paths.validated_dir(year) / f"{name}.parquet"
         quarantine_path = paths.quarantine_dir(year) / f"{name}.parquet"
-        if frame is None:
+        if not clean_files[name].exists():
             tables[name] = TableReport(
                 dataset=name,
                 title=_table_title(ds),
                 key=ds.key,
                 year=year.label,
-                missing_file=clean_dir / f"{name}.parquet",
+                missing_file=clean_files[name],
             )
             validated_path.unlink(missing_ok=True)
             quarantine_path.unlink(missing_ok=True)
@@ -856,21 +869,30 @@ def validate_year(
         for col in ds.output_columns:
             if col.references:
                 target, target_column = col.references.split(".", 1)
-                source = validated_values.get(target, frames.get(target))
-                if source is not None and target_column in source.columns:
-                    references[col.references] = source[target_column].dropna().unique()
+                if col.references in reference_values:
+                    references[col.references] = reference_values[col.references]
+                else:  # the target table stopped: its clean rows, if any
+                    target_rows = _read_columns(clean_files[target], [target_column])
+                    if target_rows is not None and target_column in target_rows.columns:
+                        references[col.references] = target_rows[target_column].dropna().unique()
         inputs = SuiteInputs(
             year=year, earliest_year=earliest, reference_values=references, row_count_change_share=share
         )
-        table_report, validated, quarantined = validate_table(frame, name, inputs, contract)
+        table_report, validated, quarantined = validate_table(
+            pd.read_parquet(clean_files[name]), name, inputs, contract
+        )
         tables[name] = table_report
         if table_report.stops:
             validated_path.unlink(missing_ok=True)
             quarantine_path.unlink(missing_ok=True)
             continue
-        validated_values[name] = validated
+        for reference in referenced:
+            target, target_column = reference.split(".", 1)
+            if target == name and target_column in validated.columns:
+                reference_values[reference] = validated[target_column].dropna().unique()
         write_parquet_atomic(validated, validated_path)
         write_parquet_atomic(quarantined, quarantine_path)
+        del validated, quarantined
 
     ordered = {name: tables[name] for name in contract.datasets}
     report = ValidationReport(year=year, earliest_year=earliest, tables=ordered)

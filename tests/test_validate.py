@@ -516,3 +516,15 @@ def test_the_stage_writes_the_fragment_or_removes_a_stale_one(injected_run, tmp_
     assert not fragment.exists()
     with pytest.raises(ValidationStop, match="table budget was not written"):
         result.raise_if_stopped()
+
+
+def test_without_a_configured_earliest_year_the_window_opens_at_the_first_period_date(good_year, tmp_path):
+    paths = paths_under(tmp_path)
+    audits = good_year["audits"].copy()
+    audits.loc[0, "audit_date"] = pd.Timestamp("2019-05-01")  # 2019-20: the earliest row of any table
+    write_clean({"audits": audits, "escalations": good_year["escalations"]}, paths)
+    config = load_config()
+    config = type(config)({**config, "data_rules": {**config["data_rules"], "earliest_year": None}}, config.path)
+    report = validate.validate_year(YEAR, paths, config, contract=contract_with("audits", "escalations"), stop=False)
+    assert report.earliest_year == ReportingYear.parse("2019-20")
+    assert result(report.tables["audits"], "window:audit_date").success
