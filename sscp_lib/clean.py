@@ -10,7 +10,9 @@ Every step is vectorised over columns (Python loops run over distinct values, no
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -427,7 +429,9 @@ def clean_file(
     if not dataset.output_columns or frame.empty:
         frame = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
     kept = frame.loc[~rejected_mask].reset_index(drop=True)
-    return FileOutcome(source, table, kept, table.row_numbers[~rejected_mask], rejected, extras)
+    # The outcome describes the raw table (rows, sheet, format); its text is parsed and let go.
+    described = dataclasses.replace(table, frame=table.frame.iloc[0:0])
+    return FileOutcome(source, described, kept, table.row_numbers[~rejected_mask], rejected, extras)
 
 
 def _dtype(column: Column) -> str:
@@ -541,8 +545,8 @@ def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
 
 def _read_sources(
     sources: list[SourceFile], contract: Contract, annex_cache: dict
-) -> list[tuple[SourceFile, RawTable]]:
-    tables = []
+) -> Iterator[tuple[SourceFile, RawTable]]:
+    """Each source's raw table, read as it is asked for (one file's text in memory at a time)."""
     for source in sources:
         if source.annex_a:
             if source.path not in annex_cache:
@@ -551,8 +555,7 @@ def _read_sources(
             source.sheet = table.sheet
         else:
             table = read_raw_file(source.path, expected_headings(contract.dataset(source.dataset)))
-        tables.append((source, table))
-    return tables
+        yield source, table
 
 
 def clean_dataset(
@@ -583,13 +586,13 @@ def clean_dataset(
     )
     # Exact duplicates across all files (e.g. the same record in two years' exports): first copy kept.
     duplicate = combined.duplicated(keep="first").to_numpy() if len(combined) else np.zeros(0, dtype=bool)
-    kept = combined.loc[~duplicate].reset_index(drop=True)
+    kept = combined.loc[~duplicate].reset_index(drop=True) if duplicate.any() else combined
     table, recoded_mask = finish_dataset(kept, dataset, contract, config, key)
     nfa_recoded = int((recoded_mask & (table["reporting_year"] == year.label).fillna(False)).sum())
     log_rows = []
     for i, outcome in enumerate(outcomes):
         duplicates = int(duplicate[file_index == i].sum())
-        rows_read = len(outcome.table.frame)
+        rows_read = len(outcome.table.row_numbers)
         rows_rejected = len(outcome.rejected)
         rows_kept = len(outcome.parsed) - duplicates
         if rows_read != rows_kept + duplicates + rows_rejected:
