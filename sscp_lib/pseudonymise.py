@@ -13,6 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -95,25 +96,43 @@ def _hmac_hex_digests(key: bytes, prefix: bytes, values) -> list[str]:
 HASH_BATCH = 100_000
 
 
+def _distinct_and_codes(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values of `text` (nulls last) and, for each row, the position of its value.
+
+    Found by sorting, not hashing: for millions of distinct ids a hash table of the values
+    (Arrow's dictionary encoding) takes several times the memory of the values themselves.
+    """
+    order = pc.array_sort_indices(text, null_placement="at_end")
+    ordered = text.take(order)
+    if len(ordered) == 0:
+        return ordered, np.zeros(0, dtype=np.int64)
+    # A new value starts where a row differs from the one before (nulls: where the first null is).
+    differs = pc.fill_null(pc.not_equal(ordered[1:], ordered[:-1]), False)
+    first_null = pc.and_(pc.is_null(ordered[1:]), pc.is_valid(ordered[:-1]))
+    starts = np.concatenate([[True], pc.or_(differs, first_null).to_numpy(zero_copy_only=False)])
+    codes = np.empty(len(ordered), dtype=np.int64)
+    codes[order.to_numpy()] = np.cumsum(starts) - 1
+    return ordered.filter(pa.array(starts)), codes
+
+
 def pseudonymise(values: pd.Series, key: bytes, field: str) -> pd.Series:
     """Pseudonyms for `values` (empty stays empty); `field` is the output column, e.g. child_pid.
 
     Each distinct value is hashed once and mapped back, so a million rows of a few hundred
     thousand children cost a few hundred thousand HMACs. The distinct values and the mapping
-    back stay in Arrow (a dictionary encoding): no Python object per row.
+    back stay in Arrow and numpy: no Python object per row.
     """
-    normalised = pa.array(normalise_identifier(values), type=pa.large_string())
-    if isinstance(normalised, pa.ChunkedArray):
-        normalised = normalised.combine_chunks()
-    encoded = pc.dictionary_encode(pc.if_else(pc.equal(normalised, ""), None, normalised))
-    distinct = encoded.dictionary
+    text = pa.array(normalise_identifier(values), type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    distinct, codes = _distinct_and_codes(text)
+    del text  # the rows' text is no longer needed: only the distinct values and each row's code
     prefix = f"{field}:".encode()
-    digests = pa.concat_arrays(
-        [pa.array([], type=pa.large_string())]
-        + [
-            pa.array(_hmac_hex_digests(key, prefix, distinct.slice(start, HASH_BATCH).to_pylist()), pa.large_string())
-            for start in range(0, len(distinct), HASH_BATCH)
-        ]
-    )
-    pseudonyms = pc.take(digests, encoded.indices)  # null where the identifier is empty
+    digests = []
+    for start in range(0, len(distinct), HASH_BATCH):
+        batch = distinct.slice(start, HASH_BATCH).to_pylist()
+        hashed = _hmac_hex_digests(key, prefix, [v for v in batch if v])  # empty and null stay empty
+        it = iter(hashed)
+        digests.append(pa.array([next(it) if v else None for v in batch], pa.large_string()))
+    pseudonyms = pa.chunked_array(digests, type=pa.large_string()).take(codes)
     return pd.Series(pd.arrays.ArrowStringArray(pseudonyms), index=values.index, dtype="string")
