@@ -558,6 +558,36 @@ def _read_sources(
         yield source, table
 
 
+def duplicate_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows equal in every column to an earlier row (as DataFrame.duplicated(keep="first"); missing
+    values equal each other).
+
+    Found by sorting the rows, one column compared at a time, not by hashing them: pandas hashes
+    each text column through a table of its distinct values, several times the memory of the
+    column itself when most values are distinct (ids).
+    """
+    n = len(frame)
+    if n < 2 or frame.shape[1] == 0:
+        return np.zeros(n, dtype=bool)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.rename_columns([str(i) for i in range(table.num_columns)])
+    columns = table.column_names
+    table = table.append_column("row", pa.array(np.arange(n)))
+    order = pc.sort_indices(table, sort_keys=[(name, "ascending", "at_end") for name in table.column_names])
+    same = np.ones(n - 1, dtype=bool)  # sorted row i+1 equals sorted row i
+    for name in columns:
+        ordered = table.column(name).take(order)
+        after, before = ordered[1:], ordered[:-1]
+        equal = pc.or_(pc.fill_null(pc.equal(after, before), False), pc.and_(pc.is_null(after), pc.is_null(before)))
+        if pa.types.is_floating(ordered.type):  # NaN equals NaN, as in pandas
+            equal = pc.or_(equal, pc.fill_null(pc.and_(pc.is_nan(after), pc.is_nan(before)), False))
+        same &= equal.to_numpy(zero_copy_only=False)
+        del ordered, after, before
+    duplicate = np.zeros(n, dtype=bool)
+    duplicate[order.to_numpy()[1:][same]] = True  # equal rows sort by position: each but the first
+    return duplicate
+
+
 def clean_dataset(
     name: str,
     sources: list[SourceFile],
@@ -585,7 +615,7 @@ def clean_dataset(
         else pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
     )
     # Exact duplicates across all files (e.g. the same record in two years' exports): first copy kept.
-    duplicate = combined.duplicated(keep="first").to_numpy() if len(combined) else np.zeros(0, dtype=bool)
+    duplicate = duplicate_rows(combined)
     kept = combined.loc[~duplicate].reset_index(drop=True) if duplicate.any() else combined
     table, recoded_mask = finish_dataset(kept, dataset, contract, config, key)
     nfa_recoded = int((recoded_mask & (table["reporting_year"] == year.label).fillna(False)).sum())
