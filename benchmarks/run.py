@@ -9,7 +9,6 @@ Results go to benchmarks/results/<date>.md and .json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -17,7 +16,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
+from benchmarks import baseline, stage_memory
 from sscp_lib.config import Paths, ReportingYear
 from sscp_lib.stages import STAGE_NAMES
 
@@ -43,48 +42,6 @@ TARGETS = {
 }
 
 
-class PeakMemory:
-    """Samples the memory of a process and all its descendants; keeps the peaks.
-
-    Two sums: resident set size (RSS), which counts pages the processes share (the Python and
-    library code every kernel maps) once per process, and proportional set size (PSS), which
-    splits shared pages between the processes sharing them: the physical memory the run needs.
-    The target is judged on PSS; RSS is reported beside it.
-    """
-
-    def __init__(self, pid: int, interval: float = 0.1):
-        self.root = psutil.Process(pid)
-        self.interval = interval
-        self.peak_rss = 0
-        self.peak_pss = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                procs = [self.root, *self.root.children(recursive=True)]
-                rss = pss = 0
-                for proc in procs:
-                    with contextlib.suppress(psutil.Error):
-                        info = proc.memory_full_info()
-                        rss += info.rss
-                        pss += info.pss
-                self.peak_rss = max(self.peak_rss, rss)
-                self.peak_pss = max(self.peak_pss, pss)
-            except psutil.Error:
-                pass
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def run_chain_subprocess(work: Path) -> dict:
     sscp = Path(sys.executable).with_name("sscp")
     cmd = [
@@ -99,19 +56,18 @@ def run_chain_subprocess(work: Path) -> dict:
         "--reports",
         str(work / "reports"),
     ]
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    with PeakMemory(proc.pid) as memory:
-        output, _ = proc.communicate()
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"chain failed at {work}:\n{output}")
+    run = stage_memory.run_chain_measured(
+        cmd
+    )  # peak memory (PSS and RSS sums) overall and by stage: benchmarks/stage_memory.py
+    if run["returncode"] != 0:
+        raise RuntimeError(f"chain failed at {work}:\n{run['output']}")
     manifest = json.loads((work / "reports" / YEAR / "manifest.json").read_text())
     stage_seconds = {s["name"]: s["seconds"] for s in manifest["stages"]}
     return {
-        "seconds": seconds,
-        "peak_gb": memory.peak_pss / 1e9,
-        "peak_rss_gb": memory.peak_rss / 1e9,
+        "seconds": run["seconds"],
+        "peak_gb": run["peak_gb"],
+        "peak_rss_gb": run["peak_rss_gb"],
+        "stage_peak_gb": run["stage_peak_gb"],
         "stages": stage_seconds,
     }
 
@@ -185,6 +141,11 @@ def bench_scale(scale: float, repeats: int) -> dict:
     result["chain_stage_seconds_total"] = round(chain_stages, 2)
     result["in_process_seconds_total"] = round(in_process, 2)
     result["chain_vs_in_process_ratio"] = round(chain_stages / in_process, 2)
+    # --- issue 15: peak memory by stage; at 1x the plain-tools baseline (benchmarks/baseline.py) ---
+    result["stage_peak_gb"] = stage_memory.highest([r["stage_peak_gb"] for r in chain_runs])
+    if scale == 1:
+        result["baseline"] = baseline.measure(work, repeats)
+    # --- end issue 15 ---
     shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -209,6 +170,8 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
             TARGETS["chain_vs_in_process_ratio"],
             one["chain_vs_in_process_ratio"] <= TARGETS["chain_vs_in_process_ratio"],
         )
+    if one:
+        checks += baseline.checks(one)  # issue 15: against the plain tools and the in-process run
     if one and ten:
         ratio = round(ten["chain_seconds_median"] / one["chain_seconds_median"], 2)
         check("10x time / 1x time", ratio, TARGETS["scale_10_vs_1_ratio"], ratio <= TARGETS["scale_10_vs_1_ratio"])
@@ -286,6 +249,7 @@ def write_results(
     for r in results.values():
         cells = [f"{r['stage_seconds_median'][n]} / {r['in_process_stage_seconds_median'][n]}" for n in STAGE_NAMES]
         lines.append(f"| {r['scale']:g} | " + " | ".join(cells) + " |")
+    lines += stage_memory.results_lines(results) + baseline.results_lines(results)  # issue 15
     lines += [
         "",
         "## Rows per clean table (all years up to 2023-24)",

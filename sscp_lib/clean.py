@@ -10,15 +10,18 @@ Every step is vectorised over columns (Python loops run over distinct values, no
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import PartnershipConfig, ReportingYear
 from .contract import CodeList, Column, Contract, Dataset, load_contract, normalise_header
@@ -148,11 +151,17 @@ def parse_date_values(values: pd.Series, formats: tuple[str, ...] = ()) -> pd.Se
 
 
 def _map_distinct(values: pd.Series, convert) -> tuple[pd.Series, np.ndarray]:
-    """Apply `convert` (distinct values -> Series aligned to them) and map back to every row."""
-    distinct = pd.unique(values.to_numpy(dtype=object))
-    converted = convert(pd.Series(distinct, dtype="string"))
-    positions = pd.Index(distinct).get_indexer(values.to_numpy(dtype=object))
-    return converted, positions
+    """Apply `convert` (distinct values -> Series aligned to them) and map back to every row.
+
+    The distinct values and each row's position among them come from an Arrow dictionary
+    encoding of the (Arrow-backed) text: no Python string per row.
+    """
+    text = pa.array(values, type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text, null_encoding="encode")
+    converted = convert(pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary), dtype="string"))
+    return converted, encoded.indices.to_numpy()
 
 
 def parse_dates(values: pd.Series, formats: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series]:
@@ -487,7 +496,9 @@ def clean_file(
     if not dataset.output_columns or frame.empty:
         frame = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
     kept = frame.loc[~rejected_mask].reset_index(drop=True)
-    return FileOutcome(source, table, kept, table.row_numbers[~rejected_mask], rejected, extras)
+    # The outcome describes the raw table (rows, sheet, format); its text is parsed and let go.
+    described = dataclasses.replace(table, frame=table.frame.iloc[0:0])
+    return FileOutcome(source, described, kept, table.row_numbers[~rejected_mask], rejected, extras)
 
 
 def _dtype(column: Column) -> str:
@@ -616,8 +627,40 @@ def read_source(source: SourceFile, contract: Contract, multi_cache: dict) -> Ra
 
 def _read_sources(
     sources: list[SourceFile], contract: Contract, annex_cache: dict
-) -> list[tuple[SourceFile, RawTable]]:
-    return [(source, read_source(source, contract, annex_cache)) for source in sources]
+) -> Iterator[tuple[SourceFile, RawTable]]:
+    """Each source's raw table, read as it is asked for (one file's text in memory at a time)."""
+    for source in sources:
+        yield source, read_source(source, contract, annex_cache)
+
+
+def duplicate_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows equal in every column to an earlier row (as DataFrame.duplicated(keep="first"); missing
+    values equal each other).
+
+    Found by sorting the rows, one column compared at a time, not by hashing them: pandas hashes
+    each text column through a table of its distinct values, several times the memory of the
+    column itself when most values are distinct (ids).
+    """
+    n = len(frame)
+    if n < 2 or frame.shape[1] == 0:
+        return np.zeros(n, dtype=bool)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.rename_columns([str(i) for i in range(table.num_columns)])
+    columns = table.column_names
+    table = table.append_column("row", pa.array(np.arange(n)))
+    order = pc.sort_indices(table, sort_keys=[(name, "ascending", "at_end") for name in table.column_names])
+    same = np.ones(n - 1, dtype=bool)  # sorted row i+1 equals sorted row i
+    for name in columns:
+        ordered = table.column(name).take(order)
+        after, before = ordered[1:], ordered[:-1]
+        equal = pc.or_(pc.fill_null(pc.equal(after, before), False), pc.and_(pc.is_null(after), pc.is_null(before)))
+        if pa.types.is_floating(ordered.type):  # NaN equals NaN, as in pandas
+            equal = pc.or_(equal, pc.fill_null(pc.and_(pc.is_nan(after), pc.is_nan(before)), False))
+        same &= equal.to_numpy(zero_copy_only=False)
+        del ordered, after, before
+    duplicate = np.zeros(n, dtype=bool)
+    duplicate[order.to_numpy()[1:][same]] = True  # equal rows sort by position: each but the first
+    return duplicate
 
 
 def clean_dataset(
@@ -647,14 +690,14 @@ def clean_dataset(
         else pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
     )
     # Exact duplicates across all files (e.g. the same record in two years' exports): first copy kept.
-    duplicate = combined.duplicated(keep="first").to_numpy() if len(combined) else np.zeros(0, dtype=bool)
-    kept = combined.loc[~duplicate].reset_index(drop=True)
+    duplicate = duplicate_rows(combined)
+    kept = combined.loc[~duplicate].reset_index(drop=True) if duplicate.any() else combined
     table, recoded_mask = finish_dataset(kept, dataset, contract, config, key)
     nfa_recoded = int((recoded_mask & (table["reporting_year"] == year.label).fillna(False)).sum())
     log_rows = []
     for i, outcome in enumerate(outcomes):
         duplicates = int(duplicate[file_index == i].sum())
-        rows_read = len(outcome.table.frame)
+        rows_read = len(outcome.table.row_numbers)
         rows_rejected = len(outcome.rejected)
         rows_kept = len(outcome.parsed) - duplicates
         if rows_read != rows_kept + duplicates + rows_rejected:

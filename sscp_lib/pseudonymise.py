@@ -13,7 +13,10 @@ import os
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import UserError
 
@@ -88,18 +91,48 @@ def _hmac_hex_digests(key: bytes, prefix: bytes, values) -> list[str]:
     return digests
 
 
+# Distinct identifiers become Python strings this many at a time (hashlib needs them), so a
+# table of millions of distinct ids never holds them all as Python objects at once.
+HASH_BATCH = 100_000
+
+
+def _distinct_and_codes(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values of `text` (nulls last) and, for each row, the position of its value.
+
+    Found by sorting, not hashing: for millions of distinct ids a hash table of the values
+    (Arrow's dictionary encoding) takes several times the memory of the values themselves.
+    """
+    order = pc.array_sort_indices(text, null_placement="at_end")
+    ordered = text.take(order)
+    if len(ordered) == 0:
+        return ordered, np.zeros(0, dtype=np.int64)
+    # A new value starts where a row differs from the one before (nulls: where the first null is).
+    differs = pc.fill_null(pc.not_equal(ordered[1:], ordered[:-1]), False)
+    first_null = pc.and_(pc.is_null(ordered[1:]), pc.is_valid(ordered[:-1]))
+    starts = np.concatenate([[True], pc.or_(differs, first_null).to_numpy(zero_copy_only=False)])
+    codes = np.empty(len(ordered), dtype=np.int64)
+    codes[order.to_numpy()] = np.cumsum(starts) - 1
+    return ordered.filter(pa.array(starts)), codes
+
+
 def pseudonymise(values: pd.Series, key: bytes, field: str) -> pd.Series:
     """Pseudonyms for `values` (empty stays empty); `field` is the output column, e.g. child_pid.
 
     Each distinct value is hashed once and mapped back, so a million rows of a few hundred
-    thousand children cost a few hundred thousand HMACs.
+    thousand children cost a few hundred thousand HMACs. The distinct values and the mapping
+    back stay in Arrow and numpy: no Python object per row.
     """
-    normalised = normalise_identifier(values)
-    present = normalised.notna() & (normalised != "")
-    uniques = pd.unique(normalised[present].to_numpy(dtype=object))
-    digests = _hmac_hex_digests(key, f"{field}:".encode(), uniques)
-    codes = pd.Index(uniques).get_indexer(normalised[present].to_numpy(dtype=object))
-    result = pd.Series(pd.NA, index=values.index, dtype="string")
-    if len(uniques):
-        result[present] = pd.array(digests, dtype="string")[codes]
-    return result
+    text = pa.array(normalise_identifier(values), type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    distinct, codes = _distinct_and_codes(text)
+    del text  # the rows' text is no longer needed: only the distinct values and each row's code
+    prefix = f"{field}:".encode()
+    digests = []
+    for start in range(0, len(distinct), HASH_BATCH):
+        batch = distinct.slice(start, HASH_BATCH).to_pylist()
+        hashed = _hmac_hex_digests(key, prefix, [v for v in batch if v])  # empty and null stay empty
+        it = iter(hashed)
+        digests.append(pa.array([next(it) if v else None for v in batch], pa.large_string()))
+    pseudonyms = pa.chunked_array(digests, type=pa.large_string()).take(codes)
+    return pd.Series(pd.arrays.ArrowStringArray(pseudonyms), index=values.index, dtype="string")

@@ -19,12 +19,23 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+# Great Expectations is imported with this module, not on first use: the chain's warm kernel
+# imports the stage's module while the stage before runs, and so pays GX's import (seconds) then.
+import great_expectations as gx
+import great_expectations.execution_engine.pandas_execution_engine as pandas_engine
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 
 from .config import PartnershipConfig, Paths, ReportingYear
 from .contract import RECODED_COLUMNS, Contract, Dataset, load_contract
 from .errors import ValidationStop
+from .expectations import expectation_class
 from .files import write_json_atomic, write_parquet_atomic
 from .metrics import to_jsonable
 from .report_tables import report_frame
@@ -52,30 +63,31 @@ TYPE_WORDS = {
     "Float64": "numbers",
     "boolean": "yes/no values",
 }
-RESULT_FORMAT = {
+# Each check is validated first with the least GX result that gives its verdict, and again with the
+# complete result only when it did not pass cleanly (GX computes a metric per detail asked for,
+# for every expectation, so the complete format everywhere costs more than the data).
+# Row-level checks pass or fail on GX's count of unexpected rows (mostly = 1: a pass means none).
+PASS_OR_FAIL = {"result_format": "BOOLEAN_ONLY"}
+# Table-level checks: the observed value (column type, row count) is part of the report.
+OBSERVED = {"result_format": "BASIC"}
+COMPLETE = {
     # Failing rows come back as positions in the frame (a RangeIndex): cheaper than key
     # dictionaries, and exact even when the key itself is duplicated.
     "result_format": "COMPLETE",
     "return_unexpected_index_query": False,
 }
+# Families whose GX expectations are always row by row (column map expectations).
+ROW_FAMILIES = frozenset({"non_null", "codes", "range", "unique", "window", "reference"})
 
 
 # --------------------------------------------------------------------------------------
-# Great Expectations, imported once per process
+# Great Expectations' context, made once per process
 # --------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
 def gx_context():
     """The process's ephemeral GX context, with one pandas data source for every table."""
-    import great_expectations as gx
-    import great_expectations.execution_engine.pandas_execution_engine as pandas_engine
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
     # GX fingerprints every pandas batch by hashing all of its rows (seconds per suite at
     # 1.5 M rows); the fingerprint is a batch marker this stage never reads.
     pandas_engine.HASH_THRESHOLD = 0
@@ -114,14 +126,30 @@ def _long_date(day) -> str:
 
 
 def _expectation(
-    kind: str, *, check: str, family: str, severity: str, description: str, about: str | None = None, **kwargs
+    kind: str,
+    *,
+    check: str,
+    family: str,
+    severity: str,
+    description: str,
+    about: str | None = None,
+    checks: list[dict] | None = None,
+    **kwargs,
 ):
-    """One GX expectation with the meta every result carries; `about` names the column(s) checked."""
-    import great_expectations.expectations as gxe
+    """One GX expectation with the meta every result carries; `about` names the column(s) checked.
 
+    `checks`: the report's checks, when one GX expectation decides several (one per column).
+    """
     about = about if about is not None else kwargs.get("column")
     meta = {"check": check, "family": family, "column": about, "severity": severity, "description": description}
-    return getattr(gxe, kind)(meta=meta, **kwargs)
+    if checks:
+        meta["checks"] = checks
+    return expectation_class(kind)(meta=meta, **kwargs)
+
+
+def suite_checks(suite) -> list[dict]:
+    """The report's checks in a suite, in order: each expectation's meta, or the checks it decides."""
+    return [check for e in suite.expectations for check in e.meta.get("checks", [e.meta])]
 
 
 def _code_columns(contract: Contract, ds: Dataset) -> list[tuple[str, list[str], str, str]]:
@@ -160,24 +188,33 @@ def build_suites(contract: Contract, dataset: str, inputs: SuiteInputs) -> dict:
     ALL_ROWS runs on every row of the clean table (columns, types, values, keys, dates,
     references); YEAR_ROWS on the rows of the reporting year (row counts).
     """
-    import great_expectations as gx
-
     ds = contract.dataset(dataset)
     schema = contract.processed_schema(ds)
     year = inputs.year
     expect = []
 
-    for column in schema:
-        expect.append(
-            _expectation(
-                "ExpectColumnToExist",
-                check=f"exists:{column}",
-                family="exists",
-                severity=CRITICAL,
-                description=f"column {column} is present",
-                column=column,
-            )
+    # One GX expectation for the table's columns; the report keeps a check per column.
+    expect.append(
+        _expectation(
+            "ExpectTableColumnsToMatchSet",
+            check="exists",
+            family="exists",
+            severity=CRITICAL,
+            description="every column of the table is present",
+            column_set=list(schema),
+            exact_match=False,
+            checks=[
+                {
+                    "check": f"exists:{column}",
+                    "family": "exists",
+                    "column": column,
+                    "severity": CRITICAL,
+                    "description": f"column {column} is present",
+                }
+                for column in schema
+            ],
         )
+    )
 
     key_columns = list(ds.key)
     not_null = [c.canonical_name for c in ds.output_columns if not c.nullable]
@@ -420,44 +457,99 @@ def _error_message(exception_info) -> str | None:
     return None
 
 
+def _gx_results(batch, expectations: list, result_format: dict) -> dict:
+    """GX's result for each expectation, by check name (one validation of the batch)."""
+    if not expectations:
+        return {}
+    suite = gx.ExpectationSuite(name="sscp", expectations=expectations)
+    outcome = batch.validate(suite, result_format=result_format)
+    return {r.expectation_config.meta["check"]: r for r in outcome.results}
+
+
+def _passed_cleanly(gx_result) -> bool:
+    return bool(gx_result.success) and _error_message(gx_result.exception_info) is None
+
+
+def _validate_with_least_detail(frame: pd.DataFrame, expectations: list) -> tuple[dict, set[str]]:
+    """GX's result for each expectation by check name, and the checks whose result is complete.
+
+    Every expectation is validated once with the least result its verdict needs; those that fail
+    or raise are validated again with the complete result, which is what the report shows for
+    them (failing rows, counts, errors) and what the quarantine reads.
+    """
+    batch = _batch_definition(gx_context()).get_batch(batch_parameters={"dataframe": _frame_for_gx(frame)})
+    by_check = _gx_results(batch, [e for e in expectations if e.meta["family"] in ROW_FAMILIES], PASS_OR_FAIL)
+    by_check.update(_gx_results(batch, [e for e in expectations if e.meta["family"] not in ROW_FAMILIES], OBSERVED))
+    again = [e for e in expectations if not _passed_cleanly(by_check[e.meta["check"]])]
+    by_check.update(_gx_results(batch, again, COMPLETE))
+    return by_check, {e.meta["check"] for e in again}
+
+
+def _columns_present(dataset: str, meta: dict, gx_result) -> list[ExpectationResult]:
+    """The per-column checks of the one expectation over the table's columns: each column is
+    present unless GX lists it missing."""
+    error = _error_message(gx_result.exception_info)
+    missing = set((gx_result.result or {}).get("details", {}).get("mismatched", {}).get("missing", ()))
+    return [
+        ExpectationResult(
+            dataset=dataset,
+            **{k: check[k] for k in ("check", "family", "column", "severity", "description")},
+            level="table",
+            success=error is None and (bool(gx_result.success) or check["column"] not in missing),
+            error=error,
+        )
+        for check in meta["checks"]
+    ]
+
+
+def _check_result(
+    frame: pd.DataFrame, dataset: str, key: list[str], meta: dict, gx_result, complete: bool
+) -> ExpectationResult:
+    """One check's result from GX's; failing rows, examples and unexpected values when it fails row by row."""
+    details = gx_result.result or {}
+    error = _error_message(gx_result.exception_info)
+    if complete:
+        row_level = error is None and meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_index_list" in details
+    elif meta["family"] in ROW_FAMILIES:  # passed, so no unexpected rows
+        row_level, details = True, {"unexpected_count": 0}
+    else:
+        row_level = meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_count" in details
+    result = ExpectationResult(
+        dataset=dataset,
+        check=meta["check"],
+        family=meta["family"],
+        column=meta["column"],
+        severity=meta["severity"],
+        description=meta["description"],
+        level="row" if row_level else "table",
+        success=bool(gx_result.success) and error is None,
+        unexpected_count=details.get("unexpected_count"),
+        observed=details.get("observed_value"),
+        error=error,
+    )
+    if row_level and not result.success:
+        positions = np.asarray(details["unexpected_index_list"], dtype=np.int64)
+        result.failing_rows = positions
+        result.unexpected_count = int(len(positions))
+        sample = frame.iloc[positions[:EXAMPLES_KEPT]]
+        result.examples = [to_jsonable(dict(zip(key, row))) for row in sample[key].itertuples(index=False)]
+        if result.family in {"codes", "reference"} and result.column in frame.columns:
+            values = pd.unique(frame[result.column].iloc[positions])
+            result.unexpected_values = to_jsonable(list(values[:EXAMPLES_KEPT]))
+    return result
+
+
 def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ()) -> list[ExpectationResult]:
-    """Validate a frame (RangeIndex) with a suite; results in the suite's order."""
-    context = gx_context()
-    suite = context.suites.add_or_update(suite)
-    batch = _batch_definition(context).get_batch(batch_parameters={"dataframe": _frame_for_gx(frame)})
-    outcome = batch.validate(suite, result_format=RESULT_FORMAT)
-    by_check = {r.expectation_config.meta["check"]: r for r in outcome.results}
+    """Validate a frame (RangeIndex) with a suite; results in the order of suite_checks(suite)."""
+    by_check, complete = _validate_with_least_detail(frame, list(suite.expectations))
     key = [k for k in key if k in frame.columns]
     results = []
     for expectation in suite.expectations:
         meta = expectation.meta
-        gx_result = by_check[meta["check"]]
-        details = gx_result.result or {}
-        error = _error_message(gx_result.exception_info)
-        row_level = error is None and meta["family"] not in TABLE_LEVEL_FAMILIES and "unexpected_index_list" in details
-        result = ExpectationResult(
-            dataset=dataset,
-            check=meta["check"],
-            family=meta["family"],
-            column=meta["column"],
-            severity=meta["severity"],
-            description=meta["description"],
-            level="row" if row_level else "table",
-            success=bool(gx_result.success) and error is None,
-            unexpected_count=details.get("unexpected_count"),
-            observed=details.get("observed_value"),
-            error=error,
-        )
-        if row_level and not result.success:
-            positions = np.asarray(details["unexpected_index_list"], dtype=np.int64)
-            result.failing_rows = positions
-            result.unexpected_count = int(len(positions))
-            sample = frame.iloc[positions[:EXAMPLES_KEPT]]
-            result.examples = [to_jsonable(dict(zip(key, row))) for row in sample[key].itertuples(index=False)]
-            if result.family in {"codes", "reference"} and result.column in frame.columns:
-                values = pd.unique(frame[result.column].iloc[positions])
-                result.unexpected_values = to_jsonable(list(values[:EXAMPLES_KEPT]))
-        results.append(result)
+        if "checks" in meta:
+            results += _columns_present(dataset, meta, by_check[meta["check"]])
+        else:
+            results.append(_check_result(frame, dataset, key, meta, by_check[meta["check"]], meta["check"] in complete))
     return results
 
 
@@ -588,7 +680,7 @@ def validate_table(
     quarantined = frame[mask].copy()
     quarantined[QUARANTINE_REASON_COLUMN] = reasons.reindex(np.flatnonzero(mask)).to_numpy()
     quarantined[QUARANTINE_REASON_COLUMN] = quarantined[QUARANTINE_REASON_COLUMN].astype("string")
-    validated = frame[~mask].reset_index(drop=True)
+    validated = frame[~mask].reset_index(drop=True) if mask.any() else frame
     report = TableReport(
         dataset=dataset,
         title=_table_title(ds),
@@ -704,18 +796,24 @@ class ValidationReport:
             raise error
 
     def as_json(self) -> dict:
-        from great_expectations import __version__ as gx_version
-
         return {
             "year": self.year.label,
             "window": {"start": self.earliest_year.start.isoformat(), "end": self.year.end.isoformat()},
-            "great_expectations": gx_version,
+            "great_expectations": gx.__version__,
             "stopped": self.stopped,
             "stops": self.stops,
             "warnings": self.warnings,
             "rows_quarantined": self.rows_quarantined,
             "tables": {name: t.as_json() for name, t in self.tables.items()},
         }
+
+
+def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame | None:
+    """Those of `columns` a clean table holds (a column-pruned read), or None when there is no file."""
+    if not path.exists():
+        return None
+    present = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in columns if c in present])
 
 
 def validate_year(
@@ -735,30 +833,34 @@ def validate_year(
     """
     contract = contract or load_contract()
     clean_dir = paths.clean_dir(year)
-    frames: dict[str, pd.DataFrame | None] = {}
-    for name in contract.datasets:
-        path = clean_dir / f"{name}.parquet"
-        frames[name] = pd.read_parquet(path) if path.exists() else None
+    clean_files = {name: clean_dir / f"{name}.parquet" for name in contract.datasets}
     configured = config.get("data_rules", {}).get("earliest_year")
     earliest = earliest_year or (
-        ReportingYear.parse(configured) if configured else earliest_year_in(frames, contract, year)
+        ReportingYear.parse(configured)
+        if configured
+        else earliest_year_in(
+            {name: _read_columns(path, [contract.dataset(name).period_column]) for name, path in clean_files.items()},
+            contract,
+            year,
+        )
     )
     share = float(config["analysis"]["row_count_change_warning_share"])
 
-    validated_values: dict[str, pd.DataFrame] = {}
+    # One table in memory at a time; of a validated table only the values other tables refer to.
+    referenced = {col.references for ds in contract.datasets.values() for col in ds.output_columns if col.references}
+    reference_values: dict[str, np.ndarray] = {}
     tables: dict[str, TableReport] = {}
     for name in _validation_order(contract):
         ds = contract.dataset(name)
-        frame = frames[name]
         validated_path = paths.validated_dir(year) / f"{name}.parquet"
         quarantine_path = paths.quarantine_dir(year) / f"{name}.parquet"
-        if frame is None:
+        if not clean_files[name].exists():
             tables[name] = TableReport(
                 dataset=name,
                 title=_table_title(ds),
                 key=ds.key,
                 year=year.label,
-                missing_file=clean_dir / f"{name}.parquet",
+                missing_file=clean_files[name],
             )
             validated_path.unlink(missing_ok=True)
             quarantine_path.unlink(missing_ok=True)
@@ -767,21 +869,30 @@ def validate_year(
         for col in ds.output_columns:
             if col.references:
                 target, target_column = col.references.split(".", 1)
-                source = validated_values.get(target, frames.get(target))
-                if source is not None and target_column in source.columns:
-                    references[col.references] = source[target_column].dropna().unique()
+                if col.references in reference_values:
+                    references[col.references] = reference_values[col.references]
+                else:  # the target table stopped: its clean rows, if any
+                    target_rows = _read_columns(clean_files[target], [target_column])
+                    if target_rows is not None and target_column in target_rows.columns:
+                        references[col.references] = target_rows[target_column].dropna().unique()
         inputs = SuiteInputs(
             year=year, earliest_year=earliest, reference_values=references, row_count_change_share=share
         )
-        table_report, validated, quarantined = validate_table(frame, name, inputs, contract)
+        table_report, validated, quarantined = validate_table(
+            pd.read_parquet(clean_files[name]), name, inputs, contract
+        )
         tables[name] = table_report
         if table_report.stops:
             validated_path.unlink(missing_ok=True)
             quarantine_path.unlink(missing_ok=True)
             continue
-        validated_values[name] = validated
+        for reference in referenced:
+            target, target_column = reference.split(".", 1)
+            if target == name and target_column in validated.columns:
+                reference_values[reference] = validated[target_column].dropna().unique()
         write_parquet_atomic(validated, validated_path)
         write_parquet_atomic(quarantined, quarantine_path)
+        del validated, quarantined
 
     ordered = {name: tables[name] for name in contract.datasets}
     report = ValidationReport(year=year, earliest_year=earliest, tables=ordered)

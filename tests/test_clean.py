@@ -457,3 +457,31 @@ def test_code_normalisation_accepts_code_label_and_annex_a_spellings(list_name, 
 @given(st.text(alphabet="xyzXYZ#@~ ", min_size=1, max_size=10))
 def test_unknown_spellings_are_not_codes(text):
     assert normalise_code(text, CONTRACT.code_lists["abuse_category"].lookup()) is None
+
+
+def test_duplicate_rows_agree_with_pandas():
+    """Duplicates found by sorting mark the same rows as DataFrame.duplicated(keep="first")."""
+    import numpy as np
+
+    from sscp_lib.clean import duplicate_rows
+
+    rng = np.random.default_rng(20240331)
+    for _ in range(100):
+        n = int(rng.integers(0, 40))
+
+        def pick(values, n=n):
+            return [values[i] for i in rng.integers(0, len(values), n)]
+
+        frame = pd.DataFrame(
+            {
+                "text": pd.Series(pick(["a", "b", None, ""]), dtype="string"),
+                "date": pd.Series(pick([pd.Timestamp("2023-01-01"), pd.NaT]), dtype="datetime64[ms]"),
+                "whole": pd.Series(pick([1, 2, None]), dtype="Int64"),
+                "number": pd.Series(pick([1.5, None]), dtype="Float64"),
+                "flag": pd.Series(pick([True, False, None]), dtype="boolean"),
+                "nan": pd.Series(pick([1.0, np.nan]), dtype="float64"),
+            }
+        )
+        columns = list(rng.permutation(frame.columns)[: int(rng.integers(1, 7))])
+        expected = frame[columns].duplicated(keep="first").to_numpy()
+        assert (duplicate_rows(frame[columns]) == expected).all(), columns

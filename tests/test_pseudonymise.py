@@ -54,7 +54,7 @@ def test_a_million_rows_hash_each_distinct_value_once(monkeypatch):
     monkeypatch.setattr(module, "_hmac_hex_digests", counting)
     values = pd.Series([f"CH{i % 200_000:06d}" for i in range(1_000_000)])
     result = pseudonymise(values, KEY, "child_pid")
-    assert hashed == [200_000]
+    assert sum(hashed) == 200_000  # in batches, each distinct value once
     assert result.nunique() == 200_000
     assert (result.iloc[:200_000].to_numpy() == result.iloc[200_000:400_000].to_numpy()).all()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,6 +128,17 @@ def audit_refs(good_year) -> dict:
     }
 
 
+# --- Great Expectations is imported with the module --------------------------------------
+
+
+def test_importing_the_module_imports_great_expectations():
+    """The chain's warm kernel imports the stage's module ahead of the stage: GX's import (seconds)
+    must come with it, not with the first validation. jsonschema's IRI parser is left out of it."""
+    probe = "import sys, sscp_lib.validate; print(sorted(m for m in ('great_expectations', 'rfc3987_syntax') if sys.modules.get(m)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['great_expectations']"
+
+
 # --- suites come from the contract -------------------------------------------------------
 
 
@@ -134,14 +147,16 @@ def test_every_expectation_carries_meta():
         name: validate.build_suites(CONTRACT, name, inputs_for(previous_year_rows=5)) for name in CONTRACT.datasets
     }
     everything = [e for by_batch in suites.values() for s in by_batch.values() for e in s.expectations]
-    assert {e.meta["family"] for e in everything} == set(validate.FAMILIES)
-    expectations = [e for s in suites["referrals"].values() for e in s.expectations]
-    for e in everything:
-        assert set(e.meta) >= {"severity", "family", "column", "description"}
-        assert e.meta["severity"] in {"critical", "warning"}
-        assert e.meta["description"]
-    exists = {e.meta["column"] for e in expectations if e.meta["family"] == "exists"}
-    assert exists == set(CONTRACT.processed_schema("referrals"))
+    checks = [c for by_batch in suites.values() for s in by_batch.values() for c in validate.suite_checks(s)]
+    assert {e.meta["family"] for e in everything} == {c["family"] for c in checks} == set(validate.FAMILIES)
+    for meta in [e.meta for e in everything] + checks:
+        assert set(meta) >= {"check", "severity", "family", "column", "description"}
+        assert meta["severity"] in {"critical", "warning"}
+        assert meta["description"]
+    referrals = [c for s in suites["referrals"].values() for c in validate.suite_checks(s)]
+    exists = [c["column"] for c in referrals if c["family"] == "exists"]
+    assert exists == list(CONTRACT.processed_schema("referrals"))
+    assert len({c["check"] for c in checks if c in referrals}) == len(referrals)
 
 
 def test_an_extra_code_in_the_contract_changes_the_suite():
@@ -501,3 +516,15 @@ def test_the_stage_writes_the_fragment_or_removes_a_stale_one(injected_run, tmp_
     assert not fragment.exists()
     with pytest.raises(ValidationStop, match="table budget was not written"):
         result.raise_if_stopped()
+
+
+def test_without_a_configured_earliest_year_the_window_opens_at_the_first_period_date(good_year, tmp_path):
+    paths = paths_under(tmp_path)
+    audits = good_year["audits"].copy()
+    audits.loc[0, "audit_date"] = pd.Timestamp("2019-05-01")  # 2019-20: the earliest row of any table
+    write_clean({"audits": audits, "escalations": good_year["escalations"]}, paths)
+    config = load_config()
+    config = type(config)({**config, "data_rules": {**config["data_rules"], "earliest_year": None}}, config.path)
+    report = validate.validate_year(YEAR, paths, config, contract=contract_with("audits", "escalations"), stop=False)
+    assert report.earliest_year == ReportingYear.parse("2019-20")
+    assert result(report.tables["audits"], "window:audit_date").success
