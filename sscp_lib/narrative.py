@@ -17,6 +17,7 @@ import html
 import json
 import re
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -273,6 +274,15 @@ class TableBlock:
     title: str
     headers: list[str]
     rows: list[list[str]]
+    name: str = ""  # the metric it shows: a chart's data link points here
+
+
+@dataclass
+class ChartData:
+    """Where a chart's figures are in the statement: the table of its catalogue `data` metric."""
+
+    metric: str
+    title: str
 
 
 @dataclass
@@ -283,6 +293,7 @@ class ChartBlock:
     source: str
     path: Path
     data_uri: str = ""  # filled in by the renderer
+    data: ChartData | None = None  # the table of its figures, when the statement shows it
 
 
 @dataclass
@@ -368,7 +379,7 @@ def table_blocks(names: list[str], metrics: dict) -> list[TableBlock]:
             continue
         headers, rows = format_table(entry["value"])
         if rows:
-            blocks.append(TableBlock(public_label(entry.get("label", name)), headers, rows))
+            blocks.append(TableBlock(public_label(entry.get("label", name)), headers, rows, name))
     return blocks
 
 
@@ -379,8 +390,10 @@ def load_charts(charts_index: Path | None) -> dict:
     return json.loads(Path(charts_index).read_text(encoding="utf-8"))
 
 
-def chart_blocks(heading: int, charts: dict, charts_dir: Path) -> list[ChartBlock]:
-    order = list(load_catalogue().get("charts", {}))
+def chart_blocks(heading: int, charts: dict, charts_dir: Path, tables: Sequence[TableBlock] = ()) -> list[ChartBlock]:
+    catalogue_charts = load_catalogue().get("charts", {})
+    order = list(catalogue_charts)
+    shown = {t.name: t for t in tables}
     names = [n for n, c in charts.items() if int(c.get("heading") or 0) == heading]
     names.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
     blocks = []
@@ -391,7 +404,17 @@ def chart_blocks(heading: int, charts: dict, charts_dir: Path) -> list[ChartBloc
             raise UserError(
                 f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no image file {path.name}"
             )
-        blocks.append(ChartBlock(name, chart["title"], chart["alt"], chart.get("source", ""), path))
+        data = shown.get((catalogue_charts.get(name) or {}).get("data"))
+        blocks.append(
+            ChartBlock(
+                name,
+                chart["title"],
+                chart["alt"],
+                chart.get("source", ""),
+                path,
+                data=ChartData(data.name, data.title) if data else None,
+            )
+        )
     return blocks
 
 
@@ -429,6 +452,7 @@ def build_statement(
         names = [n for n, s in catalogue.items() if s.get("heading") == number]
         names += sorted(n for n, e in metrics.items() if e.get("heading") == number and n not in catalogue)
         section = sections[str(number)]
+        tables = table_blocks(names, metrics)
         headings.append(
             HeadingSection(
                 number=number,
@@ -437,8 +461,8 @@ def build_statement(
                 body_html=section.html,
                 judgement=judge(rules.get(number), metrics),
                 key_figures=key_figures(names, metrics),
-                tables=table_blocks(names, metrics),
-                charts=chart_blocks(number, charts, charts_dir) if charts and charts_dir else [],
+                tables=tables,
+                charts=chart_blocks(number, charts, charts_dir, tables) if charts and charts_dir else [],
             )
         )
     partnership = config.get("partnership", {})

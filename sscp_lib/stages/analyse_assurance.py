@@ -55,6 +55,7 @@ def metric_values(result: analysis.AssuranceAnalysis) -> dict[str, object]:
         "practice.audit_actions_late": log.late,
         "practice.audit_actions_overdue": log.overdue,
         "practice.audit_actions_on_time_pct": log.on_time_pct,
+        "practice.audit_actions_by_state": log.counts,
         "practice.scrutineer_recommendations": s.count,
         "practice.scrutineer_responded_pct": s.responded_pct,
         "practice.scrutineer_median_response_days": s.median_response_days,
