@@ -66,7 +66,9 @@ PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAD
 
 
 def test_the_check_fails_on_an_image_without_alt_text(browser, tmp_path):
-    violations = browser.axe(_page(tmp_path, "no-alt.html", f'<p>A chart:</p><img src="{PIXEL}" width="40" height="40">'))
+    violations = browser.axe(
+        _page(tmp_path, "no-alt.html", f'<p>A chart:</p><img src="{PIXEL}" width="40" height="40">')
+    )
     assert [v["id"] for v in violations] == ["image-alt"]
 
 
