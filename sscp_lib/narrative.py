@@ -82,7 +82,9 @@ class Metric:
             raise NarrativeError(
                 f"placeholder {self.name!r} is a table; tables are placed under their heading, not in the text"
             )
-        return html.escape(self.formatted, quote=False)
+        # Marked with its metric so the rendered statement can be checked against metrics.json
+        # and its key-figures table (sscp_lib/consistency.py).
+        return f'<span data-metric="{self.name}">{html.escape(self.formatted, quote=False)}</span>'
 
 
 class MetricNamespace:
@@ -267,6 +269,7 @@ class KeyFigure:
     label: str
     value: str
     previous: str | None  # None when the catalogue keeps no previous year for it
+    name: str = ""  # the metric
 
 
 @dataclass
@@ -361,7 +364,7 @@ def key_figures(names: list[str], metrics: dict) -> list[KeyFigure]:
             continue
         previous = format_previous(entry) if spec.get("previous") or "previous" in entry else None
         value = format_metric(entry)
-        figures.append(KeyFigure(public_label(entry.get("label", name)), value, previous))
+        figures.append(KeyFigure(public_label(entry.get("label", name)), value, previous, name))
         units.append(entry["unit"])
     # A count and its percentage can share a label ("Audit actions completed on time").
     labels = [f.label for f in figures]

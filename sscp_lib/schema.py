@@ -202,13 +202,11 @@ def _key_lines(path: Path) -> dict[tuple, int]:
 
 
 def catalogue_schema() -> Fields:
-    from .config import STAGES
     from .formatting import FORMATTERS
 
     units = tuple(FORMATTERS) + ("table",)
-    stages = tuple(name for name, _ in STAGES)
     metric = Fields(
-        required={"unit": Value((str,), units), "label": TEXT, "stage": Value((str,), stages)},
+        required={"unit": Value((str,), units), "label": TEXT},
         optional={
             "heading": WHOLE,
             "previous": FLAG,
@@ -219,9 +217,7 @@ def catalogue_schema() -> Fields:
             "share_of": Fields(required={"part": TEXT, "whole": TEXT}),
         },
     )
-    chart = Fields(
-        required={"heading": WHOLE, "stage": Value((str,), stages), "data": TEXT},
-    )
+    chart = Fields(required={"heading": WHOLE, "data": TEXT})
     return Fields(required={"metrics": MapOf(metric)}, optional={"charts": MapOf(chart)})
 
 
