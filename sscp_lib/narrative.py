@@ -407,7 +407,7 @@ def chart_blocks(heading: int, charts: dict, charts_dir: Path, tables: Sequence[
             raise UserError(
                 f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no image file {path.name}"
             )
-        data = shown.get((catalogue_charts.get(name) or {}).get("data"))
+        data = shown.get(str((catalogue_charts.get(name) or {}).get("data")))
         blocks.append(
             ChartBlock(
                 name,

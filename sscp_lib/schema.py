@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
@@ -28,6 +29,10 @@ class SchemaError(UserError):
 
 
 # --- The schema language: a few node types -----------------------------------------------------
+
+
+class Node(Protocol):
+    def check(self, value, path: tuple, problems: list) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class Fields:
 class MapOf:
     """A mapping whose keys are names (checked by `keys`) and whose values all follow `values`."""
 
-    values: object
+    values: Node
     keys: Value = Value((str,), what="a name")
 
     def check(self, value, path: tuple, problems: list) -> None:
@@ -91,7 +96,7 @@ class MapOf:
 
 @dataclass(frozen=True)
 class ListOf:
-    items: object
+    items: Node
 
     def check(self, value, path: tuple, problems: list) -> None:
         if not isinstance(value, list):

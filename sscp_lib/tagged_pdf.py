@@ -50,7 +50,7 @@ def scope_header_cells(document) -> int:
     return done
 
 
-def _number(reference: bytes) -> int:
+def _number(reference: bytes | bytearray) -> int:
     """The object number of a pydyf reference (b"12 0 R")."""
     return int(bytes(reference).split()[0])
 

@@ -68,8 +68,8 @@ def test_relations_and_chart_data_must_name_metrics_of_the_right_unit(tmp_path):
     path = _copy_with(
         tmp_path,
         CATALOGUE_FILE,
-        "audit_grades: {heading: 1, stage: analyse_assurance, data: practice.audit_grades_by_topic}",
-        "audit_grades: {heading: 1, stage: analyse_assurance, data: practice.audit_cases_graded}",
+        "audit_grades: {heading: 1, data: practice.audit_grades_by_topic}",
+        "audit_grades: {heading: 1, data: practice.audit_cases_graded}",
     )
     assert "charts.audit_grades.data: 'practice.audit_cases_graded' is a count, not a table" in _catalogue_error(path)
 
