@@ -292,6 +292,7 @@ class ChartData:
 class ChartBlock:
     name: str
     title: str
+    caption: str
     alt: str
     source: str
     path: Path
@@ -407,11 +408,16 @@ def chart_blocks(heading: int, charts: dict, charts_dir: Path, tables: Sequence[
             raise UserError(
                 f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no image file {path.name}"
             )
+        if not chart.get("caption"):
+            raise UserError(
+                f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no caption; run its stage again"
+            )
         data = shown.get(str((catalogue_charts.get(name) or {}).get("data")))
         blocks.append(
             ChartBlock(
                 name,
                 chart["title"],
+                chart["caption"],
                 chart["alt"],
                 chart.get("source", ""),
                 path,
