@@ -93,7 +93,11 @@ def chart_audit_actions(result: analysis.AssuranceAnalysis, charts_dir: Path, sy
         caption=(
             f"Audit actions that fell due in {year}, by where each stood at 31 March: completed by its due "
             "date, completed after it, or still open."
-            + (f" A further {log.carried_forward} open actions fall due after the year end and are not shown." if log.carried_forward else "")
+            + (
+                f" A further {log.carried_forward} open actions fall due after the year end and are not shown."
+                if log.carried_forward
+                else ""
+            )
         ),
         alt=alt,
         source="SSCP audit action log",
