@@ -77,14 +77,19 @@ class Metric:
     def suppressed(self) -> bool:
         return self.value == "c"
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """The formatted value as HTML text; a table has none."""
         if self.unit == "table":
             raise NarrativeError(
                 f"placeholder {self.name!r} is a table; tables are placed under their heading, not in the text"
             )
+        return html.escape(self.formatted, quote=False)
+
+    def __str__(self) -> str:
         # Marked with its metric so the rendered statement can be checked against metrics.json
         # and its key-figures table (sscp_lib/consistency.py).
-        return f'<span data-metric="{self.name}">{html.escape(self.formatted, quote=False)}</span>'
+        return f'<span data-metric="{self.name}">{self.text}</span>'
 
 
 class MetricNamespace:
