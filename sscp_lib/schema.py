@@ -363,6 +363,7 @@ def config_schema() -> Fields:
                 )
             ),
             "protective_marking": TEXT,
+            "review": Fields(required={}, optional={"runs_kept": WHOLE}),
             "rag": MapOf(rag_rule, keys=WHOLE),
             # The data-sources section (branch i12-sources) checks its own inside.
             "sources": Delegated("the data-sources configuration"),
