@@ -11,13 +11,16 @@ STAMP := $(VENV)/.installed
 KERNEL := $(VENV)/share/jupyter/kernels/sscp/kernel.json
 SAMPLE := data/raw/$(YEAR)/_sample.json
 VALIDATED := data/processed/$(YEAR)/validated/referrals.parquet
+# axe-core for the accessibility test, from the npm registry as package-lock.json pins it.
+NPM := $(shell command -v npm 2>/dev/null)
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: report test lab bench setup sample clean-reports
 
 report: setup $(SAMPLE)
 	$(SSCP) run --year $(YEAR)
 
-test: setup
+test: setup $(if $(NPM),$(NODE_STAMP))
 	$(PY) -m pytest
 
 # JupyterLab at the repository root on scratch/explore_referrals.ipynb, a working copy of the
@@ -44,6 +47,9 @@ $(STAMP): pyproject.toml | $(PY)
 
 $(KERNEL): $(STAMP)
 	$(SSCP) kernel
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 .PHONY: check-pango
 check-pango: $(STAMP)

@@ -171,7 +171,7 @@ class _TaggedMetric(Metric):
     """A metric that marks where it is printed, so the sentence holding it can be found."""
 
     def __str__(self) -> str:
-        return f"{_OPEN}{self.name}{_MID}{super().__str__()}{_CLOSE}"
+        return f"{_OPEN}{self.name}{_MID}{self.text}{_CLOSE}"
 
     @property
     def change(self) -> str:

@@ -180,4 +180,7 @@ def load_config(path: Path | str | None = None) -> PartnershipConfig:
     if not path.exists():
         raise FileNotFoundError(f"partnership configuration not found: {path}")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    from .schema import check_config  # i13: schema check of the partnership config
+
+    check_config(data, path)
     return PartnershipConfig(data, path)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from .schema import check_contract
+
 CONTRACT_FILE = Path(__file__).with_name("contract.yaml")
 COLUMN_TYPES = {"string", "code", "date", "int", "float", "bool"}
 # Pandas dtypes of processed tables, by contract type.
@@ -233,6 +235,7 @@ def _column(spec: dict) -> Column:
 @lru_cache(maxsize=4)
 def load_contract(path: Path | str = CONTRACT_FILE) -> Contract:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    check_contract(raw, path)  # i13: schema check of the contract
     code_lists = {
         name: CodeList(
             name=name,

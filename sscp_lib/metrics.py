@@ -25,7 +25,11 @@ CATALOGUE_FILE = Path(__file__).with_name("metrics_catalogue.yaml")
 
 @lru_cache(maxsize=1)
 def load_catalogue() -> dict:
-    return yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    from .schema import check_catalogue  # i13: schema check of the catalogue
+
+    catalogue = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    check_catalogue(catalogue, CATALOGUE_FILE)
+    return catalogue
 
 
 def metric_spec(name: str) -> dict:

@@ -17,6 +17,7 @@ import html
 import json
 import re
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,12 +77,19 @@ class Metric:
     def suppressed(self) -> bool:
         return self.value == "c"
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """The formatted value as HTML text; a table has none."""
         if self.unit == "table":
             raise NarrativeError(
                 f"placeholder {self.name!r} is a table; tables are placed under their heading, not in the text"
             )
         return html.escape(self.formatted, quote=False)
+
+    def __str__(self) -> str:
+        # Marked with its metric so the rendered statement can be checked against metrics.json
+        # and its key-figures table (sscp_lib/consistency.py).
+        return f'<span data-metric="{self.name}">{self.text}</span>'
 
 
 class MetricNamespace:
@@ -266,6 +274,7 @@ class KeyFigure:
     label: str
     value: str
     previous: str | None  # None when the catalogue keeps no previous year for it
+    name: str = ""  # the metric
 
 
 @dataclass
@@ -273,16 +282,27 @@ class TableBlock:
     title: str
     headers: list[str]
     rows: list[list[str]]
+    name: str = ""  # the metric it shows: a chart's data link points here
+
+
+@dataclass
+class ChartData:
+    """Where a chart's figures are in the statement: the table of its catalogue `data` metric."""
+
+    metric: str
+    title: str
 
 
 @dataclass
 class ChartBlock:
     name: str
     title: str
+    caption: str
     alt: str
     source: str
     path: Path
     data_uri: str = ""  # filled in by the renderer
+    data: ChartData | None = None  # the table of its figures, when the statement shows it
 
 
 @dataclass
@@ -350,7 +370,7 @@ def key_figures(names: list[str], metrics: dict) -> list[KeyFigure]:
             continue
         previous = format_previous(entry) if spec.get("previous") or "previous" in entry else None
         value = format_metric(entry)
-        figures.append(KeyFigure(public_label(entry.get("label", name)), value, previous))
+        figures.append(KeyFigure(public_label(entry.get("label", name)), value, previous, name))
         units.append(entry["unit"])
     # A count and its percentage can share a label ("Audit actions completed on time").
     labels = [f.label for f in figures]
@@ -368,7 +388,7 @@ def table_blocks(names: list[str], metrics: dict) -> list[TableBlock]:
             continue
         headers, rows = format_table(entry["value"])
         if rows:
-            blocks.append(TableBlock(public_label(entry.get("label", name)), headers, rows))
+            blocks.append(TableBlock(public_label(entry.get("label", name)), headers, rows, name))
     return blocks
 
 
@@ -379,8 +399,10 @@ def load_charts(charts_index: Path | None) -> dict:
     return json.loads(Path(charts_index).read_text(encoding="utf-8"))
 
 
-def chart_blocks(heading: int, charts: dict, charts_dir: Path) -> list[ChartBlock]:
-    order = list(load_catalogue().get("charts", {}))
+def chart_blocks(heading: int, charts: dict, charts_dir: Path, tables: Sequence[TableBlock] = ()) -> list[ChartBlock]:
+    catalogue_charts = load_catalogue().get("charts", {})
+    order = list(catalogue_charts)
+    shown = {t.name: t for t in tables}
     names = [n for n, c in charts.items() if int(c.get("heading") or 0) == heading]
     names.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
     blocks = []
@@ -391,7 +413,22 @@ def chart_blocks(heading: int, charts: dict, charts_dir: Path) -> list[ChartBloc
             raise UserError(
                 f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no image file {path.name}"
             )
-        blocks.append(ChartBlock(name, chart["title"], chart["alt"], chart.get("source", ""), path))
+        if not chart.get("caption"):
+            raise UserError(
+                f"{display_path(Path(charts_dir) / 'charts.json')}: chart {name!r} has no caption; run its stage again"
+            )
+        data = shown.get(str((catalogue_charts.get(name) or {}).get("data")))
+        blocks.append(
+            ChartBlock(
+                name,
+                chart["title"],
+                chart["caption"],
+                chart["alt"],
+                chart.get("source", ""),
+                path,
+                data=ChartData(data.name, data.title) if data else None,
+            )
+        )
     return blocks
 
 
@@ -429,6 +466,7 @@ def build_statement(
         names = [n for n, s in catalogue.items() if s.get("heading") == number]
         names += sorted(n for n, e in metrics.items() if e.get("heading") == number and n not in catalogue)
         section = sections[str(number)]
+        tables = table_blocks(names, metrics)
         headings.append(
             HeadingSection(
                 number=number,
@@ -437,8 +475,8 @@ def build_statement(
                 body_html=section.html,
                 judgement=judge(rules.get(number), metrics),
                 key_figures=key_figures(names, metrics),
-                tables=table_blocks(names, metrics),
-                charts=chart_blocks(number, charts, charts_dir) if charts and charts_dir else [],
+                tables=tables,
+                charts=chart_blocks(number, charts, charts_dir, tables) if charts and charts_dir else [],
             )
         )
     partnership = config.get("partnership", {})

@@ -173,7 +173,10 @@ def notebook_node_to_html(
         }
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    page = add_table_of_contents(_one_title(unlink_external(body)), heading_level=2)
+    page = _one_title(unlink_external(body))
+    if kind == "report":
+        page = _nest_output_headings(page)
+    page = add_table_of_contents(page, heading_level=2)
     _refuse_external(page, html_path)
     html_path = Path(html_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,6 +191,23 @@ _REPORT_TITLE_RE = re.compile(r'<h1 class="report-title">.*?</h1>\s*', re.S)
 def _one_title(page: str) -> str:
     """A notebook that opens with its own title keeps it; the page's title heading then goes."""
     return _REPORT_TITLE_RE.sub("", page, count=1) if _LEADING_H1_RE.search(page) else page
+
+
+_SEGMENT_RE = re.compile(r'(?=<div class="(?:output|cell markdown)">)')
+
+
+def _nest_output_headings(page: str) -> str:
+    """Headings an output brings with it (the statement shown in its stage report has its own
+    h1) go one level down, so the page keeps one h1 and skips no level."""
+    if len(re.findall(r"<h1[\s>]", page)) < 2:
+        return page
+
+    def demote(match: re.Match) -> str:
+        level = min(int(match.group(1)) + 1, 6)
+        return f"<h{level}{match.group(2) or ''}>{match.group(3)}</h{level}>"
+
+    parts = _SEGMENT_RE.split(page)
+    return "".join(_HEADING_RE.sub(demote, p) if p.startswith('<div class="output">') else p for p in parts)
 
 
 def _css_string(text: str) -> str:
@@ -240,6 +260,10 @@ def add_table_of_contents(page: str, heading_level: int = 2) -> str:
         return head + rest
     items = "\n".join(f'<li><a href="#{html.escape(a)}">{html.escape(t)}</a></li>' for a, t in entries)
     nav = f'<nav class="toc" aria-label="Contents">\n<h2 class="toc-title">Contents</h2>\n<ol>\n{items}\n</ol>\n</nav>'
+    # A page whose title (h1) comes after the marker gets its contents after the title.
+    first = _HEADING_RE.search(rest)
+    if first and first.group(1) == "1":
+        return head + rest[: first.end()] + nav + rest[first.end() :]
     return head + nav + rest
 
 
@@ -314,15 +338,24 @@ def _refuse_external(page: str, target) -> None:
 # --- PDF --------------------------------------------------------------------------------------
 
 
+PDF_VARIANT = "pdf/ua-1"
+
+
 def html_to_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
-    """The statement's HTML as an A4 PDF (WeasyPrint; only data: and file: URLs are followed)."""
+    """The statement's HTML as an A4 tagged PDF meeting PDF/UA-1 as far as WeasyPrint allows
+    (structure tree, language and title from the HTML; see docs/accessibility.md). Only data:
+    and file: URLs are followed."""
     import weasyprint
     from weasyprint.urls import URLFetcher
+
+    from .tagged_pdf import finish_tagged_pdf
 
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     fetcher = URLFetcher(allowed_protocols={"data", "file"})
-    weasyprint.HTML(filename=str(html_path), url_fetcher=fetcher).write_pdf(str(pdf_path))
+    weasyprint.HTML(filename=str(html_path), url_fetcher=fetcher).write_pdf(
+        str(pdf_path), pdf_variant=PDF_VARIANT, finisher=finish_tagged_pdf
+    )
     return pdf_path
 
 

@@ -49,8 +49,9 @@ def test_placeholders_render_formatted_values_and_their_attributes(tmp_path):
         ),
     )
     sections = load_narrative(config, YEAR, fixture_metrics())
-    assert sections["1"].headline == "92% done"
-    body = sections["1"].html
+    # Each quoted figure is marked with its metric, for the consistency check.
+    assert sections["1"].headline == '<span data-metric="business_plan.ipbp_complete_pct">92%</span> done'
+    body = re.sub(r"<[^>]+>", "", sections["1"].html)
     assert "Was 81%, up 11 percentage points from 81% the previous year" in body
     assert "raw 92.0" in body
     assert "IPBP actions complete at year end" in body

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import PartnershipConfig, ReportingYear
-from ..disclosure import SUPPRESSED, suppress_table
+from ..disclosure import SUPPRESSED, is_small, suppress_table
 from .common import NOT_RECORDED, TOTAL, code_labels, flag, percent, rows_in_year
 
 DATASETS = ("mash_contacts", "referrals", "police_referrals", "cp_plans")
@@ -367,6 +367,32 @@ def category_spike(profile: pd.DataFrame, year: ReportingYear) -> Spike:
         share_other_pct=pooled(other),
         profile=profile,
     )
+
+
+def unknown_source_table(spike: Spike, threshold: int) -> pd.DataFrame:
+    """The unknown-source chart's data: each month's referrals, unknown-source referrals and
+    share, with counts of 1..threshold and their shares shown as "c" (the chart draws a range)."""
+    profile = spike.profile[spike.profile["total"] > 0]
+    small = profile["count"].map(lambda n: is_small(int(n), threshold)).astype(bool)
+    table = pd.DataFrame(
+        {
+            "Month": [m.strftime("%b %Y") for m in profile.index],
+            "Referrals": profile["total"].astype("int64").to_numpy(),
+            "Unknown source": [SUPPRESSED if s else int(n) for n, s in zip(profile["count"], small)],
+            "Unknown source %": [SUPPRESSED if s else round(float(v), 1) for v, s in zip(profile["share_pct"], small)],
+            "Anomalous": ["yes" if a else "" for a in profile["anomalous"]],
+        }
+    )
+    return table.astype(object)
+
+
+def outcomes_by_month_table(nfa: NfaChangeover, threshold: int) -> pd.DataFrame:
+    """The referral-outcomes chart's data: referrals by outcome as recorded, month by month (published)."""
+    labels = {**code_labels("referral_outcome"), NOT_RECORDED: "Not recorded"}
+    monthly = nfa.monthly_recorded.rename(columns=lambda c: labels.get(c, c), index=lambda m: m.strftime("%b %Y"))
+    monthly.index.name = "Month"
+    monthly.columns.name = None
+    return published_counts(monthly, threshold, row_totals=True)
 
 
 def unknown_source_spike(referrals: pd.DataFrame, year: ReportingYear, z_threshold: float, min_count: int) -> Spike:

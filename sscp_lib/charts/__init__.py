@@ -80,12 +80,20 @@ def save_chart(
     name: str,
     *,
     title: str,
+    caption: str,
     alt: str,
     source: str,
     synthetic: bool,
 ) -> Path:
     """Write <charts_dir>/<name>.png with a source note, and record it in charts.json under the
-    statement heading the catalogue gives the chart."""
+    statement heading the catalogue gives the chart.
+
+    The title states the finding and is drawn on the chart; the caption, printed under it, adds
+    what is counted and what to notice, in sentences ending with a full stop; the source note is
+    a sentence of its own.
+    """
+    if not caption.strip().endswith(".") or caption.strip().rstrip(".").lower() in title.lower():
+        raise ValueError(f"chart {name}: a caption adds to the title and ends with a full stop: {caption!r}")
     heading = chart_heading(name)
     charts_dir = Path(charts_dir)
     charts_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +112,14 @@ def save_chart(
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
         index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
-        index[name] = {"title": title, "alt": alt, "source": note, "heading": heading, "file": path.name}
+        index[name] = {
+            "title": title,
+            "caption": caption,
+            "alt": alt,
+            "source": note,
+            "heading": heading,
+            "file": path.name,
+        }
         write_json_atomic(index_path, index)
     finally:
         os.close(folder)  # closing releases the lock

@@ -46,6 +46,10 @@ def chart_audit_grades(result: analysis.AssuranceAnalysis, charts_dir: Path, syn
         charts_dir,
         "audit_grades",
         title=title,
+        caption=(
+            f"Each case audited in {year} is counted once, under the grade the auditors gave it; good and "
+            f"outstanding are the dark bars. Grades given to 1 to {threshold} cases show as c, without a bar."
+        ),
         alt=alt,
         source="SSCP audit programme, case grades",
         synthetic=synthetic,
@@ -86,6 +90,15 @@ def chart_audit_actions(result: analysis.AssuranceAnalysis, charts_dir: Path, sy
         charts_dir,
         "audit_actions",
         title=title,
+        caption=(
+            f"Audit actions that fell due in {year}, by where each stood at 31 March: completed by its due "
+            "date, completed after it, or still open."
+            + (
+                f" A further {log.carried_forward} open actions fall due after the year end and are not shown."
+                if log.carried_forward
+                else ""
+            )
+        ),
         alt=alt,
         source="SSCP audit action log",
         synthetic=synthetic,
@@ -116,6 +129,10 @@ def chart_ipbp_workstreams(result: analysis.AssuranceAnalysis, charts_dir: Path,
         charts_dir,
         "ipbp_workstreams",
         title=title,
+        caption=(
+            f"Each bar is one workstream's share of its business-plan actions due in {year} that were complete "
+            "at 31 March; the label gives the actions complete and due, so a short bar on few actions weighs little."
+        ),
         alt=alt,
         source="SSCP Integrated Partnership Business Plan tracker",
         synthetic=synthetic,
@@ -153,6 +170,11 @@ def chart_training_by_quarter(result: analysis.AssuranceAnalysis, charts_dir: Pa
         charts_dir,
         "training_by_quarter",
         title=title,
+        caption=(
+            "Staff from partner agencies attending the partnership's training, counted by quarter of the "
+            f"financial year (Q1 is April to June), {year} beside earlier years; compare the quarters {year} "
+            "has reported so far."
+        ),
         alt=alt,
         source="SSCP training attendance records",
         synthetic=synthetic,
@@ -186,6 +208,10 @@ def chart_meeting_attendance(result: analysis.AssuranceAnalysis, charts_dir: Pat
         charts_dir,
         "meeting_attendance",
         title=title,
+        caption=(
+            f"Share of the agency places expected at each meeting series in {year} that were filled, over all "
+            "its meetings; the ARG and the Executive are the dark bars."
+        ),
         alt=alt,
         source="SSCP meeting attendance records",
         synthetic=synthetic,
@@ -223,6 +249,10 @@ def chart_newsletter_reach(result: analysis.AssuranceAnalysis, charts_dir: Path,
         charts_dir,
         "newsletter_reach",
         title=title,
+        caption=(
+            f"Opens of each newsletter sent in {year}, counting repeat opens and forwarded copies, beside the "
+            "clicks on the campaign link it carried."
+        ),
         alt=alt,
         source="SSCP newsletter mailing statistics",
         synthetic=synthetic,
@@ -258,6 +288,10 @@ def chart_budget_lines(result: analysis.AssuranceAnalysis, charts_dir: Path, syn
         charts_dir,
         "budget_lines",
         title=title,
+        caption=(
+            f"Budget (grey) against actual spending (blue) for each expenditure line in {year}; a blue bar "
+            "longer than its grey one is a line that overspent."
+        ),
         alt=alt,
         source="SSCP budget outturn report",
         synthetic=synthetic,

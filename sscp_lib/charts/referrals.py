@@ -59,6 +59,10 @@ def chart_referrals_by_month(result: analysis.ReferralAnalysis, charts_dir: Path
         charts_dir,
         "referrals_by_month",
         title=title,
+        caption=(
+            f"Referrals to children's social care counted by the month they arrived, {year} as bars with "
+            f"{year.previous} as a line to compare each month with."
+        ),
         alt=alt,
         source=result.sources["referrals"],
         synthetic=synthetic,
@@ -111,6 +115,11 @@ def chart_unknown_source_share(result: analysis.ReferralAnalysis, charts_dir: Pa
         charts_dir,
         "unknown_source_share",
         title=title,
+        caption=(
+            "Each dot is one month's share of referrals whose source was recorded as Unknown; the shaded band "
+            "is the usual range, and orange dots are months flagged as anomalous. A month with 1 to "
+            f"{threshold} such referrals shows the range its share could take."
+        ),
         alt=alt,
         source=result.sources["referrals"],
         synthetic=synthetic,
@@ -157,6 +166,10 @@ def chart_dara_compliance(result: analysis.ReferralAnalysis, charts_dir: Path, s
         charts_dir,
         "dara_compliance",
         title=title,
+        caption=(
+            "Share of each month's police domestic-abuse referrals that arrived with a DARA form; the dashed "
+            f"line marks the correction on {when:%-d %B %Y}, and months after it are the turquoise bars."
+        ),
         alt=alt,
         source=result.sources["police"],
         synthetic=synthetic,
@@ -203,6 +216,11 @@ def chart_referral_outcomes(result: analysis.ReferralAnalysis, charts_dir: Path,
         charts_dir,
         "referral_outcomes",
         title=title,
+        caption=(
+            "Each line is one outcome's share of the month's referrals as the MASH recorded it; the dashed line "
+            f"marks the changeover on {when:%-d %B %Y}. Outcomes recorded for 1 to {result.threshold} referrals "
+            "in a month are left out."
+        ),
         alt=alt,
         source=result.sources["referrals"],
         synthetic=synthetic,
@@ -248,6 +266,11 @@ def chart_referrals_by_category(result: analysis.ReferralAnalysis, charts_dir: P
         charts_dir,
         "referrals_by_category",
         title=title,
+        caption=(
+            f"Referrals with an abuse category recorded, each category as a share of them, {year.previous} beside "
+            f"{year}; the dashed line is the comparator for sexual abuse. Categories with 1 to {result.threshold} "
+            "referrals are not plotted."
+        ),
         alt=alt,
         source=result.sources["referrals"],
         synthetic=synthetic,

@@ -43,6 +43,7 @@ def metric_values(result: analysis.AssuranceAnalysis) -> dict[str, object]:
     a, log, s, p, r = result.audits, result.audit_actions, result.scrutineer, result.plan, result.reviews
     t, e, le, b, x = result.training, result.engagement, result.learning, result.budget, result.escalations
     values = {
+        "practice.audits_held": len(a.audits),
         "practice.audits_completed": a.multi_agency_audits,
         "practice.audit_topics": a.topics,
         "practice.audit_cases_graded": a.cases_graded,
@@ -55,6 +56,7 @@ def metric_values(result: analysis.AssuranceAnalysis) -> dict[str, object]:
         "practice.audit_actions_late": log.late,
         "practice.audit_actions_overdue": log.overdue,
         "practice.audit_actions_on_time_pct": log.on_time_pct,
+        "practice.audit_actions_by_state": log.counts,
         "practice.scrutineer_recommendations": s.count,
         "practice.scrutineer_responded_pct": s.responded_pct,
         "practice.scrutineer_median_response_days": s.median_response_days,

@@ -26,6 +26,8 @@ def metric_values(result: analysis.ReferralAnalysis) -> dict[str, object]:
         "data.unknown_source_resolved": result.unknown_spike.resolved,
         "data.unknown_source_share_spike_pct": result.unknown_spike.share_spike_pct,
         "data.unknown_source_share_other_pct": result.unknown_spike.share_other_pct,
+        "data.unknown_source_by_month": analysis.unknown_source_table(result.unknown_spike, result.threshold),
+        "data.referral_outcomes_by_month": analysis.outcomes_by_month_table(nfa, result.threshold),
         "data.police_da_referrals": dara.da_referrals,
         "data.dara_correction_date": dara.correction_date,
         "data.dara_submitted_before_pct": dara.before_pct,

@@ -1,0 +1,388 @@
+"""Schemas for the three hand-edited YAML files: the metrics catalogue, the data contract and the
+partnership configuration.
+
+Each file is read against its schema before anything uses it: known keys only, required keys
+present, values of the right kind and from the allowed lists. A file with problems stops the run
+with one message naming the file and, for each problem, its line and the key (a YAML slip such as
+an unquoted comma in a flow mapping, `{label: per 10,000 children}`, shows up as an unknown key
+`000 children`).
+
+The partnership config's `sources:` section belongs to the data-sources code (another branch), which
+checks its inside; here it need only be a mapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+import yaml
+
+from .errors import UserError
+
+
+class SchemaError(UserError):
+    """A configuration file that does not match its schema; the message lists every problem."""
+
+
+# --- The schema language: a few node types -----------------------------------------------------
+
+
+class Node(Protocol):
+    def check(self, value, path: tuple, problems: list) -> None: ...
+
+
+@dataclass(frozen=True)
+class Value:
+    """A scalar of one of `kinds` (Python types), optionally from `choices`."""
+
+    kinds: tuple[type, ...]
+    choices: tuple | None = None
+    what: str = ""
+
+    def check(self, value, path: tuple, problems: list) -> None:
+        if isinstance(value, bool) and bool not in self.kinds:
+            ok = False
+        else:
+            ok = isinstance(value, self.kinds)
+        if not ok:
+            problems.append((path, f"should be {self.what or _kind_names(self.kinds)}, not {_shown(value)}"))
+        elif self.choices is not None and value not in self.choices:
+            problems.append((path, f"{_shown(value)} is not one of: {', '.join(map(str, self.choices))}"))
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A mapping with named keys: `required` must be there, `optional` may be; nothing else."""
+
+    required: dict
+    optional: dict = field(default_factory=dict)
+
+    def check(self, value, path: tuple, problems: list) -> None:
+        if not isinstance(value, dict):
+            problems.append((path, f"should be a mapping of {', '.join(self.required) or 'keys'}, not {_shown(value)}"))
+            return
+        known = {**self.required, **self.optional}
+        for key, item in value.items():
+            if key not in known:
+                problems.append((path + (key,), f"unknown key {str(key)!r} (known: {', '.join(map(str, known))})"))
+            else:
+                known[key].check(item, path + (key,), problems)
+        for key in self.required:
+            if key not in value:
+                problems.append((path, f"missing key {key!r}"))
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A mapping whose keys are names (checked by `keys`) and whose values all follow `values`."""
+
+    values: Node
+    keys: Value = Value((str,), what="a name")
+
+    def check(self, value, path: tuple, problems: list) -> None:
+        if not isinstance(value, dict):
+            problems.append((path, f"should be a mapping, not {_shown(value)}"))
+            return
+        for key, item in value.items():
+            before = len(problems)
+            self.keys.check(key, path, problems)
+            if len(problems) == before:
+                self.values.check(item, path + (key,), problems)
+
+
+@dataclass(frozen=True)
+class ListOf:
+    items: Node
+
+    def check(self, value, path: tuple, problems: list) -> None:
+        if not isinstance(value, list):
+            problems.append((path, f"should be a list, not {_shown(value)}"))
+            return
+        for i, item in enumerate(value):
+            self.items.check(item, path + (i,), problems)
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """The first alternative that fits; otherwise the problems of the first."""
+
+    options: tuple
+
+    def check(self, value, path: tuple, problems: list) -> None:
+        first: list = []
+        for i, option in enumerate(self.options):
+            found: list = []
+            option.check(value, path, found)
+            if not found:
+                return
+            if i == 0:
+                first = found
+        problems += first
+
+
+@dataclass(frozen=True)
+class Delegated:
+    """A section another module checks: here only its shape (a mapping)."""
+
+    owner: str
+
+    def check(self, value, path: tuple, problems: list) -> None:
+        if not isinstance(value, dict):
+            problems.append((path, f"should be a mapping (checked in detail by {self.owner}), not {_shown(value)}"))
+
+
+def _kind_names(kinds) -> str:
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list"}
+    names.update({dict: "a mapping", date: "a date (YYYY-MM-DD)"})
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "nothing"
+    return repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+
+
+TEXT = Value((str,))
+WHOLE = Value((int,))
+NUMBER = Value((int, float))
+FLAG = Value((bool,))
+DAY = Value((date, str), what="a date (YYYY-MM-DD)")
+TEXT_LIST = ListOf(TEXT)
+
+
+# --- Checking a file ---------------------------------------------------------------------------
+
+
+def check(data, schema, path: Path | str) -> None:
+    """Raise one SchemaError listing every problem of `data` (read from `path`) against `schema`."""
+    problems: list = []
+    schema.check(data, (), problems)
+    if problems:
+        raise SchemaError(describe(problems, path))
+
+
+def describe(problems: list, path: Path | str) -> str:
+    from .narrative import display_path  # here: narrative imports the metrics, which import this
+
+    lines = _key_lines(Path(path))
+    parts = []
+    for where, message in problems:
+        line = lines.get(tuple(map(str, where)))
+        dotted = ".".join(map(str, where)) or "top level"
+        parts.append(f"{f'line {line}, ' if line else ''}{dotted}: {message}")
+    count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
+    return f"{display_path(Path(path))}: {count}: " + "; ".join(parts)
+
+
+def _key_lines(path: Path) -> dict[tuple, int]:
+    """Line number of every key in a YAML file, by its path of keys (list items by index)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    lines: dict[tuple, int] = {}
+
+    def walk(node, prefix: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                here = prefix + (str(key.value),)
+                lines.setdefault(here, key.start_mark.line + 1)
+                walk(value, here)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines.setdefault(prefix + (str(i),), item.start_mark.line + 1)
+                walk(item, prefix + (str(i),))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+# --- The metrics catalogue ---------------------------------------------------------------------
+
+
+def catalogue_schema() -> Fields:
+    from .formatting import FORMATTERS
+
+    units = tuple(FORMATTERS) + ("table",)
+    metric = Fields(
+        required={"unit": Value((str,), units), "label": TEXT},
+        optional={
+            "heading": WHOLE,
+            "previous": FLAG,
+            "child_level": FLAG,
+            "note": TEXT,
+            # Relations the consistency check (sscp_lib/consistency.py) tests on every run's figures.
+            "part_of": OneOf((TEXT, TEXT_LIST)),
+            "share_of": Fields(required={"part": TEXT, "whole": TEXT}),
+        },
+    )
+    chart = Fields(required={"heading": WHOLE, "data": TEXT})
+    return Fields(required={"metrics": MapOf(metric)}, optional={"charts": MapOf(chart)})
+
+
+def check_catalogue(data, path: Path | str) -> None:
+    """The catalogue's schema, and its names pointing at metrics that exist with the right unit."""
+    problems: list = []
+    catalogue_schema().check(data, (), problems)
+    if not problems:
+        problems += _catalogue_references(data)
+    if problems:
+        raise SchemaError(describe(problems, path))
+
+
+def _catalogue_references(data: dict) -> list:
+    metrics = data["metrics"]
+    problems = []
+
+    def needs(where: tuple, name: str, units: tuple[str, ...]) -> None:
+        if name not in metrics:
+            problems.append((where, f"names no metric: {name!r}"))
+        elif metrics[name]["unit"] not in units:
+            problems.append((where, f"{name!r} is a {metrics[name]['unit']}, not a {' or '.join(units)}"))
+
+    for name, spec in metrics.items():
+        wholes = spec.get("part_of") or []
+        for whole in [wholes] if isinstance(wholes, str) else wholes:
+            needs(("metrics", name, "part_of"), whole, (spec["unit"],))
+        if "share_of" in spec:
+            if spec["unit"] != "percent":
+                problems.append((("metrics", name, "share_of"), "only a percent can be a share"))
+            for role in ("part", "whole"):
+                needs(("metrics", name, "share_of", role), spec["share_of"][role], ("count", "gbp", "days"))
+    for name, spec in (data.get("charts") or {}).items():
+        needs(("charts", name, "data"), spec["data"], ("table",))
+    return problems
+
+
+# --- The data contract ------------------------------------------------------------------------
+
+
+def contract_schema() -> Fields:
+    from .contract import COLUMN_TYPES, Column
+
+    column_keys = {f.name for f in dataclasses.fields(Column)}
+    column = Fields(
+        required={"name": TEXT, "type": Value((str,), tuple(sorted(COLUMN_TYPES)))},
+        optional={
+            key: spec
+            for key, spec in {
+                "required": FLAG,
+                "nullable": FLAG,
+                "aliases": TEXT_LIST,
+                "codes": TEXT,
+                "role": Value((str,), ("pseudonymise", "drop")),
+                "output": TEXT,
+                "derive_if_missing": FLAG,
+                "min": NUMBER,
+                "max": NUMBER,
+                "references": TEXT,
+                "severity": Value((str,), ("critical", "warning")),
+            }.items()
+            if key in column_keys
+        },
+    )
+    code = Value((str, int))
+    code_list = Fields(
+        required={"codes": MapOf(code, keys=code)},
+        optional={
+            "description": TEXT,
+            "aliases": MapOf(code, keys=code),
+            "retired": MapOf(TEXT, keys=code),
+            "groups": MapOf(ListOf(code)),
+        },
+    )
+    annex_sheet = Fields(
+        required={"sheet": TEXT, "columns": MapOf(TEXT)},
+        optional={"values": MapOf(MapOf(TEXT, keys=code))},
+    )
+    dataset = Fields(
+        required={
+            "agency": TEXT,
+            "description": TEXT,
+            "file_pattern": TEXT,
+            "period_column": TEXT,
+            "key": TEXT_LIST,
+            "child_level": FLAG,
+            "columns": ListOf(column),
+        },
+        optional={"annex_a": annex_sheet},
+    )
+    return Fields(
+        required={"version": WHOLE, "code_lists": MapOf(code_list), "datasets": MapOf(dataset)},
+        optional={"annex_a": Fields(required={"file_pattern": TEXT}, optional={"description": TEXT})},
+    )
+
+
+def check_contract(data, path: Path | str) -> None:
+    check(data, contract_schema(), path)
+
+
+# --- The partnership configuration --------------------------------------------------------------
+
+
+def config_schema() -> Fields:
+    person = Fields(required={"role": TEXT, "organisation": TEXT}, optional={"name": Value((str, type(None)))})
+    rag_rule = Fields(
+        required={"metric": TEXT, "green": NUMBER, "amber": NUMBER},
+        optional={"direction": Value((str,), ("higher", "lower")), "absolute": FLAG},
+    )
+    return Fields(
+        required={
+            "partnership": Fields(
+                required={"name": TEXT, "short_name": TEXT, "area": TEXT, "local_authority": TEXT},
+            ),
+            "signatories": Fields(required={"delegated": ListOf(person), "lead": ListOf(person)}),
+            "narrative": TEXT,
+            "child_population": WHOLE,
+            "disclosure": Fields(required={"suppress_up_to": WHOLE}),
+            "data_rules": Fields(
+                required={"nfa_changeover_date": DAY, "dara_correction_date": DAY},
+                optional={"earliest_year": TEXT, "multiple_category_retired_from": DAY},
+            ),
+            "analysis": Fields(
+                required={
+                    "sexual_abuse_comparator_share": NUMBER,
+                    "anomaly_z_threshold": NUMBER,
+                    "anomaly_min_count": WHOLE,
+                    "row_count_change_warning_share": NUMBER,
+                },
+            ),
+            "headings": MapOf(TEXT, keys=WHOLE),
+        },
+        optional={
+            "partners": ListOf(
+                Fields(
+                    required={"agency": TEXT, "organisation": TEXT},
+                    optional={"lead_role": TEXT, "delegate_role": TEXT},
+                )
+            ),
+            "protective_marking": TEXT,
+            "review": Fields(required={}, optional={"runs_kept": WHOLE}),
+            "rag": MapOf(rag_rule, keys=WHOLE),
+            # The data-sources section (branch i12-sources) checks its own inside.
+            "sources": Delegated("the data-sources configuration"),
+        },
+    )
+
+
+def check_config(data, path: Path | str) -> None:
+    """The config's schema, and its rating rules naming catalogue metrics and configured headings."""
+    problems: list = []
+    config_schema().check(data, (), problems)
+    if not problems:
+        from .metrics import load_catalogue
+
+        metrics = load_catalogue()["metrics"]
+        for number, rule in (data.get("rag") or {}).items():
+            if rule["metric"] not in metrics:
+                problems.append((("rag", number, "metric"), f"names no metric in the catalogue: {rule['metric']!r}"))
+            if number not in data["headings"]:
+                problems.append((("rag", number), f"rates heading {number}, which is not under 'headings'"))
+    if problems:
+        raise SchemaError(describe(problems, path))

@@ -1,0 +1,83 @@
+"""axe-core in headless Chromium over the reviewer pack of a chain run (the statement, the index
+and every rendered stage notebook): no WCAG 2.0/2.1/2.2 A or AA violation, one h1 per page and no
+skipped heading level. The check is shown to fail on a missing alt text and on low contrast.
+
+axe-core comes from the npm registry through package-lock.json (`npm ci`; `make test` runs it)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from chromium_cdp import AXE_SOURCE, CHROMIUM, Chromium
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="headless Chromium not installed (Debian package 'chromium' gives /usr/bin/chromium)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not AXE_SOURCE.exists():
+        pytest.fail(f"axe-core is not installed ({AXE_SOURCE}): run `npm ci` in the repository (make test does)")
+    chromium = Chromium(tmp_path_factory.mktemp("chromium"))
+    yield chromium
+    chromium.close()
+
+
+def reviewer_pack_pages(report):
+    pages = [report / "assurance-statement.html", report / "index.html", *sorted((report / "notebooks").glob("*.html"))]
+    assert all(p.exists() for p in pages) and len(pages) >= 7
+    return pages
+
+
+def _described(violations: list[dict]) -> list[str]:
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'][:3])}" for v in violations]
+
+
+def test_the_reviewer_pack_has_no_wcag_violations(chain_run, browser):
+    found = {page.name: _described(browser.axe(page)) for page in reviewer_pack_pages(chain_run.report)}
+    assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+def test_every_page_has_one_title_and_skips_no_heading_level(chain_run):
+    for page in reviewer_pack_pages(chain_run.report):
+        levels = [int(n) for n in re.findall(r"<h([1-6])[\s>]", page.read_text(encoding="utf-8"))]
+        assert levels[0] == 1 and levels.count(1) == 1, (page.name, levels)
+        for before, after in zip(levels, levels[1:]):
+            assert after <= before + 1, (page.name, levels)
+
+
+def _page(tmp_path, name: str, body: str):
+    path = tmp_path / name
+    path.write_text(
+        f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{name}</title></head>'
+        f"<body><main><h1>Check</h1>{body}</main></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def test_the_check_fails_on_an_image_without_alt_text(browser, tmp_path):
+    violations = browser.axe(
+        _page(tmp_path, "no-alt.html", f'<p>A chart:</p><img src="{PIXEL}" width="40" height="40">')
+    )
+    assert [v["id"] for v in violations] == ["image-alt"]
+
+
+def test_the_check_fails_on_low_contrast_text(browser, tmp_path):
+    body = '<p style="color: #b0b0b0; background: #ffffff">Grey text on white is hard to read.</p>'
+    violations = browser.axe(_page(tmp_path, "low-contrast.html", body))
+    assert [v["id"] for v in violations] == ["color-contrast"]
+
+
+def test_a_clean_page_passes(browser, tmp_path):
+    body = f'<p>A chart:</p><img src="{PIXEL}" width="40" height="40" alt="One grey pixel">'
+    assert browser.axe(_page(tmp_path, "clean.html", body)) == []
