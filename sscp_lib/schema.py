@@ -327,44 +327,51 @@ def check_contract(data, path: Path | str) -> None:
 
 
 def config_schema() -> Fields:
+    """Known keys only. Which keys a run needs is the code's business (a missing one is named
+    where it is read); here a misspelt key cannot pass for a missing one."""
     person = Fields(required={"role": TEXT, "organisation": TEXT}, optional={"name": Value((str, type(None)))})
     rag_rule = Fields(
         required={"metric": TEXT, "green": NUMBER, "amber": NUMBER},
         optional={"direction": Value((str,), ("higher", "lower")), "absolute": FLAG},
     )
     return Fields(
-        required={
-            "partnership": Fields(
-                required={"name": TEXT, "short_name": TEXT, "area": TEXT, "local_authority": TEXT},
-            ),
-            "signatories": Fields(required={"delegated": ListOf(person), "lead": ListOf(person)}),
-            "narrative": TEXT,
-            "child_population": WHOLE,
-            "disclosure": Fields(required={"suppress_up_to": WHOLE}),
-            "data_rules": Fields(
-                required={"nfa_changeover_date": DAY, "dara_correction_date": DAY},
-                optional={"earliest_year": TEXT, "multiple_category_retired_from": DAY},
-            ),
-            "analysis": Fields(
-                required={
-                    "sexual_abuse_comparator_share": NUMBER,
-                    "anomaly_z_threshold": NUMBER,
-                    "anomaly_min_count": WHOLE,
-                    "row_count_change_warning_share": NUMBER,
-                },
-            ),
-            "headings": MapOf(TEXT, keys=WHOLE),
-        },
+        required={},
         optional={
+            "partnership": Fields(
+                required={}, optional={"name": TEXT, "short_name": TEXT, "area": TEXT, "local_authority": TEXT}
+            ),
             "partners": ListOf(
                 Fields(
                     required={"agency": TEXT, "organisation": TEXT},
                     optional={"lead_role": TEXT, "delegate_role": TEXT},
                 )
             ),
+            "signatories": Fields(required={}, optional={"delegated": ListOf(person), "lead": ListOf(person)}),
+            "narrative": TEXT,
             "protective_marking": TEXT,
             "review": Fields(required={}, optional={"runs_kept": WHOLE}),
+            "child_population": WHOLE,
+            "disclosure": Fields(required={}, optional={"suppress_up_to": WHOLE}),
+            "data_rules": Fields(
+                required={},
+                optional={
+                    "earliest_year": TEXT,
+                    "nfa_changeover_date": DAY,
+                    "dara_correction_date": DAY,
+                    "multiple_category_retired_from": DAY,
+                },
+            ),
+            "analysis": Fields(
+                required={},
+                optional={
+                    "sexual_abuse_comparator_share": NUMBER,
+                    "anomaly_z_threshold": NUMBER,
+                    "anomaly_min_count": WHOLE,
+                    "row_count_change_warning_share": NUMBER,
+                },
+            ),
             "rag": MapOf(rag_rule, keys=WHOLE),
+            "headings": MapOf(TEXT, keys=WHOLE),
             # The data-sources section (branch i12-sources) checks its own inside.
             "sources": Delegated("the data-sources configuration"),
         },
@@ -382,7 +389,7 @@ def check_config(data, path: Path | str) -> None:
         for number, rule in (data.get("rag") or {}).items():
             if rule["metric"] not in metrics:
                 problems.append((("rag", number, "metric"), f"names no metric in the catalogue: {rule['metric']!r}"))
-            if number not in data["headings"]:
+            if number not in (data.get("headings") or {}):
                 problems.append((("rag", number), f"rates heading {number}, which is not under 'headings'"))
     if problems:
         raise SchemaError(describe(problems, path))
