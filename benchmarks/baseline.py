@@ -76,10 +76,8 @@ def gx_import_seconds() -> float:
     return max(_timed([sys.executable, "-c", "import great_expectations"]) - bare, 0.0)
 
 
-def measure(work: Path, repeats: int) -> dict:
-    """The baseline and GX's import, `repeats` times each: medians and every run."""
-    runs = [run_plain_tools(work) for _ in range(repeats)]
-    imports = [gx_import_seconds() for _ in range(repeats)]
+def summary(runs: list[dict], imports: list[float]) -> dict:
+    """Medians and every run of the baseline, and GX's import."""
     return {
         "baseline_seconds_median": round(statistics.median(r["seconds"] for r in runs), 2),
         "baseline_seconds_all": [round(r["seconds"], 2) for r in runs],
