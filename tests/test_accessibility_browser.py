@@ -1,5 +1,5 @@
-"""axe-core in headless Chromium over the reviewer pack of a chain run (the statement, the index
-and every rendered stage notebook): no WCAG 2.0/2.1/2.2 A or AA violation, one h1 per page and no
+"""axe-core in headless Chromium over the reviewer pack of a chain run (the statement, the index,
+every rendered stage notebook and the changes page): no WCAG 2.0/2.1/2.2 A or AA violation, one h1 per page and no
 skipped heading level. The check is shown to fail on a missing alt text and on low contrast.
 
 axe-core comes from the npm registry through package-lock.json (`npm ci`; `make test` runs it)."""
@@ -10,6 +10,8 @@ import re
 
 import pytest
 from chromium_cdp import AXE_SOURCE, CHROMIUM, Chromium
+
+from sscp_lib.changes_report import CHANGES_PAGE
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,7 +34,7 @@ def browser(tmp_path_factory):
 def reviewer_pack_pages(report):
     pages = [report / "assurance-statement.html", report / "index.html", *sorted((report / "notebooks").glob("*.html"))]
     assert all(p.exists() for p in pages) and len(pages) >= 7
-    return pages
+    return pages + [p for p in [report / CHANGES_PAGE] if p.exists()]
 
 
 def _described(violations: list[dict]) -> list[str]:
