@@ -12,7 +12,9 @@ from .errors import UserError
 def _cmd_sample(args) -> int:
     from .sample import generate_sample
 
-    written = generate_sample(out_dir=Path(args.out), seed=args.seed, scale=args.scale, annex_a=args.annex_a)
+    written = generate_sample(
+        out_dir=Path(args.out), seed=args.seed, scale=args.scale, annex_a=args.annex_a, cin_xml=args.cin_xml
+    )
     print(f"synthetic sample written to {args.out}: {len(written)} files")
     return 0
 
@@ -124,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--annex-a",
         action="store_true",
         help="write the council's contacts, referrals and CP plans as an Ofsted Annex A workbook",
+    )
+    p.add_argument(
+        "--cin-xml",
+        action="store_true",
+        help="write the council's referrals and CP plans as a DfE CIN census return (XML)",
     )
     p.set_defaults(func=_cmd_sample)
 
