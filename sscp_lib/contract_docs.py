@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .collection_templates import template_datasets
 from .config import PROJECT_ROOT
 from .contract import RECODED_COLUMNS, Contract, load_contract
 from .sources import (
@@ -74,6 +75,8 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
         f"- Key: {', '.join(f'`{k}`' for k in ds.key)}",
         f"- Child-level (small counts suppressed): {'yes' if ds.child_level else 'no'}",
     ]
+    if name in template_datasets(contract):
+        lines.append(f"- Data-collection template: `sscp templates` writes `{ds.file_pattern}.xlsx`")
     lines.append("")
     described = any(col.description for col in ds.columns)
     rows = []
