@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cin_census import read_cin_census
 from .config import PartnershipConfig, ReportingYear
 from .contract import CodeList, Column, Contract, Dataset, load_contract, normalise_header
 from .errors import InputFileError, UserError
@@ -31,9 +32,12 @@ from .pseudonymise import normalise_identifier, pseudonymise
 from .readers import RawTable, read_annex_a, read_raw_file
 from .report_tables import report_frame
 from .sources import (
+    ANNEX_A,
+    CIN_CENSUS,
     DEFAULT_SUFFIXES,
     FALSE_WORDS,
     HOW_IGNORED,
+    MULTI_SOURCES,
     TRUE_WORDS,
     MultiSource,
     Sources,
@@ -57,6 +61,15 @@ REASON_UNKNOWN_CODE = "unknown code"
 REASON_BAD_BOOL = "not a yes/no value"
 REASON_NOT_WHOLE = "not a whole number"
 REASON_NOT_NUMBER = "not a number"
+
+# Why a file in a year folder, or one list of an Annex A workbook, was not read.
+NOT_READ_NO_DATASET = "name matches no dataset"
+NOT_READ_REPLACED = {ANNEX_A: "replaced by the Annex A workbook", CIN_CENSUS: "replaced by the CIN census return"}
+# How each multi-dataset source is read: one raw table per dataset it gives.
+MULTI_READERS: dict[str, Callable[[Path, Contract], dict[str, RawTable]]] = {
+    ANNEX_A: read_annex_a,
+    CIN_CENSUS: read_cin_census,
+}
 
 LOG_COLUMNS = {
     "dataset": "string",
@@ -303,7 +316,20 @@ class SourceFile:
 
     @property
     def annex_a(self) -> bool:
-        return self.spec.multi == "annex_a"
+        return self.spec.multi == ANNEX_A
+
+    @property
+    def cin_census(self) -> bool:
+        return self.spec.multi == CIN_CENSUS
+
+
+@dataclass(frozen=True)
+class NotRead:
+    """A file, or one list of an Annex A workbook, left unread, and why."""
+
+    path: Path
+    reason: str
+    sheet: str | None = None
 
 
 def year_folders(raw_dir: Path, year: ReportingYear) -> list[tuple[ReportingYear, Path]]:
@@ -330,27 +356,37 @@ def folder_files(folder: Path) -> list[Path]:
 
 def discover_files(
     raw_dir: Path, year: ReportingYear, contract: Contract, sources: Sources | None = None
-) -> tuple[dict[str, list[SourceFile]], list[Path], list[Path]]:
-    """(dataset -> source files, files not recognised, files superseded by a multi-dataset workbook).
+) -> tuple[dict[str, list[SourceFile]], list[Path], list[NotRead]]:
+    """(dataset -> source files, files not recognised, files or Annex A lists replaced by a fuller source).
 
-    Each file is claimed by one source mapping (sscp_lib.sources); two claims are a UserError.
+    Each file is claimed by one source mapping (sscp_lib.sources); two claims are a UserError. A
+    dataset that a multi-dataset source in the folder gives is read from the fullest such source
+    (sources.MULTI_SOURCES order: a CIN census return, then an Annex A workbook), not from the
+    others nor from its own files that year, so no record is counted twice.
     """
     sources = sources or resolve_sources(contract)
     by_dataset: dict[str, list[SourceFile]] = {name: [] for name in contract.datasets}
     unrecognised: list[Path] = []
-    superseded: list[Path] = []
+    superseded: list[NotRead] = []
     for folder_year, folder in year_folders(raw_dir, year):
         owners = {path: sources.owner_of(path, _relative(path, raw_dir)) for path in folder_files(folder)}
-        # A multi-dataset workbook in the folder replaces that year's own files of its datasets.
-        replaced = {name for owner in owners.values() if isinstance(owner, MultiSource) for name in owner.parts}
+        present = {owner.name for owner in owners.values() if isinstance(owner, MultiSource)}
+        taken_from: dict[str, str] = {}  # dataset -> the multi-dataset source it is read from
+        for name in MULTI_SOURCES:
+            if name in present:
+                for dataset in sources.multi[name].parts:
+                    taken_from.setdefault(dataset, name)
         for path, owner in owners.items():
             if owner is None:
                 unrecognised.append(path)
             elif isinstance(owner, MultiSource):
                 for dataset, spec in owner.parts.items():
-                    by_dataset[dataset].append(SourceFile(dataset, path, folder_year, spec))
-            elif owner.dataset in replaced:
-                superseded.append(path)
+                    if taken_from[dataset] == owner.name:
+                        by_dataset[dataset].append(SourceFile(dataset, path, folder_year, spec))
+                    else:
+                        superseded.append(NotRead(path, NOT_READ_REPLACED[taken_from[dataset]], spec.sheet))
+            elif owner.dataset in taken_from:
+                superseded.append(NotRead(path, NOT_READ_REPLACED[taken_from[owner.dataset]]))
             else:
                 by_dataset[owner.dataset].append(SourceFile(owner.dataset, path, folder_year, owner))
     return by_dataset, unrecognised, superseded
@@ -486,7 +522,7 @@ def clean_file(
             "dataset": dataset.name,
             "file": file_label,
             "sheet": table.sheet if source.multi or source.spec.sheet else None,
-            "row": table.row_numbers[rejected_mask],
+            "row": table.file_rows(rejected_mask),
             "column": failing_column[rejected_mask].to_numpy(),
             "reason": first_reason[rejected_mask].to_numpy(),
             "value": failing_value[rejected_mask].to_numpy(),
@@ -576,7 +612,8 @@ class CleanResult:
     synthetic: bool
     nfa_recoded: int  # referrals recoded NFA -> ADVICE_INFO in the reporting year
     unrecognised_files: list[str] = field(default_factory=list)
-    superseded_files: list[str] = field(default_factory=list)
+    superseded_files: list[str] = field(default_factory=list)  # "file" or "file (sheet)" of an Annex A list
+    superseded_reasons: list[str] = field(default_factory=list)  # why each of superseded_files was not read
     written: list[Path] = field(default_factory=list)
 
     @property
@@ -597,6 +634,17 @@ class CleanResult:
         )
         return report_frame(counted, empty=NO_REJECTS)
 
+    def files_not_read(self) -> pd.DataFrame:
+        """Files (and Annex A lists) in the year folders that were not read, and why."""
+        not_read = pd.DataFrame(
+            {
+                "file": self.unrecognised_files + self.superseded_files,
+                "why": [NOT_READ_NO_DATASET] * len(self.unrecognised_files) + self.superseded_reasons,
+            },
+            dtype="string",
+        )
+        return report_frame(not_read, empty="Every file in the year folders was read.")
+
     def extra_columns(self) -> pd.DataFrame:
         """Headings ignored because the contract does not use them, per file."""
         extras = self.log.loc[self.log["extra_columns"].fillna("") != "", ["dataset", "file", "sheet", "extra_columns"]]
@@ -611,11 +659,12 @@ def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
 
 
 def read_source(source: SourceFile, contract: Contract, multi_cache: dict) -> RawTable:
-    """The raw table of one source file, read as its mapping says (a workbook read once for all its lists)."""
+    """The raw table of one source file, read as its mapping says (a file feeding several datasets,
+    an Annex A workbook or a CIN census return, read once for all of them)."""
     spec = source.spec
-    if source.annex_a:
+    if spec.multi is not None:
         if source.path not in multi_cache:
-            multi_cache[source.path] = read_annex_a(source.path, contract)
+            multi_cache[source.path] = MULTI_READERS[spec.multi](source.path, contract)
         table = multi_cache[source.path][source.dataset]
     else:
         table = read_raw_file(
@@ -663,6 +712,30 @@ def duplicate_rows(frame: pd.DataFrame) -> np.ndarray:
     return duplicate
 
 
+def superseded_census_rows(outcomes: list[FileOutcome], combined: pd.DataFrame, dataset: Dataset) -> np.ndarray:
+    """Rows from a CIN census return whose record is also in a later year's return.
+
+    Each return lists every episode and plan open in its year, so one open across 31 March is in two
+    returns, perhaps since ended or recategorised. The census has no record ids: a record is its
+    child and period date (two episodes of a child cannot start on one day).
+    """
+    superseded = np.zeros(len(combined), dtype=bool)
+    census = dataset.cin_census
+    if not census or len({o.source.year for o in outcomes if o.source.cin_census}) < 2:
+        return superseded  # no census return, or returns of one year only
+    record_top = census["record"].split("/")[0] + "/"
+    key = [c for p, c in census["columns"].items() if not p.startswith(record_top)] + [dataset.period_column]
+    return_year = np.concatenate(
+        [np.full(len(o.parsed), o.source.year.start_year if o.source.cin_census else -1) for o in outcomes]
+    )
+    rows = np.flatnonzero(return_year >= 0)
+    years = pd.Series(return_year[rows])
+    keys = [combined[c].iloc[rows].reset_index(drop=True) for c in key]
+    latest = years.groupby(keys, dropna=False, sort=False).transform("max")
+    superseded[rows[(years < latest).to_numpy()]] = True
+    return superseded
+
+
 def clean_dataset(
     name: str,
     sources: list[SourceFile],
@@ -689,8 +762,14 @@ def clean_dataset(
         if parsed
         else pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in dataset.output_columns})
     )
-    # Exact duplicates across all files (e.g. the same record in two years' exports): first copy kept.
-    duplicate = duplicate_rows(combined)
+    # A census record also in a later year's return is taken from that return; then exact duplicates
+    # across all files (e.g. the same record in two years' exports): first copy kept.
+    superseded = superseded_census_rows(outcomes, combined, dataset)
+    duplicate = superseded.copy()
+    if superseded.any():
+        duplicate[~superseded] = duplicate_rows(combined.loc[~superseded].reset_index(drop=True))
+    else:
+        duplicate = duplicate_rows(combined)
     kept = combined.loc[~duplicate].reset_index(drop=True) if duplicate.any() else combined
     table, recoded_mask = finish_dataset(kept, dataset, contract, config, key)
     nfa_recoded = int((recoded_mask & (table["reporting_year"] == year.label).fillna(False)).sum())
@@ -781,6 +860,7 @@ def clean_year(
         synthetic=synthetic,
         nfa_recoded=nfa_recoded,
         unrecognised_files=[_relative(p, raw_dir) for p in unrecognised],
-        superseded_files=[_relative(p, raw_dir) for p in superseded],
+        superseded_files=[_relative(s.path, raw_dir) + (f" ({s.sheet})" if s.sheet else "") for s in superseded],
+        superseded_reasons=[s.reason for s in superseded],
         written=written,
     )

@@ -1,4 +1,5 @@
-"""The `sscp` command: make the sample, make a key, run the chain, inspect raw files, regenerate the generated docs."""
+"""The `sscp` command: make the sample, make a key, run the chain, inspect raw files, write the
+data-collection templates, regenerate the generated docs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from .errors import UserError
 def _cmd_sample(args) -> int:
     from .sample import generate_sample
 
-    written = generate_sample(out_dir=Path(args.out), seed=args.seed, scale=args.scale, annex_a=args.annex_a)
+    written = generate_sample(
+        out_dir=Path(args.out), seed=args.seed, scale=args.scale, annex_a=args.annex_a, cin_xml=args.cin_xml
+    )
     print(f"synthetic sample written to {args.out}: {len(written)} files")
     return 0
 
@@ -108,6 +111,19 @@ def _cmd_stage_docs(args) -> int:
     return 0
 
 
+def _cmd_templates(args) -> int:
+    from .collection_workbooks import write_templates
+    from .config import ReportingYear
+
+    try:
+        year = ReportingYear.parse(args.year) if args.year else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    written = write_templates(Path(args.out), year=year)
+    print(f"data-collection templates written to {args.out}: " + ", ".join(p.name for p in written))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .stages import STAGE_NAMES
 
@@ -124,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--annex-a",
         action="store_true",
         help="write the council's contacts, referrals and CP plans as an Ofsted Annex A workbook",
+    )
+    p.add_argument(
+        "--cin-xml",
+        action="store_true",
+        help="write the council's referrals and CP plans as a DfE CIN census return (XML)",
     )
     p.set_defaults(func=_cmd_sample)
 
@@ -184,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="partnership config (default config/partnership.yaml)")
     p.set_defaults(func=_cmd_inspect)
     # --- end inspect ---
+
+    p = sub.add_parser("templates", help="write Excel data-collection templates for the support team's trackers")
+    p.add_argument("--out", default="data/templates", help="folder for the workbooks (default data/templates)")
+    p.add_argument("--year", help="reporting year the example rows are dated in (default: the current one)")
+    p.set_defaults(func=_cmd_templates)
 
     p = sub.add_parser("contract-docs", help="regenerate docs/data-contract.md from the contract")
     p.add_argument("--out", help="output file (default docs/data-contract.md)")

@@ -74,6 +74,7 @@ class Column:
     max: float | None = None
     references: str | None = None  # "dataset.column"
     severity: str = "critical"
+    description: str = ""  # what the column means (docs, data-collection templates)
 
     @property
     def canonical_name(self) -> str:
@@ -96,6 +97,7 @@ class Dataset:
     child_level: bool
     columns: tuple[Column, ...]
     annex_a: dict | None = None
+    cin_census: dict | None = None  # element paths of a DfE CIN census return (see contract.yaml)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -143,6 +145,7 @@ class Contract:
     code_lists: dict[str, CodeList]
     datasets: dict[str, Dataset]
     annex_a: dict
+    cin_census: dict = field(default_factory=dict)
 
     def dataset(self, name: str) -> Dataset:
         try:
@@ -263,5 +266,12 @@ def load_contract(path: Path | str = CONTRACT_FILE) -> Contract:
             child_level=bool(spec["child_level"]),
             columns=columns,
             annex_a=spec.get("annex_a"),
+            cin_census=spec.get("cin_census"),
         )
-    return Contract(version=raw["version"], code_lists=code_lists, datasets=datasets, annex_a=raw.get("annex_a", {}))
+    return Contract(
+        version=raw["version"],
+        code_lists=code_lists,
+        datasets=datasets,
+        annex_a=raw.get("annex_a", {}),
+        cin_census=raw.get("cin_census", {}),
+    )

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .collection_templates import template_datasets
 from .config import PROJECT_ROOT
 from .contract import RECODED_COLUMNS, Contract, load_contract
-from .sources import FALSE_WORDS, MULTI_SOURCE_KEYS, MULTI_SOURCES, SOURCE_KEYS, SOURCES_KEY, TRUE_WORDS
+from .sources import (
+    CIN_CENSUS,
+    FALSE_WORDS,
+    MULTI_SOURCE_KEYS,
+    MULTI_SOURCES,
+    SOURCE_KEYS,
+    SOURCES_KEY,
+    TRUE_WORDS,
+)
 
 DEFAULT_DOCS = PROJECT_ROOT / "docs" / "data-contract.md"
 
@@ -65,8 +74,11 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
         f"- Period column (places a row in a reporting year): `{ds.period_column}`",
         f"- Key: {', '.join(f'`{k}`' for k in ds.key)}",
         f"- Child-level (small counts suppressed): {'yes' if ds.child_level else 'no'}",
-        "",
     ]
+    if name in template_datasets(contract):
+        lines.append(f"- Data-collection template: `sscp templates` writes `{ds.file_pattern}.xlsx`")
+    lines.append("")
+    described = any(col.description for col in ds.columns)
     rows = []
     for col in ds.columns:
         rows.append(
@@ -78,9 +90,11 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
                 f"[`{col.codes}`](#code-list-{col.codes})" if col.codes else "",
                 _identifier(col),
                 _rules(col),
+                *([col.description] if described else []),
             ]
         )
-    lines += _table(["column", "type", "required", "also accepted as", "codes", "identifier", "rules"], rows)
+    header = ["column", "type", "required", "also accepted as", "codes", "identifier", "rules"]
+    lines += _table(header + (["meaning"] if described else []), rows)
     lines += _derived_columns_table(contract, ds)
     if ds.annex_a:
         lines += ["", f"Annex A sheet `{ds.annex_a['sheet']}`:", ""]
@@ -88,7 +102,49 @@ def _dataset_section(contract: Contract, name: str) -> list[str]:
         for column, values in (ds.annex_a.get("values") or {}).items():
             spelled = ", ".join(f"{k} → `{v}`" for k, v in values.items())
             lines += ["", f"Annex A values of `{column}`: {spelled}."]
+    if ds.cin_census:
+        lines += _census_section(ds.cin_census)
     return lines + [""]
+
+
+def _census_section(census: dict) -> list[str]:
+    """Where a dataset's rows and columns are in a CIN census return."""
+    record = census["record"]
+    lines = ["", f"CIN census return: one row per `<{record.split('/')[-1]}>` (`Child/{record}`):", ""]
+    lines += _table(
+        ["census element (below `Child`)", "column"], [[f"`{p}`", f"`{c}`"] for p, c in census["columns"].items()]
+    )
+    for column, values in (census.get("values") or {}).items():
+        spelled = ", ".join(f"{k} → `{v}`" for k, v in values.items())
+        lines += ["", f"CIN census values of `{column}` (any case): {spelled}."]
+    return lines
+
+
+def _census_source_lines(contract: Contract) -> list[str]:
+    census = contract.cin_census
+    if not census:
+        return []
+    given = [(n, ds.cin_census["record"].split("/")[-1]) for n, ds in contract.datasets.items() if ds.cin_census]
+    return [
+        "## CIN census return",
+        "",
+        " ".join(str(census.get("description", "")).split()),
+        "",
+        f"Any `{census['suffix']}` file in a year folder (or a file matching `{SOURCES_KEY}.{CIN_CENSUS}.files`) is "
+        "read as the council's CIN census return (file names vary by case management system). It gives "
+        + ", ".join(f"`{n}` (one row per `<{tag}>`)" for n, tag in given)
+        + ".",
+        "",
+        "Where a year folder holds more than one source for a dataset, the fullest is read and the others are "
+        "listed as not read in the clean log, so no record is counted twice: a CIN census return first, then an "
+        "Annex A workbook, then a separate file. A council can send Annex A for its contacts and the census "
+        "return for its referrals and plans.",
+        "",
+        "A rejected census row names its record element in `sheet` and the line of the element's start tag in "
+        "`row`. A file that is not well-formed XML, or is XML but not a census return, stops the clean stage with "
+        "one message naming the file (and the line, for XML that is not well-formed).",
+        "",
+    ]
 
 
 # --- Derived columns of a processed table, with their codes (issue 16) ----------------------------
@@ -148,7 +204,8 @@ def _mapping_section(contract: Contract) -> list[str]:
         "checked before anything is read: an unknown key, dataset, column or code is one error naming the file "
         "and every key at fault. Its headings take precedence over the contract's; its value spellings are tried "
         "before the code list's; its `files` patterns replace the dataset's default name rule.",
-        "2. The Annex A headings and values of a dataset (above), for the lists of an Annex A workbook.",
+        "2. The Annex A headings and values of a dataset (above), for the lists of an Annex A workbook; its "
+        "CIN census element paths and values, for a CIN census return.",
         "3. The contract (this document): each column's name and the headings it is *also accepted as*; each code "
         "list's codes, labels and accepted spellings; the built-in date spellings and yes/no words; file names "
         "starting with the dataset's file pattern.",
@@ -160,7 +217,7 @@ def _mapping_section(contract: Contract) -> list[str]:
     lines += _table(["key", "what it says"], [[f"`{key}`", text] for key, text in SOURCE_KEYS.items()])
     lines += [
         "",
-        "Multi-dataset workbooks take only: "
+        "Files feeding several datasets (an Annex A workbook, a CIN census return) take only: "
         + "; ".join(
             f"`{SOURCES_KEY}.{name}.{key}` ({text})"
             for name in MULTI_SOURCES
@@ -267,9 +324,10 @@ def render_contract_docs(contract: Contract | None = None) -> str:
         f"A workbook named `{contract.annex_a.get('file_pattern', 'annex_a')}*.xlsx` (or matching "
         f"`{SOURCES_KEY}.annex_a.files`) in a year folder replaces that year's files for: "
         + ", ".join(f"`{n}` (sheet `{ds.annex_a['sheet']}`)" for n, ds in contract.datasets.items() if ds.annex_a)
-        + ".",
+        + ", unless a CIN census return gives the dataset (below).",
         "",
     ]
+    lines += _census_source_lines(contract)
     lines += _mapping_section(contract)
     lines += [
         "## Code lists",

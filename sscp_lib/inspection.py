@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from .clean import (
+    MULTI_READERS,
     date_spelling,
     folder_files,
     match_headings,
@@ -35,10 +36,11 @@ from .clean import (
 from .config import ReportingYear
 from .contract import Column, Contract, Dataset, load_contract, normalise_header
 from .errors import InputFileError, UserError
-from .readers import RawTable, read_annex_a, read_raw_file, sheet_names
+from .readers import RawTable, read_raw_file, sheet_names
 from .sources import (
     HOW_ALIAS,
     HOW_ANNEX_A,
+    HOW_CIN_CENSUS,
     HOW_CONFIG,
     HOW_IGNORED,
     HOW_NAME,
@@ -53,6 +55,7 @@ HOW_LABELS = {
     HOW_NAME: "exact",
     HOW_ALIAS: "contract alias",
     HOW_ANNEX_A: "Annex A heading",
+    HOW_CIN_CENSUS: "CIN census element",
     HOW_CONFIG: "source mapping",
     HOW_IGNORED: "ignored by the source mapping",
     HOW_SUGGESTED: "suggested",
@@ -943,13 +946,13 @@ def _inspect_multi(
     path: Path, shown: str, owner: MultiSource, contract: Contract, year: ReportingYear | None, claimed: bool
 ) -> list[FileInspection]:
     taken_by = (
-        f"{owner.rule.origin} (a list of the workbook)"
+        f"{owner.rule.origin} (one part of the file)"
         if claimed
         else "no source mapping takes this file; it has every sheet of an "
         f"{owner.name} workbook ({', '.join(str(spec.sheet) for spec in owner.parts.values())})"
     )
     try:
-        tables = read_annex_a(path, contract)
+        tables = MULTI_READERS[owner.name](path, contract)
     except InputFileError as exc:
         return [FileInspection(path, shown, taken_by=taken_by, claimed=claimed, error=str(exc), multi=owner.name)]
     found = []
@@ -959,7 +962,7 @@ def _inspect_multi(
         )
         inspection.table = tables[name]
         analyse_table(inspection, tables[name], contract.dataset(name), spec, contract, year)
-        inspection.suggestion = None  # Annex A's layout is Ofsted's: only its file name is configurable
+        inspection.suggestion = None  # the layout is Ofsted's or the DfE's: only the file name is configurable
         found.append(inspection)
     return found
 

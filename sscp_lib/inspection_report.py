@@ -90,7 +90,9 @@ def format_file(finding: FileInspection, year_end: str | None) -> list[str]:
     if finding.dataset is None and finding.fits:
         lines.append("  closest datasets: " + ", ".join(f"{name} (fit {fit:.2f})" for name, fit in finding.fits))
     table = finding.table
-    if table is not None:
+    if table is not None and table.format == "xml":  # a CIN census return: one row per record element
+        lines.append(f"Read as a CIN census return ({table.encoding}): {_n(len(table.frame))} <{table.sheet}> records")
+    elif table is not None:
         how = f"CSV ({table.encoding}, delimiter {table.delimiter!r})" if table.format == "csv" else "XLSX"
         sheet = f", sheet '{table.sheet}'" if table.sheet else ""
         others = [s for s in finding.sheets if s != table.sheet]

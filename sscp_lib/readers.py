@@ -46,17 +46,25 @@ class RawTable:
     row_numbers: np.ndarray  # file row of each frame row (header row = its own row number)
     headings: list[str]
     header_row: int
-    format: str  # "csv" | "xlsx"
+    format: str  # "csv" | "xlsx" | "xml"
     encoding: str | None = None
     sheet: str | None = None
     delimiter: str | None = None
     blank_rows_skipped: int = 0
     header_rows_skipped: int = 0
     notes: list[str] = field(default_factory=list)
+    # When rows are numbered by record rather than by line (a CIN census return): maps those numbers
+    # to file lines. Finding lines means reading the file again, so it runs only for rows reported.
+    locate_rows: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def rows_skipped(self) -> int:
         return self.blank_rows_skipped + self.header_rows_skipped
+
+    def file_rows(self, mask: np.ndarray) -> np.ndarray:
+        """The row (or line) in the file of each row selected by `mask`, as the user sees it."""
+        rows = self.row_numbers[mask]
+        return self.locate_rows(rows) if self.locate_rows is not None and len(rows) else rows
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .cin_census_writer import SampleCensusReturns
 from .config import PartnershipConfig, ReportingYear, load_config
 from .contract import Contract, Dataset, load_contract
 from .errors import UserError
@@ -277,8 +278,14 @@ def generate_sample(
     annex_a: bool = False,
     years=("2021-22", "2022-23", "2023-24"),
     config: PartnershipConfig | None = None,
+    cin_xml: bool = False,
 ) -> list[Path]:
-    """Write the synthetic raw files for each year under out_dir/<year>/; return the paths written."""
+    """Write the synthetic raw files for each year under out_dir/<year>/; return the paths written.
+
+    annex_a: the council's contacts, referrals and plans as an Annex A workbook; cin_xml: its
+    referrals and plans as a CIN census return (sscp_lib.cin_census_writer), which the clean stage
+    prefers to the workbook's lists.
+    """
     if not scale > 0:
         raise UserError(f"--scale must be above 0, not {scale}")
     contract = load_contract()
@@ -286,10 +293,11 @@ def generate_sample(
     out_dir = Path(out_dir)
     reporting_years = sorted(ReportingYear.parse(y) for y in years)
     generator = _Generator(contract, config, int(seed), float(scale), reporting_years)
+    census = SampleCensusReturns(generator.pool, ANNEX_A_GENDERS, ANNEX_A_ETHNICITIES) if cin_xml else None
     written: list[Path] = []
     for year in reporting_years:
         folder = out_dir / year.label
-        _prepare_folder(folder, contract, annex_a)
+        _prepare_folder(folder, contract, annex_a, cin_xml)
         # The marker goes first, so a folder left half-written is still known to be the sample's.
         marker = folder / SAMPLE_MARKER
         marker.write_text(
@@ -301,8 +309,11 @@ def generate_sample(
         tables = generator.year_tables(year)
         if annex_a:
             written.append(_write_annex_a(folder, year, tables, contract, generator.pool))
+        if census:
+            written.append(census.write(folder, year, tables))
         for name, frame in tables.items():
-            if annex_a and contract.dataset(name).annex_a:
+            dataset = contract.dataset(name)
+            if (annex_a and dataset.annex_a) or (census and dataset.cin_census):
                 continue
             written.append(
                 _write_dataset(
@@ -312,20 +323,22 @@ def generate_sample(
     return written
 
 
-def _prepare_folder(folder: Path, contract: Contract, annex_a: bool) -> None:
-    """Refuse to mix the sample with real exports; remove files of the other council layout."""
+def _prepare_folder(folder: Path, contract: Contract, annex_a: bool, cin_xml: bool = False) -> None:
+    """Refuse to mix the sample with real exports; remove files of the other council layouts."""
     folder.mkdir(parents=True, exist_ok=True)
     data_files = [
         p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")) and p.suffix != ".md"
     ]
     if data_files and not (folder / SAMPLE_MARKER).exists():
         raise UserError(f"{folder} holds files that are not from the synthetic sample; choose an empty folder")
-    council_patterns = [ds.file_pattern for ds in contract.datasets.values() if ds.annex_a]
-    stale = (
-        [p for p in data_files if any(p.name.startswith(pat + ".") for pat in council_patterns)]
-        if annex_a
-        else [p for p in data_files if p.name.startswith(contract.annex_a["file_pattern"])]
-    )
+    council_patterns = [
+        ds.file_pattern for ds in contract.datasets.values() if (annex_a and ds.annex_a) or (cin_xml and ds.cin_census)
+    ]
+    stale = [p for p in data_files if any(p.name.startswith(pat + ".") for pat in council_patterns)]
+    if not annex_a:
+        stale += [p for p in data_files if p.name.startswith(contract.annex_a["file_pattern"])]
+    if not cin_xml:
+        stale += [p for p in data_files if p.suffix.lower() == contract.cin_census["suffix"]]
     for path in stale:
         path.unlink()
 

@@ -283,6 +283,7 @@ def contract_schema() -> Fields:
                 "max": NUMBER,
                 "references": TEXT,
                 "severity": Value((str,), ("critical", "warning")),
+                "description": TEXT,
             }.items()
             if key in column_keys
         },
@@ -301,6 +302,10 @@ def contract_schema() -> Fields:
         required={"sheet": TEXT, "columns": MapOf(TEXT)},
         optional={"values": MapOf(MapOf(TEXT, keys=code))},
     )
+    census_records = Fields(
+        required={"record": TEXT, "columns": MapOf(TEXT)},
+        optional={"values": MapOf(MapOf(TEXT, keys=code))},
+    )
     dataset = Fields(
         required={
             "agency": TEXT,
@@ -311,11 +316,17 @@ def contract_schema() -> Fields:
             "child_level": FLAG,
             "columns": ListOf(column),
         },
-        optional={"annex_a": annex_sheet},
+        optional={"annex_a": annex_sheet, "cin_census": census_records},
+    )
+    census_return = Fields(
+        required={"suffix": TEXT, "root": TEXT, "record_container": TEXT}, optional={"description": TEXT}
     )
     return Fields(
         required={"version": WHOLE, "code_lists": MapOf(code_list), "datasets": MapOf(dataset)},
-        optional={"annex_a": Fields(required={"file_pattern": TEXT}, optional={"description": TEXT})},
+        optional={
+            "annex_a": Fields(required={"file_pattern": TEXT}, optional={"description": TEXT}),
+            "cin_census": census_return,
+        },
     )
 
 

@@ -49,13 +49,18 @@ SOURCE_KEYS: dict[str, str] = {
 }
 # Sources that feed several datasets from one file: only their file names are configurable.
 MULTI_SOURCE_KEYS: dict[str, str] = {
-    "files": "file-name patterns of the workbook, as for a dataset",
+    "files": "file-name patterns of the file (a workbook, a census return), as for a dataset",
 }
 
 # How a heading came to mean a contract column.
 HOW_NAME = "name"  # the contract column's own name
 HOW_ALIAS = "alias"  # one of the contract's accepted headings
 HOW_ANNEX_A = "annex_a"  # an Ofsted Annex A heading
+HOW_CIN_CENSUS = "cin_census"  # an element path of a DfE CIN census return
+
+# The multi-dataset sources (files feeding several datasets), by name.
+ANNEX_A = "annex_a"
+CIN_CENSUS = "cin_census"
 HOW_CONFIG = "config"  # the partnership's source mapping
 HOW_IGNORED = "ignored"  # the source mapping says to ignore it
 
@@ -86,9 +91,11 @@ class FileRule:
         for pattern in self.patterns:
             if fnmatch.fnmatchcase(lowered, pattern.lower()):
                 return pattern
-        if not self.patterns and self.default_prefix and Path(lowered).suffix in self.default_suffixes:
+        if not self.patterns and self.default_prefix is not None and Path(lowered).suffix in self.default_suffixes:
             stem = Path(lowered).stem
             prefix = self.default_prefix.lower()
+            if not prefix:  # any name with the suffix (a CIN census return's name varies by system)
+                return f"*{Path(lowered).suffix}"
             if stem == prefix or (stem.startswith(prefix) and not stem[len(prefix)].isalpha()):
                 return f"{self.default_prefix}*"
         return None
@@ -101,6 +108,8 @@ class FileRule:
         if self.patterns:
             names = " or ".join(f"'{p}'" for p in self.patterns)
             return f"a file matching {names} ({self.origin})"
+        if self.default_suffixes != DEFAULT_SUFFIXES:
+            suffixes = " or ".join(self.default_suffixes)
         return f"a file named {self.default_prefix}*{suffixes}"
 
 
@@ -124,7 +133,7 @@ class SourceSpec:
     date_formats: tuple[str, ...] = ()
     yes_words: frozenset[str] = TRUE_WORDS
     no_words: frozenset[str] = FALSE_WORDS
-    multi: str | None = None  # "annex_a" when the file feeds several datasets
+    multi: str | None = None  # ANNEX_A or CIN_CENSUS when the file feeds several datasets
     config_file: Path | None = None
     entry: Mapping | None = None  # the configuration entry as written (None: contract defaults)
 
@@ -241,14 +250,39 @@ def annex_a_source(contract: Contract, rule: FileRule | None = None) -> MultiSou
             headings=headings,
             values=values,
             sheet=dataset.annex_a["sheet"],
-            multi="annex_a",
+            multi=ANNEX_A,
         )
-    return MultiSource("annex_a", rule, parts)
+    return MultiSource(ANNEX_A, rule, parts)
+
+
+def cin_census_source(contract: Contract, rule: FileRule | None = None) -> MultiSource:
+    """The DfE CIN census return (XML): one part per dataset with a `cin_census` mapping in the contract.
+
+    By default any file with the return's suffix (.xml) is taken for it: its name varies by system.
+    """
+    suffix = str(contract.cin_census.get("suffix", ".xml")).lower()
+    rule = rule or FileRule(origin=_default_origin(CIN_CENSUS), default_prefix="", default_suffixes=(suffix,))
+    parts = {}
+    for name, dataset in contract.datasets.items():
+        census = dataset.cin_census
+        if not census:
+            continue
+        headings = default_headings(dataset)
+        for path, column in census["columns"].items():
+            headings[normalise_header(path)] = HeadingRule(column, HOW_CIN_CENSUS)
+        values = {
+            column: {_fold(k): str(v) for k, v in spellings.items()}
+            for column, spellings in (census.get("values") or {}).items()
+        }
+        parts[name] = SourceSpec(dataset=name, rule=rule, headings=headings, values=values, multi=CIN_CENSUS)
+    return MultiSource(CIN_CENSUS, rule, parts)
 
 
 # Multi-dataset sources by name: the contract's default for each. A configured entry under this
-# name in `sources:` changes its file patterns.
-MULTI_SOURCES = {"annex_a": annex_a_source}
+# name in `sources:` changes its file patterns. Fullest first: where a year folder holds several,
+# each dataset is read from the first that gives it (the CIN census return for referrals and plans,
+# then the Annex A workbook for contacts), so no record is counted twice.
+MULTI_SOURCES = {CIN_CENSUS: cin_census_source, ANNEX_A: annex_a_source}
 
 
 def _fold(text) -> str:
@@ -561,7 +595,12 @@ def resolve_sources(contract: Contract, config=None) -> Sources:
                     )
             patterns = _patterns(entry.get("files"), _key(key, "files"), problems) if "files" in entry else ()
             default = MULTI_SOURCES[name](contract)
-            rule = FileRule(origin=key, patterns=patterns, default_prefix=default.rule.default_prefix)
+            rule = FileRule(
+                origin=key,
+                patterns=patterns,
+                default_prefix=default.rule.default_prefix,
+                default_suffixes=default.rule.default_suffixes,
+            )
             multi[name] = MULTI_SOURCES[name](contract, rule)
             continue
         if name not in contract.datasets:

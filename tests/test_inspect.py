@@ -164,7 +164,7 @@ def test_an_annex_a_workbook_under_another_name_is_recognised_by_its_sheets(tmp_
     config = config_from_text(tmp_path, block_of(out))
     code, out, _ = inspect_cli(capsys, raw / YEAR, "--config", config.path)
     assert code == 0, out
-    assert "sources.annex_a (a list of the workbook)" in out
+    assert "sources.annex_a (one part of the file)" in out
     result = clean_year(ReportingYear.parse(YEAR), raw, tmp_path / "out", config, bytes.fromhex("5e" * 32))
     assert set(result.log.loc[result.log["sheet"].notna(), "sheet"]) == {"List 1", "List 3", "List 7"}
 

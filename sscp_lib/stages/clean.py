@@ -38,17 +38,6 @@ def metric_values(result: CleanResult) -> dict[str, object]:
     }
 
 
-def files_not_read(result: CleanResult) -> pd.DataFrame:
-    """Files in the year folders that were not read, and why."""
-    return pd.DataFrame(
-        {
-            "file": result.unrecognised_files + result.superseded_files,
-            "why": ["name matches no dataset"] * len(result.unrecognised_files)
-            + ["replaced by the Annex A workbook"] * len(result.superseded_files),
-        }
-    )
-
-
 def rows_by_year(result: CleanResult) -> pd.DataFrame:
     """Rows in each processed table by reporting year."""
     return (
@@ -80,7 +69,7 @@ def run(ctx: StageContext) -> StageResult:
             "rows_by_year": rows_by_year(result),
             "rejected_by_reason": result.rejected_by_reason(),
             "extra_columns": result.extra_columns(),
-            "files_not_read": files_not_read(result),
+            "files_not_read": result.files_not_read(),
             "metrics": metrics_table(store),
         },
         metrics=store,

@@ -95,6 +95,26 @@ def _xlsx_missing_sheet_part(folder: Path) -> Path:
     return path
 
 
+# A CIN census return: two children, one referral each (lines 5 and 11 start the episodes).
+CENSUS_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<Message>
+  <Children>
+    <Child><ChildIdentifiers><LAchildID>C1</LAchildID></ChildIdentifiers>
+      <CINdetails>
+        <CINreferralDate>2023-05-02</CINreferralDate><ReferralSource>6</ReferralSource>
+        <ReferralNFA>0</ReferralNFA>
+      </CINdetails>
+    </Child>
+    <Child><ChildIdentifiers><LAchildID>C2</LAchildID></ChildIdentifiers>
+      <CINdetails>
+        <CINreferralDate>2023-06-01</CINreferralDate><ReferralSource>9</ReferralSource>
+        <ReferralNFA>1</ReferralNFA>
+      </CINdetails>
+    </Child>
+  </Children>
+</Message>
+"""
+
 ANNEX_TITLE = [["Annex A: children's social care data return"], ["Local authority: Solihull"], [None], [None]]
 
 
@@ -284,6 +304,27 @@ CASES: list[Case] = [
         "cp_plans",
         _annex_a(with_list_7=False),
         error=r"annex_a\.xlsx: the workbook has no sheet 'List 7'",
+    ),
+    Case(
+        "CIN census return with a referral after the year end",
+        "referrals",
+        _bytes("cin_census.xml", CENSUS_XML.replace("2023-06-01", "2024-06-01").encode()),
+        rejected={11: "date after the end of the reporting year"},  # the line of that <CINdetails>
+        rejected_column="referral_date",
+        kept=1,
+        check=lambda t, log: log["sheet"] == "CINdetails" and log["format"] == "xml",
+    ),
+    Case(
+        "CIN census return that is not well-formed XML",
+        "referrals",
+        _bytes("cin_census.xml", CENSUS_XML.replace("</ReferralNFA>", "</ReferralNFA", 1).encode()),
+        error=r"cin_census\.xml: the XML is not well-formed at line 8, column \d+",
+    ),
+    Case(
+        "XML file that is not a CIN census return",
+        "cp_plans",
+        _bytes("Workforce return.xml", b'<?xml version="1.0"?>\n<Message><Header/><CSWWWorker/></Message>\n'),
+        error=r"Workforce return\.xml: this XML file is not a CIN census return: <Message> holds <CSWWWorker>",
     ),
     Case("corrupt xlsx", "health_referrals", _corrupt_xlsx, error=r"health_referrals\.xlsx: the workbook is corrupt"),
     Case(
