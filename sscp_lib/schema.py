@@ -7,8 +7,8 @@ with one message naming the file and, for each problem, its line and the key (a 
 an unquoted comma in a flow mapping, `{label: per 10,000 children}`, shows up as an unknown key
 `000 children`).
 
-The partnership config's `sources:` section belongs to the data-sources code (another branch), which
-checks its inside; here it need only be a mapping.
+The partnership config's `sources:` section belongs to the data-sources code (sscp_lib/sources.py),
+which checks its inside; here it need only be a mapping or the name of a file beside the config.
 """
 
 from __future__ import annotations
@@ -126,13 +126,16 @@ class OneOf:
 
 @dataclass(frozen=True)
 class Delegated:
-    """A section another module checks: here only its shape (a mapping)."""
+    """A section another module checks: here only its shape (a mapping, or the name of a file
+    beside the config that holds it)."""
 
     owner: str
 
     def check(self, value, path: tuple, problems: list) -> None:
-        if not isinstance(value, dict):
-            problems.append((path, f"should be a mapping (checked in detail by {self.owner}), not {_shown(value)}"))
+        if not isinstance(value, (dict, str)):
+            problems.append(
+                (path, f"should be a mapping or a file name (checked in detail by {self.owner}), not {_shown(value)}")
+            )
 
 
 def _kind_names(kinds) -> str:
@@ -383,7 +386,7 @@ def config_schema() -> Fields:
             ),
             "rag": MapOf(rag_rule, keys=WHOLE),
             "headings": MapOf(TEXT, keys=WHOLE),
-            # The data-sources section (branch i12-sources) checks its own inside.
+            # sscp_lib/sources.py checks the inside of the data-sources section.
             "sources": Delegated("the data-sources configuration"),
         },
     )
