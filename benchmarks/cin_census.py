@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from benchmarks.run import BENCH_KEY, RESULTS, WORK, PeakMemory
+from benchmarks.run import BENCH_KEY, RESULTS, WORK
+from benchmarks.stage_memory import MemoryTimeline
 from sscp_lib.cin_census_writer import write_cin_census
 from sscp_lib.config import ReportingYear
 from sscp_lib.contract import load_contract
@@ -143,7 +144,7 @@ def clean_council(raw: Path) -> dict:
 
 
 def run_fresh(raw: Path) -> dict:
-    """clean_council in a new interpreter, its memory sampled (RSS and PSS, 0.05 s)."""
+    """clean_council in a new interpreter, its memory sampled (RSS and PSS every 0.1 s)."""
     code = (
         "import json, sys; from pathlib import Path; from benchmarks.cin_census import clean_council; "
         "print(json.dumps(clean_council(Path(sys.argv[1]))))"
@@ -155,13 +156,13 @@ def run_fresh(raw: Path) -> dict:
         stderr=subprocess.PIPE,
         text=True,
     )
-    with PeakMemory(proc.pid, interval=0.05) as memory:
+    with MemoryTimeline(proc.pid) as memory:
         out, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"cleaning {raw} failed:\n{err}")
     result = json.loads(out.strip().splitlines()[-1])
-    result["peak_rss_gb"] = memory.peak_rss / 1e9
-    result["peak_pss_gb"] = memory.peak_pss / 1e9
+    result["peak_rss_gb"] = max((rss for _, _, rss in memory.samples), default=0) / 1e9
+    result["peak_pss_gb"] = max((pss for _, pss, _ in memory.samples), default=0) / 1e9
     return result
 
 
