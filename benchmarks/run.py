@@ -118,11 +118,12 @@ def bench_scale(scale: float, repeats: int) -> dict:
     sample_seconds = time.perf_counter() - started
     # --- issue 15: the runs interleaved (chain, in-process, at 1x the plain tools), so the ratios
     # between them are measured under the same load on the shared machine ---
-    chain_runs, in_process_runs, plain_runs = [], [], []
+    chain_runs, in_process_runs, plain_runs, validate_runs = [], [], [], []
     for _ in range(repeats):
         chain_runs.append(run_chain_subprocess(work))
         in_process_runs.append(run_in_process_fresh(work))
         if scale == 1:
+            validate_runs.append(baseline.validate_alone(work))
             plain_runs.append(baseline.run_plain_tools(work))
     # --- end issue 15 ---
     median_chain = statistics.median(r["seconds"] for r in chain_runs)
@@ -151,7 +152,7 @@ def bench_scale(scale: float, repeats: int) -> dict:
     # --- issue 15: peak memory by stage; at 1x the plain-tools baseline (benchmarks/baseline.py) ---
     result["stage_peak_gb"] = stage_memory.highest([r["stage_peak_gb"] for r in chain_runs])
     if plain_runs:
-        result["baseline"] = baseline.summary(plain_runs, [baseline.gx_import_seconds() for _ in range(repeats)])
+        result["baseline"] = baseline.summary(plain_runs, validate_runs)
     # --- end issue 15 ---
     shutil.rmtree(work, ignore_errors=True)
     return result
