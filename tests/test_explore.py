@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 
 import matplotlib.pyplot as plt
@@ -414,9 +415,19 @@ def test_lab_allows_root_only_when_running_as_root(tmp_path):
 
 def test_make_lab_goes_through_sscp_lab():
     """make lab runs `sscp lab` (which decides --allow-root and the root folder), not Lab on a file."""
-    dry_run = subprocess.run(["make", "-n", "lab"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    # Under `make test` the outer make's flags would make this one print "Entering directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "lab"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert dry_run.returncode == 0, dry_run.stderr
-    assert dry_run.stdout.strip().splitlines()[-1] == ".venv/bin/sscp lab"
+    commands = [line for line in dry_run.stdout.strip().splitlines() if not line.startswith("make")]
+    assert commands[-1] == ".venv/bin/sscp lab"
     assert "--allow-root" not in (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
 
 
