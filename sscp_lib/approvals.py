@@ -19,7 +19,7 @@ from .formatting import format_date
 from .history import APPROVALS_FILE, describe_time, load_run
 
 FINGERPRINT_KEYS = ("inputs", "config_sha256", "narrative_sha256")
-# issue 12: the hash of a source mapping kept in its own file; absent (None) when there is none.
+# The hash of a source mapping kept in its own file; absent (None) when there is none.
 OPTIONAL_FINGERPRINT_KEYS = ("source_mapping",)
 
 
@@ -84,7 +84,7 @@ def differences(approved: dict, current: dict) -> list[str]:
             reasons.append(f"input file {name} changed")
     if approved.get("config_sha256") != current.get("config_sha256"):
         reasons.append("the partnership configuration changed")
-    if approved.get("source_mapping") != current.get("source_mapping"):  # issue 12: a separate sources file
+    if approved.get("source_mapping") != current.get("source_mapping"):  # a separate sources file
         reasons.append("the source mapping changed")
     if approved.get("narrative_sha256") != current.get("narrative_sha256"):
         reasons.append("the narrative changed")

@@ -50,7 +50,7 @@ def _cmd_run(args) -> int:
     )
 
 
-# --- review (issue 14) ---
+# --- review ---
 def _cmd_diff(args) -> int:
     from .review import diff
 
@@ -65,20 +65,14 @@ def _cmd_approve(args) -> int:
     return 0
 
 
-# --- end review ---
-
-
-# --- exploration (issue 16) ---
+# --- exploration ---
 def _cmd_lab(args) -> int:
     from .explore.lab import main as lab
 
     return lab(args.jupyter_args)
 
 
-# --- end exploration ---
-
-
-# --- inspect (issue 12) ---
+# --- inspect ---
 def _cmd_inspect(args) -> int:
     from .config import load_config
     from .inspection import inspect_path
@@ -91,9 +85,6 @@ def _cmd_inspect(args) -> int:
     inspection = inspect_path(args.path, dataset=args.dataset, year=args.year, config=config)
     print(format_inspection(inspection), end="")
     return 0 if inspection.ok else 1
-
-
-# --- end inspect ---
 
 
 def _cmd_contract_docs(args) -> int:
@@ -164,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start_from", choices=STAGE_NAMES, help="resume from this stage")
     p.set_defaults(func=_cmd_run)
 
-    # --- review (issue 14) ---
+    # --- review ---
     p = sub.add_parser("diff", help="what changed between two runs of a year (figures, inputs, config, narrative)")
     p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")
     p.add_argument("--against", help="an earlier run's folder (default: the last run kept in the year's history)")
@@ -180,18 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", help="reports folder (default reports)")
     p.add_argument("--config", help="partnership config (default: the one the run used)")
     p.set_defaults(func=_cmd_approve)
-    # --- end review ---
 
-    # --- exploration (issue 16) ---
+    # --- exploration ---
     p = sub.add_parser(
         "lab",
         help="JupyterLab at the repository root on your working copy of the exploration notebook",
         description="Other arguments (e.g. --no-browser --port 8899) are passed on to jupyter lab.",
     )
     p.set_defaults(func=_cmd_lab, jupyter_args=[])
-    # --- end exploration ---
 
-    # --- inspect (issue 12) ---
+    # --- inspect ---
     p = sub.add_parser(
         "inspect",
         help="show how a raw file or a year's folder maps to the data contract, with a mapping to paste",
@@ -204,7 +193,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", help="reporting year, e.g. 2023-24 (default: from the folder name)")
     p.add_argument("--config", help="partnership config (default config/partnership.yaml)")
     p.set_defaults(func=_cmd_inspect)
-    # --- end inspect ---
 
     p = sub.add_parser("templates", help="write Excel data-collection templates for the support team's trackers")
     p.add_argument("--out", default="data/templates", help="folder for the workbooks (default data/templates)")

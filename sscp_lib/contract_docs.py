@@ -147,7 +147,7 @@ def _census_source_lines(contract: Contract) -> list[str]:
     ]
 
 
-# --- Derived columns of a processed table, with their codes (issue 16) ----------------------------
+# --- Derived columns of a processed table, with their codes ----------------------------
 
 
 def _derived_columns_table(contract: Contract, ds) -> list[str]:

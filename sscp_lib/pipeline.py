@@ -91,7 +91,7 @@ class RunContext:
     make_pdf: bool
     started: datetime
     stages: list[StageRecord] = field(default_factory=list)
-    statement_status: StatementStatus | None = None  # review (issue 14): draft or approved
+    statement_status: StatementStatus | None = None  # draft or approved
 
 
 def _say(message: str) -> None:
@@ -194,12 +194,12 @@ def _package_versions() -> dict[str, str | None]:
 
 
 def run_fingerprint(ctx: RunContext) -> dict:
-    """What an approval holds for (review, issue 14): input, config and narrative hashes."""
+    """What an approval holds for: input, config and narrative hashes."""
     from .review import narrative_fields
 
     return {
         "config_sha256": sha256_file(ctx.config_path),
-        # issue 12: a source mapping kept in its own file is recorded like the config
+        # A source mapping kept in its own file is recorded like the config
         "source_mapping": _source_mapping_record(ctx.config_path),
         "inputs": {str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)},
         **narrative_fields(ctx.config_path, ctx.year),
@@ -277,7 +277,7 @@ def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, ma
     if not nb_path.exists():
         return
     html_path = nb_path.with_suffix(".html")
-    parts = parts_for(  # review (issue 14): summary, failure banner, provenance
+    parts = parts_for(  # summary, failure banner, provenance
         record.stage,
         nb_path,
         outcome=record.outcome,
@@ -348,7 +348,7 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
     written = [ctx.staging.metrics_json]  # written by the statement stage
     statement_nb = ctx.staging.notebooks / STATEMENT_STAGE.notebook
     title = f"{partnership}: assurance statement {ctx.year.label}"
-    status = ctx.statement_status  # review (issue 14): DRAFT until approved
+    status = ctx.statement_status  # DRAFT until approved
     notebook_to_html(
         statement_nb,
         ctx.staging.statement_html,
@@ -359,12 +359,32 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
         review={"status": status.as_dict()} if status else None,
     )
     written.append(ctx.staging.statement_html)
+    problems = figures_disagreeing(ctx.staging.metrics_json, ctx.staging.statement_html)
+    if problems:
+        raise FiguresDisagree(problems)
     if ctx.make_pdf:
         html_to_pdf(ctx.staging.statement_html, ctx.staging.statement_pdf)
         written.append(ctx.staging.statement_pdf)
     elif ctx.staging.statement_pdf.exists():
         ctx.staging.statement_pdf.unlink()  # a PDF from an older run would not match this statement
     return written
+
+
+class FiguresDisagree(Exception):
+    """The rendered statement's figures disagree with each other (sscp_lib/consistency.py)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def figures_disagreeing(metrics_json: Path, statement_html: Path) -> list[str]:
+    """What consistency.check_run finds in a run's metrics and rendered statement."""
+    from .consistency import check_run
+    from .metrics import load_catalogue
+
+    metrics = json.loads(metrics_json.read_text(encoding="utf-8"))
+    return check_run(metrics, statement_html.read_text(encoding="utf-8"), load_catalogue())
 
 
 def _write_index(ctx: RunContext, synthetic: bool, partnership: str, changes: dict | None = None) -> Path:
@@ -415,7 +435,7 @@ def run_chain(
     from .contract import load_contract
     from .sources import resolve_sources
 
-    resolve_sources(load_contract(), partnership_config)  # issue 12: a bad source mapping stops here, in one message
+    resolve_sources(load_contract(), partnership_config)  # A bad source mapping stops here, in one message
     if not paths.raw_year(reporting_year).is_dir():
         raise UserError(
             f"no raw data for {reporting_year}: expected a folder {paths.raw_year(reporting_year)} "
@@ -435,13 +455,12 @@ def run_chain(
     )
     ensure_kernel()
     _prepare_staging(ctx, start_index)
-    # --- review (issue 14): history and approvals carried into staging; the statement's status
+    # Run history and approvals carried into staging; the statement's status (draft or approved).
     from . import review
 
     previous_run, ctx.statement_status = review.before_statement(
         ctx.final.root, ctx.staging.root, partnership_config, run_fingerprint(ctx), ctx.started.isoformat()
     )
-    # --- end review
     if start_index == 0:
         discard_derived_data(paths, reporting_year)
 
@@ -496,11 +515,24 @@ def run_chain(
 
         synthetic = is_synthetic(ctx.paths, ctx.year)
         render_started = time.perf_counter()
-        written = _finish_statement(ctx, synthetic, partnership, marking)
+        try:
+            written = _finish_statement(ctx, synthetic, partnership, marking)
+        except FiguresDisagree as exc:
+            write_manifest(ctx, datetime.now(UTC), outcome="failed")
+            listed = "\n".join(f"  - {problem}" for problem in exc.problems)
+            print(
+                f"sscp: the statement's figures do not agree with each other, so it was not published:\n{listed}\n"
+                f"  rendered for checking: {ctx.staging.statement_html}\n"
+                f"  the previous report in {ctx.final.root} is unchanged; after mending the narrative or "
+                f"the catalogue, rerun with `sscp run --year {reporting_year} --from {STATEMENT_STAGE.name}`",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
         for job in pending:
             job.result()  # re-raises a rendering error here, before anything is swapped in
     write_manifest(ctx, datetime.now(UTC), outcome="ok")
-    # --- review (issue 14): the changes page, linked from the index with its one-line count
+    # The changes page, linked from the index with its one-line count.
     comparison = review.after_manifest(
         ctx.staging.root,
         previous_run,
@@ -511,7 +543,6 @@ def run_chain(
     )
     written.append(ctx.staging.root / review.CHANGES_PAGE)
     _say(comparison.summary_line())
-    # --- end review
     changes = review.index_entry(comparison)
     written.append(_write_index(ctx, synthetic, partnership, changes))  # last: it links the manifest
     _say(f"rendered statement{', PDF' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")

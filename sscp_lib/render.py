@@ -423,7 +423,7 @@ def write_index(
         "metrics_json": present("metrics.json"),
         "manifest_json": present("manifest.json"),
         "stages": rows,
-        "changes": changes if changes and (root / changes["html"]).exists() else None,  # review (issue 14)
+        "changes": changes if changes and (root / changes["html"]).exists() else None,
         "generated": datetime.now(UTC).strftime("%d %B %Y at %H:%M UTC").lstrip("0"),
         "page_css": pack_page_css(),
     }

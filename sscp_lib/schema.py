@@ -223,6 +223,8 @@ def catalogue_schema() -> Fields:
             # Relations the consistency check (sscp_lib/consistency.py) tests on every run's figures.
             "part_of": OneOf((TEXT, TEXT_LIST)),
             "share_of": Fields(required={"part": TEXT, "whole": TEXT}),
+            # What a count counts (the kind first, then other wordings the narrative may use).
+            "counts": OneOf((TEXT, TEXT_LIST)),
         },
     )
     chart = Fields(required={"heading": WHOLE, "data": TEXT})
@@ -250,6 +252,10 @@ def _catalogue_references(data: dict) -> list:
             problems.append((where, f"{name!r} is a {metrics[name]['unit']}, not a {' or '.join(units)}"))
 
     for name, spec in metrics.items():
+        if spec["unit"] == "count" and not spec.get("counts"):
+            problems.append((("metrics", name), "a count needs `counts:`, the kind of thing it counts"))
+        if "counts" in spec and spec["unit"] != "count":
+            problems.append((("metrics", name, "counts"), "only a count has `counts:`"))
         wholes = spec.get("part_of") or []
         for whole in [wholes] if isinstance(wholes, str) else wholes:
             needs(("metrics", name, "part_of"), whole, (spec["unit"],))

@@ -10,7 +10,7 @@ import json
 import pytest
 from conftest import YEAR
 
-from sscp_lib.config import DEFAULT_CONFIG
+from sscp_lib.config import DEFAULT_CONFIG, NARRATIVE_DIR
 from sscp_lib.consistency import check_metrics, check_run, check_statement
 from sscp_lib.metrics import load_catalogue
 from sscp_lib.pipeline import run_chain
@@ -62,19 +62,56 @@ def test_the_check_fails_on_a_part_larger_than_its_whole(chain_run):
     ]
 
 
+@pytest.mark.slow
+def test_the_chain_refuses_to_publish_a_statement_whose_figures_disagree(chain_copy, capsys):
+    # The 2023-24 narrative with "(the previous best was 498 people)" cut to "(... was 498)": two
+    # counts of attendees and one of modules in one sentence, one of them no longer saying what it counts.
+    narrative = (NARRATIVE_DIR / f"{YEAR}.md").read_text(encoding="utf-8")
+    cut = narrative.replace("training_same_quarters_previous_max }} people)", "training_same_quarters_previous_max }})")
+    assert cut != narrative
+    (chain_copy.root / "narrative.md").write_text(cut, encoding="utf-8")
+    config = chain_copy.root / "partnership.yaml"
+    config.write_text(
+        DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
+            "narrative: ../narrative/{year}.md", "narrative: narrative.md"
+        ),
+        encoding="utf-8",
+    )
+    before = (chain_copy.report / "assurance-statement.html").read_bytes()
+    code = run_chain(
+        year=YEAR,
+        raw=chain_copy.raw,
+        processed=chain_copy.processed,
+        reports=chain_copy.reports,
+        config=config,
+        pdf=False,
+        start_from="statement",
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "the statement's figures do not agree with each other, so it was not published" in err
+    assert "support_hub.training_same_quarters_previous_max = 498 (attendees)" in err
+    assert "Traceback" not in err
+    assert (chain_copy.report / "assurance-statement.html").read_bytes() == before
+
+
 # --- The rules on small, made-up inputs --------------------------------------------------------
 
 CATALOGUE = {
     "metrics": {
-        "a.total": {"unit": "count", "label": "Actions"},
-        "a.done": {"unit": "count", "label": "Actions done", "part_of": "a.total"},
+        "a.total": {"unit": "count", "label": "Actions", "counts": "actions"},
+        "a.done": {"unit": "count", "label": "Actions done", "part_of": "a.total", "counts": "actions"},
         "a.done_pct": {"unit": "percent", "label": "Share done", "share_of": {"part": "a.done", "whole": "a.total"}},
+        "b.audits": {"unit": "count", "label": "Audits held", "counts": "audits"},
+        "b.cases": {"unit": "count", "label": "Cases graded", "counts": ["cases", "case files"]},
     }
 }
 
 
 def _metrics(total=20, done=15, pct=75.0, previous=None):
     metrics = {
+        "b.audits": {"value": 6, "unit": "count", "label": "Audits held"},
+        "b.cases": {"value": 40, "unit": "count", "label": "Cases graded"},
         "a.total": {"value": total, "unit": "count", "label": "Actions"},
         "a.done": {"value": done, "unit": "count", "label": "Actions done"},
         "a.done_pct": {"value": pct, "unit": "percent", "label": "Share done"},
@@ -134,3 +171,35 @@ def test_a_share_quoted_with_its_part_but_not_its_whole_fails():
     page = _statement(f"{_q('a.done', '15')} actions were done ({_q('a.done_pct', '75%')} of them).")
     (problem,) = check_statement(page, _metrics(), CATALOGUE)
     assert problem.startswith("a paragraph quotes a.done_pct with its part a.done but not its whole a.total")
+
+
+def _sentence_problems(paragraph: str) -> list[str]:
+    return check_statement(_statement(paragraph), _metrics(), CATALOGUE)
+
+
+def test_counts_of_different_kinds_in_one_sentence_must_each_say_what_they_count():
+    # Six audits and then forty "of them": forty what? The reader takes them to be audits.
+    (problem,) = _sentence_problems(f"We held {_q('b.audits', '6')} audits and graded {_q('b.cases', '40')} of them.")
+    assert problem.startswith(
+        "a sentence sets b.cases = 40 (cases) beside b.audits (audits) without saying what it counts: "
+        "put 'cases' or 'case files' next to it"
+    )
+    # Both named, one after and one before its figure, or in another sentence: nothing to report.
+    assert (
+        _sentence_problems(f"We held {_q('b.audits', '6')} audits and graded {_q('b.cases', '40')} case files.") == []
+    )
+    assert _sentence_problems(f"Audits held: {_q('b.audits', '6')}; {_q('b.cases', '40')} cases were graded.") == []
+    assert (
+        _sentence_problems(f"We held {_q('b.audits', '6')} audits. Of them, {_q('b.cases', '40')} were graded.") == []
+    )
+
+
+def test_counts_of_one_kind_may_stand_side_by_side_unnamed():
+    # "Of 20 actions, 15 were done" counts actions twice: nothing to say.
+    assert _sentence_problems(f"Of {_q('a.total', '20')}, {_q('a.done', '15')} were done.") == []
+
+
+def test_a_noun_past_the_next_figure_or_a_decimal_point_does_not_count():
+    # The noun after the second figure is not the first figure's noun; "3.5" does not end the sentence.
+    problems = _sentence_problems(f"After 3.5 weeks {_q('b.audits', '6')} and {_q('b.cases', '40')} cases were noted.")
+    assert len(problems) == 1 and problems[0].startswith("a sentence sets b.audits = 6 (audits)")

@@ -74,6 +74,18 @@ def test_relations_and_chart_data_must_name_metrics_of_the_right_unit(tmp_path):
     assert "charts.audit_grades.data: 'practice.audit_cases_graded' is a count, not a table" in _catalogue_error(path)
 
 
+def test_every_count_says_what_it_counts_and_only_counts_do(tmp_path):
+    path = _copy_with(tmp_path, CATALOGUE_FILE, ", counts: cases}", "}")
+    assert "metrics.practice.audit_cases_graded: a count needs `counts:`" in _catalogue_error(path)
+    path = _copy_with(
+        tmp_path,
+        CATALOGUE_FILE,
+        "{unit: gbp, label: Expenditure budget, ",
+        "{unit: gbp, counts: pounds, label: Expenditure budget, ",
+    )
+    assert "metrics.budget.expenditure_budget.counts: only a count has `counts:`" in _catalogue_error(path)
+
+
 def test_an_unknown_contract_key_is_named_with_its_file_and_line(tmp_path):
     path = _copy_with(
         tmp_path,

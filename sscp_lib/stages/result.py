@@ -27,7 +27,7 @@ class StageResult:
     stop: UserError | None = None  # raised by raise_if_stopped(), after the report is shown
 
     def __post_init__(self) -> None:
-        # review (issue 14): every table a reviewer reads is drawn for them (report_tables)
+        # Every table a reviewer reads is drawn for them (report_tables).
         self.tables = {name: as_report_frame(table) for name, table in self.tables.items()}
         self.sections = {
             name: [(text, None if table is None else as_report_frame(table)) for text, table in parts]
@@ -37,7 +37,7 @@ class StageResult:
     def figures(self, heading: int | None = None) -> pd.DataFrame:
         """The stage's single-value figures as published, those of one statement heading if given."""
         frame = figures_frame(self.metrics, heading) if self.metrics else figures_frame(MetricStore(0), heading)
-        return as_report_frame(frame)  # review (issue 14)
+        return as_report_frame(frame)
 
     def chart(self, name: str):
         """A saved chart for display in the notebook."""
