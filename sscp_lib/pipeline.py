@@ -28,6 +28,7 @@ from .config import (
     KERNEL_NAME,
     NOTEBOOK_DIR,
     PROJECT_ROOT,
+    PartnershipConfig,
     Paths,
     ReportingYear,
     ReportPaths,
@@ -454,6 +455,19 @@ def run_chain(
         stages=[StageRecord(stage.name, stage.notebook) for stage in STAGES],
     )
     ensure_kernel()
+    # The first stage's kernel starts now, on the core the chain's own set-up leaves free.
+    kernels = KernelPool(cwd=NOTEBOOK_DIR)
+    for stage in stage_groups(start_index)[0]:
+        kernels.warm(stage.name)
+    with closing(kernels):
+        return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
+
+
+def _run_stages(
+    ctx: RunContext, kernels: KernelPool, partnership_config: PartnershipConfig, start_index: int, pdf: bool
+) -> int:
+    """The chain from `start_index` on, once its arguments are checked: stages, statement, index, swap."""
+    paths, reporting_year = ctx.paths, ctx.year
     _prepare_staging(ctx, start_index)
     # Run history and approvals carried into staging; the statement's status (draft or approved).
     from . import review
@@ -470,15 +484,12 @@ def run_chain(
     chain_started = time.perf_counter()
     # Stage notebooks render to HTML on a second thread while the next stage's kernel works.
     # The next group's kernels start and import while the current group runs.
-    kernels = KernelPool(cwd=NOTEBOOK_DIR)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer, closing(kernels):
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer:
         pending: list = []
         for index, record in enumerate(ctx.stages[:start_index]):
             _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
         records = {record.name: (index, record) for index, record in enumerate(ctx.stages)}
         groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index)]
-        for _, record in groups[0]:
-            kernels.warm(record.name)
         for number, group in enumerate(groups):
             for _, record in groups[number + 1] if number + 1 < len(groups) else []:
                 kernels.warm(record.name)
