@@ -5,10 +5,18 @@ the clean stage maps, parses, rejects and pseudonymises them as it does CSV, XLS
 element feeds which contract column is declared once, in the contract (`cin_census:` of a dataset:
 the record element that makes a row and element paths from <Child> to columns).
 
-The file is read streaming with xml.etree's pull parser (what iterparse is built on): complete
-<Child> elements are taken from <Children> after each block read, turned into rows and dropped, so a
-national-size return is never held as a whole tree. Once <Children> has started the parser reports
-no more events, so the C tree builder runs without a Python call per element.
+Two readers give the same tables. First expat checks the whole file is well-formed (in C, with no
+handlers), then the scanner (sscp_lib.cin_census_scan) reads the records in bulk, block by block,
+from the tags' positions. It takes a plain return: UTF-8, no DOCTYPE, no comment, CDATA section or
+processing instruction after the root's start, no '>' outside a tag's end, no namespace declared
+below the root; its docstring says why each matters. Anything else, and any file that is not
+well-formed or not a census return, is read by the element tree, which is also what says what is
+wrong with a bad file, so each message comes from one place.
+
+The tree reads the file streaming with xml.etree's pull parser (what iterparse is built on):
+complete <Child> elements are taken from <Children> after each block read, turned into rows and
+dropped, so a national-size return is never held as a whole tree. Once <Children> has started the
+parser reports no more events, so the C tree builder runs without a Python call per element.
 
 Schema versions 2017-18 to 2025-26 differ in elements this reader does not read (GenderCurrent became
 Sex in 2024-25; CINPlanDates arrived in 2021-22; new referral source, closure and assessment codes)
@@ -16,7 +24,7 @@ and in how yes/no is spelled (0/1, or true/false in some years): the contract's 
 ReferralNFA take any of them, in any case.
 
 Rows are numbered by record (the n-th <CINdetails> of the file); the line of a record is looked up
-only for rows the clean stage reports, because iterparse does not track lines (`locate_record_lines`).
+only for rows the clean stage reports, because neither reader tracks lines (`locate_record_lines`).
 """
 
 from __future__ import annotations

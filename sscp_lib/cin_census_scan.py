@@ -63,15 +63,10 @@ class CannotScan(Exception):
 
 @dataclass
 class ScannedReturn:
-    """What the scanner read: the root's namespace, how many children, each dataset's columns."""
+    """What the scanner read: the root's namespace and each dataset's columns."""
 
     namespace: str  # '{uri}' when the root is in a namespace, else ''
-    children: int
     records: dict[str, list[pa.Array]]  # dataset -> raw text per column path (null where no element)
-
-    def count(self, name: str) -> int:
-        columns = self.records[name]
-        return len(columns[0]) if columns else 0
 
     def columns(self, name: str) -> list[pa.Array]:
         return self.records[name]
@@ -186,7 +181,7 @@ class _Tags:
             texts.validate(full=True)
         except pa.ArrowInvalid:
             raise CannotScan("it holds bytes that are not UTF-8") from None
-        self.depths.append(depth[kept].astype(np.int16))
+        self.depths.append(depth[kept].astype(np.int8))
         self.codes.append(code)
         self.leaf_elements.append(self.count + leaves)
         self.leaf_texts.append(_unescaped(texts))
@@ -195,7 +190,7 @@ class _Tags:
     def elements(self) -> _Elements:
         return _Elements(
             self.names,
-            np.concatenate(self.depths) if self.depths else np.zeros(0, np.int16),
+            np.concatenate(self.depths) if self.depths else np.zeros(0, np.int8),
             np.concatenate(self.codes) if self.codes else np.zeros(0, np.int16),
             np.concatenate(self.leaf_elements) if self.leaf_elements else np.zeros(0, np.int64),
             pa.concat_arrays(self.leaf_texts) if self.leaf_texts else pa.array([], pa.string()),
@@ -258,7 +253,7 @@ class _Elements:
 
     def _parents(self) -> np.ndarray:
         """The element each named element is in: the last one before it a level up."""
-        parent = np.full(len(self.depth), -1, np.int64)
+        parent = np.full(len(self.depth), -1, np.int32 if len(self.depth) < 1 << 31 else np.int64)
         for depth in range(3, int(self.depth.max(initial=0)) + 1):
             upper = np.flatnonzero(self.depth == depth - 1)
             these = np.flatnonzero((self.depth == depth) & (self.code >= 0))
@@ -298,7 +293,7 @@ class _Elements:
         self._read_level(layout, layout.top, children, {}, records)
         if not any(len(columns[0]) for columns in records.values() if columns):
             raise CannotScan("it has no records")
-        return ScannedReturn(namespace, len(children), records)
+        return ScannedReturn(namespace, records)
 
     def _children(self, layout: CensusLayout) -> np.ndarray:
         """The elements in the first <Children>, after checking the root holds what the tree expects."""

@@ -161,8 +161,7 @@ def test_the_scanner_reads_a_plain_return_as_the_tree_does(tmp_path, monkeypatch
 def test_the_scanner_reads_the_sample_written_as_a_return(tmp_path):
     generate_sample(out_dir=tmp_path, seed=5, scale=0.1, years=("2023-24", "2024-25"), cin_xml=True)
     for path in sorted(tmp_path.glob("*/cin_census_*.xml")):
-        scanned = scan_return(path, LAYOUT, "utf-8")
-        assert scanned.count("referrals") > 100
+        assert len(scan_return(path, LAYOUT, "utf-8").columns("referrals")[0]) > 100
         assert_same_tables(path)
 
 
