@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 if TYPE_CHECKING:
     from .cin_census import CensusLayout, _Level
 
-SCAN_BLOCK = 8 << 20
+SCAN_BLOCK = 4 << 20  # bytes read at a time: larger blocks only hold more memory
 PROLOG_LIMIT = 1 << 16  # the root's start tag is looked for this far into the file
 # Encodings whose bytes are read as UTF-8 (as declared in the XML declaration; none means UTF-8).
 SCAN_ENCODINGS = ("utf-8", "utf8", "us-ascii", "ascii")
@@ -84,7 +84,7 @@ def scan_return(path: Path, layout: CensusLayout, encoding: str) -> ScannedRetur
     if encoding not in SCAN_ENCODINGS:
         raise CannotScan(f"it is encoded {encoding}, not UTF-8")
     with open(path, "rb") as fh:
-        head = fh.read(max(SCAN_BLOCK, PROLOG_LIMIT))
+        head = fh.read(PROLOG_LIMIT)
         root = _root(head, layout)
         first_tag = head.find(b"<", root.end)  # the root's own text is no value
         tags = _Tags(layout, root)
