@@ -2,27 +2,28 @@
 
 The element tree (sscp_lib.cin_census) makes a Python object of every element and walks each
 <Child> in Python: for a national-size return that was most of the clean stage's time. The scanner
-gets the same values from a few whole-array operations per block of the file (Arrow and numpy, in
-C). It splits a block at every '<' and at the '>' that ends each tag, so each tag is a head (name,
-attributes, the '/' of an end or empty tag) and the text after it; from the heads it knows every
-element's name and depth, so it finds each record's direct children as the tree does (findtext
-takes the first child of a name; a deeper element of the same name is not it). Texts are unescaped
-as XML does (&amp;, &lt;, &#...;, line ends). The names it looks for come from the contract, through
-CensusLayout; they may carry a prefix bound to the root's namespace.
+gets the same values from a few whole-array operations per block of the file (numpy and Arrow, in
+C). It finds every '<' and '>' in a block, so each tag is a head (the name, any attributes, the '/'
+of an end or empty tag) and the text after it. From the heads it knows every element's name and
+depth, so it finds each record's values as the tree does: the first direct child of a name
+(Element.find and findtext), never a deeper element of the same name, and an element's text up to
+its first child. Texts are unescaped as XML does (&amp;, &lt;, &#...;, line ends). The names it
+looks for come from the contract, through CensusLayout; they may carry a prefix bound to the root's
+namespace. It keeps a few bytes per element and the values' texts, never the file or a tree.
 
 It gives exactly the tree's values only when the file is plain, so it reads a file only when:
-- it is UTF-8 or ASCII (the blocks are split as bytes and read as UTF-8);
+- it is UTF-8 or ASCII (tags are found as bytes, texts read as UTF-8);
 - nothing but an XML declaration, comments, processing instructions and space come before the root:
   a DOCTYPE may declare entities, which would change the text;
-- there is no comment, CDATA section or processing instruction inside the root: they may hold '<'
-  or '>', which would cut a tag in the wrong place;
+- there is no comment, CDATA section or processing instruction after the root's start tag: they may
+  hold '<' or '>', which would be taken for a tag's;
 - every '>' ends a tag: one in an attribute value would end a tag too early (one in text would do no
   harm, but telling the two apart costs more than reading such a rare file with the tree);
 - no namespace is declared below the root, so an element's namespace is known from its prefix.
 Anything else raises CannotScan, saying why, and the caller reads the file with the tree. So does
 whatever the tree would report as not a census return (another root, another collection, no
-<Children>, no children or records), so that each message comes from one place. The scanner does
-not check that the XML is well-formed: the caller checks that with expat.
+<Children>, or more than one, no children or records), so that each message comes from one place.
+The scanner does not check that the XML is well-formed: the caller checks that with expat first.
 """
 
 from __future__ import annotations
