@@ -5,10 +5,18 @@ the clean stage maps, parses, rejects and pseudonymises them as it does CSV, XLS
 element feeds which contract column is declared once, in the contract (`cin_census:` of a dataset:
 the record element that makes a row and element paths from <Child> to columns).
 
-The file is read streaming with xml.etree's pull parser (what iterparse is built on): complete
-<Child> elements are taken from <Children> after each block read, turned into rows and dropped, so a
-national-size return is never held as a whole tree. Once <Children> has started the parser reports
-no more events, so the C tree builder runs without a Python call per element.
+Two readers give the same tables. First expat checks the whole file is well-formed (in C, with no
+handlers), then the scanner (sscp_lib.cin_census_scan) reads the records in bulk, block by block,
+from the tags' positions. It takes a plain return: UTF-8, no DOCTYPE, no comment, CDATA section or
+processing instruction after the root's start, no '>' outside a tag's end, no namespace declared
+below the root; its docstring says why each matters. Anything else, and any file that is not
+well-formed or not a census return, is read by the element tree, which is also what says what is
+wrong with a bad file, so each message comes from one place.
+
+The tree reads the file streaming with xml.etree's pull parser (what iterparse is built on):
+complete <Child> elements are taken from <Children> after each block read, turned into rows and
+dropped, so a national-size return is never held as a whole tree. Once <Children> has started the
+parser reports no more events, so the C tree builder runs without a Python call per element.
 
 Schema versions 2017-18 to 2025-26 differ in elements this reader does not read (GenderCurrent became
 Sex in 2024-25; CINPlanDates arrived in 2021-22; new referral source, closure and assessment codes)
@@ -16,7 +24,7 @@ and in how yes/no is spelled (0/1, or true/false in some years): the contract's 
 ReferralNFA take any of them, in any case.
 
 Rows are numbered by record (the n-th <CINdetails> of the file); the line of a record is looked up
-only for rows the clean stage reports, because iterparse does not track lines (`locate_record_lines`).
+only for rows the clean stage reports, because neither reader tracks lines (`locate_record_lines`).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from .cin_census_scan import SCAN_ENCODINGS, CannotScan, ScannedReturn, scan_return
 from .contract import Contract
 from .errors import InputFileError
 from .readers import OLE2_SIGNATURE, ZIP_SIGNATURE, RawTable
@@ -82,6 +91,10 @@ class CensusLayout:
     record_tags: dict[str, str]  # dataset -> tag of its record element
     date_headings: dict[str, tuple[str, ...]]
     top: _Level
+    # The DfE header: what a census return may hold before <Children>, and where it names its collection.
+    header: str = "Header"
+    collection_path: tuple[str, ...] = ("CollectionDetails", "Collection")
+    collection: str = "CIN"
 
     @classmethod
     def from_contract(cls, contract: Contract) -> CensusLayout:
@@ -246,13 +259,13 @@ def _stream_children(path: Path, layout: CensusLayout) -> _Rows:
                         rows = _Rows(layout, namespace)
                     elif depth == 2 and local == layout.container:
                         container = element
-                        _check_collection(root, namespace)
+                        _check_collection(root, namespace, layout)
                         quiet = _stop_events(parser)
                         if quiet:
                             break
-                    elif depth == 2 and local != "Header":
+                    elif depth == 2 and local != layout.header:
                         raise _NotCensus(
-                            f"<{layout.root}> holds <{local}>, where a census return holds <Header> and "
+                            f"<{layout.root}> holds <{local}>, where a census return holds <{layout.header}> and "
                             f"<{layout.container}>"
                         )
             if rows is not None and container is not None and len(container) > 1:
@@ -270,11 +283,11 @@ def _stream_children(path: Path, layout: CensusLayout) -> _Rows:
     return rows
 
 
-def _check_collection(root: ET.Element, namespace: str) -> None:
+def _check_collection(root: ET.Element, namespace: str, layout: CensusLayout) -> None:
     """A header naming another DfE collection (SEN2, CSWW...) means this is not a census return."""
-    collection = root.findtext(f"{namespace}Header/{namespace}CollectionDetails/{namespace}Collection")
-    if collection and collection.strip().upper() != "CIN":
-        raise _NotCensus(f"its header names the {collection.strip()!r} collection, not 'CIN'")
+    collection = root.findtext("/".join(namespace + name for name in (layout.header, *layout.collection_path)))
+    if collection and collection.strip().upper() != layout.collection:
+        raise _NotCensus(f"its header names the {collection.strip()!r} collection, not {layout.collection!r}")
 
 
 def _stop_events(parser: ET.XMLPullParser) -> bool:
@@ -292,11 +305,67 @@ def _stop_events(parser: ET.XMLPullParser) -> bool:
     return True
 
 
-def read_cin_census(path: Path, contract: Contract) -> dict[str, RawTable]:
-    """A CIN census return: one RawTable per dataset with a `cin_census` mapping (referrals, cp_plans)."""
+def read_cin_census(path: Path, contract: Contract, *, scan: bool = True) -> dict[str, RawTable]:
+    """A CIN census return: one RawTable per dataset with a `cin_census` mapping (referrals, cp_plans).
+
+    The scanner reads it when it can (sscp_lib.cin_census_scan says when), else the element tree does;
+    `scan=False` reads it with the tree only, the reference the scanner is tested against.
+    """
     path = Path(path)
     head = _check_signature(path)
     layout = CensusLayout.from_contract(contract)
+    encoding = _declared_encoding(head)
+    records: _Rows | ScannedReturn | None = _scan(path, layout, encoding) if scan else None
+    if records is None:
+        records = _read_tree(path, layout)
+    tables = {}
+    for name, paths in layout.headings.items():
+        frame = pd.DataFrame(
+            {i: pd.Series(values, dtype="str").fillna("").str.strip() for i, values in enumerate(records.columns(name))}
+        )
+        for i, heading in enumerate(paths):
+            if heading in layout.date_headings[name] and (frame[i].str.len() > len("2023-04-01")).any():
+                frame[i] = frame[i].str.replace(_ZONED_DATE, r"\1", regex=True)
+        tag = layout.record_tags[name]
+        tables[name] = RawTable(
+            path=path,
+            frame=frame,
+            row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
+            headings=list(paths),
+            header_row=1,
+            format="xml",
+            encoding=encoding,
+            sheet=tag,
+            locate_rows=partial(locate_record_lines, path, records.namespace + tag),
+        )
+    return tables
+
+
+def _scan(path: Path, layout: CensusLayout, encoding: str) -> ScannedReturn | None:
+    """The records as the scanner reads them; None when the tree must read the file.
+
+    Expat checks the whole file is well-formed first (in C, with no handlers: no Python call per
+    element), so the scanner only sees well-formed XML; a file that is not is read by the tree, which
+    says where it goes wrong.
+    """
+    if encoding not in SCAN_ENCODINGS:
+        return None
+    try:
+        _check_well_formed(path)
+        return scan_return(path, layout, encoding)
+    except (xml.parsers.expat.ExpatError, CannotScan, OSError):
+        return None
+
+
+def _check_well_formed(path: Path) -> None:
+    """Raise ExpatError unless the file is well-formed XML, with namespaces (as ElementTree's parser reads it)."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    with open(path, "rb") as fh:
+        parser.ParseFile(fh)
+
+
+def _read_tree(path: Path, layout: CensusLayout) -> _Rows:
+    """The records read with the element tree; one clear error when the file is not a census return."""
     enabled = gc.isenabled()
     gc.disable()  # millions of short-lived elements: the cyclic collector only slows the parse down
     try:
@@ -319,28 +388,7 @@ def read_cin_census(path: Path, contract: Contract) -> dict[str, RawTable]:
             f"the CIN census return has no {records} record under any <{layout.child}> "
             "(element names are case-sensitive)",
         )
-    encoding = _declared_encoding(head)
-    tables = {}
-    for name, paths in layout.headings.items():
-        frame = pd.DataFrame(
-            {i: pd.Series(values, dtype="str").fillna("").str.strip() for i, values in enumerate(rows.columns(name))}
-        )
-        for i, heading in enumerate(paths):
-            if heading in layout.date_headings[name] and (frame[i].str.len() > len("2023-04-01")).any():
-                frame[i] = frame[i].str.replace(_ZONED_DATE, r"\1", regex=True)
-        tag = layout.record_tags[name]
-        tables[name] = RawTable(
-            path=path,
-            frame=frame,
-            row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
-            headings=list(paths),
-            header_row=1,
-            format="xml",
-            encoding=encoding,
-            sheet=tag,
-            locate_rows=partial(locate_record_lines, path, rows.namespace + tag),
-        )
-    return tables
+    return rows
 
 
 class _Found(Exception):
