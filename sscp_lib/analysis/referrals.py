@@ -189,14 +189,23 @@ def referrals_by_outcome(referrals: pd.DataFrame, year: ReportingYear, threshold
 def monthly_category_counts(
     frame: pd.DataFrame, date_column: str, category_column: str, months: pd.PeriodIndex
 ) -> pd.DataFrame:
-    """Rows per month (index) and category (columns) over the given months, zeros filled."""
-    period = frame[date_column].dt.to_period("M")
-    keep = period.isin(months)
-    categories = frame.loc[keep, category_column].astype("string").fillna(NOT_RECORDED)
-    counts = pd.crosstab(period[keep].to_numpy(), categories.to_numpy())
-    counts = counts.reindex(months, fill_value=0)
-    counts.index.name, counts.columns.name = "month", category_column
-    return counts.astype("int64")
+    """Rows per month (index) and category (columns, sorted) over the given months, zeros filled.
+
+    Months are compared as integer ordinals and counted with one bincount: turning millions of
+    dates into Period objects (as a crosstab of periods does) took most of the stage at scale.
+    """
+    ordinals = frame[date_column].dt.to_period("M").array.asi8  # NaT is the smallest int64
+    position = pd.Index(months.asi8).get_indexer(ordinals)  # -1 outside the months
+    keep = position >= 0
+    categories = frame[category_column].astype("string").fillna(NOT_RECORDED)[keep]
+    codes, names = pd.factorize(categories, sort=True)
+    cells = np.bincount(position[keep] * len(names) + codes, minlength=len(months) * len(names))
+    counts = pd.DataFrame(
+        cells.reshape(len(months), len(names)).astype("int64"),
+        index=pd.PeriodIndex(months, name="month"),
+        columns=pd.Index(names.astype("str"), name=category_column),
+    )
+    return counts
 
 
 def robust_spread(reference: pd.Series) -> float:
@@ -248,8 +257,20 @@ def share_profile(
     count >= min_count and z >= threshold). Months with no rows at all (before the data start)
     are left out of the usual level.
     """
-    months = pd.period_range(end=year_months(year)[-1], periods=window_months + 12, freq="M")
-    counts = monthly_category_counts(frame, date_column, category_column, months)
+    counts = monthly_category_counts(frame, date_column, category_column, anomaly_window(year, window_months))
+    return profile_of_share(counts, category, year, z_threshold, min_count)
+
+
+def anomaly_window(year: ReportingYear, window_months: int = ANOMALY_WINDOW_MONTHS) -> pd.PeriodIndex:
+    """The months a share is judged over: the year's twelve and the `window_months` before them."""
+    return pd.period_range(end=year_months(year)[-1], periods=window_months + 12, freq="M", name="month")
+
+
+def profile_of_share(
+    counts: pd.DataFrame, category: str, year: ReportingYear, z_threshold: float, min_count: int
+) -> pd.DataFrame:
+    """share_profile from the window's monthly counts by category (monthly_category_counts)."""
+    months = counts.index
     count = counts[category] if category in counts.columns else pd.Series(0, index=months, dtype="int64")
     total = counts.sum(axis=1)
     share = (count / total.where(total > 0)).astype(float)
@@ -293,13 +314,10 @@ def detect_share_anomalies(
     Returns one row per anomalous (category, month): category, month ('2023-10'), share_pct,
     usual_share_pct, z. Only rises are flagged: a category crowding out the others is the signal.
     """
-    months = pd.period_range(end=year_months(year)[-1], periods=window_months + 12, freq="M")
-    categories = monthly_category_counts(frame, date_column, category_column, months).columns
+    counts = monthly_category_counts(frame, date_column, category_column, anomaly_window(year, window_months))
     rows = []
-    for category in categories:
-        profile = share_profile(
-            frame, date_column, category_column, category, year, z_threshold, min_count, window_months
-        )
+    for category in counts.columns:
+        profile = profile_of_share(counts, category, year, z_threshold, min_count)
         for month, row in profile[profile["anomalous"]].iterrows():
             rows.append(
                 {
