@@ -13,21 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
+from render_fixtures import CHROMIUM, HEADLESS
+
 AXE_SOURCE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-default-apps",
-    "--hide-scrollbars",
-    "--window-size=1280,1024",
-)
+FLAGS = (*HEADLESS, "--window-size=1280,1024")
 
 
 class BrowserError(RuntimeError):

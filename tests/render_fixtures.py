@@ -165,6 +165,18 @@ def render_fixture_statement(tmp_dir: Path, config=None) -> Path:
 # --- Headless Chromium -----------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Headless and quiet: no background traffic of the browser's own to tell apart from the page's.
+HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--hide-scrollbars",
+)
 
 
 def chromium_visit(html_path: Path, work_dir: Path, *, width: int = 1200, height: int = 2400) -> tuple[Path, list[str]]:
@@ -178,15 +190,7 @@ def chromium_visit(html_path: Path, work_dir: Path, *, width: int = 1200, height
     shot, net_log = work_dir / "screenshot.png", work_dir / "netlog.json"
     command = [
         str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-default-apps",
-        "--hide-scrollbars",
+        *HEADLESS,
         f"--user-data-dir={work_dir / 'profile'}",
         f"--log-net-log={net_log}",
         f"--screenshot={shot}",

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from render_fixtures import CHROMIUM
+from render_fixtures import CHROMIUM, HEADLESS
 from test_browser import _png_pixels
 
 from sscp_lib.config import KERNEL_NAME, PROJECT_ROOT
@@ -115,14 +115,10 @@ def _browser(work_dir: Path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
+    # Selenium drives the new headless mode; the other flags are the tests' usual ones.
     for flag in (
         "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *(other for other in HEADLESS if other != "--headless"),
         "--disable-dev-shm-usage",
         "--window-size=1400,1000",
         f"--user-data-dir={work_dir / 'profile'}",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import YEAR, ChainRun
-from render_fixtures import CHROMIUM, chromium_visit
+from render_fixtures import CHROMIUM, HEADLESS, chromium_visit
 
 from sscp_lib.cli import main as sscp
 from sscp_lib.config import DEFAULT_CONFIG, NARRATIVE_DIR
@@ -208,14 +208,7 @@ def overflow_of(page: Path, work: Path, width: int = 1000) -> list[str]:
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", OVERFLOW_PROBE + "</body>"), encoding="utf-8")
     command = [
         str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
+        *HEADLESS,
         f"--user-data-dir={work / 'profile'}",
         f"--window-size={width},1200",
         "--dump-dom",
