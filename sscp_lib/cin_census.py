@@ -354,8 +354,8 @@ def _scan(path: Path, layout: CensusLayout, encoding: str) -> ScannedReturn | No
     Expat checks the whole file is well-formed (in C, with no handlers: no Python call per element),
     so the scanner's values are used only for well-formed XML; a file that is not is read by the
     tree, which says where it goes wrong. For a large return the check runs in a second process
-    while this one scans: they take about the same time, and the two cores are otherwise idle
-    during the clean stage's reading.
+    while this one scans: the two take about the same time, so on a second core the check costs
+    no wall time.
     """
     if encoding not in SCAN_ENCODINGS:
         return None
@@ -363,7 +363,11 @@ def _scan(path: Path, layout: CensusLayout, encoding: str) -> ScannedReturn | No
         if path.stat().st_size < CHECK_APART_BYTES:
             check_well_formed(path)
             return scan_return(path, layout, encoding)
-        with subprocess.Popen([sys.executable, "-m", "sscp_lib.xml_check", str(path)], cwd=PACKAGE_PARENT) as check:
+        # Only its exit status is read: a file it finds wrong is read again by the tree, which says why.
+        check_command = [sys.executable, "-m", "sscp_lib.xml_check", str(path)]
+        with subprocess.Popen(
+            check_command, cwd=PACKAGE_PARENT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ) as check:
             try:
                 scanned = scan_return(path, layout, encoding)
             except BaseException:

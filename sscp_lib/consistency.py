@@ -149,12 +149,10 @@ class _Paragraph:
     text: str = ""
     figures: list[_Figure] = field(default_factory=list)
 
-    def sentences(self) -> list[tuple[str, list[_Figure]]]:
-        """The paragraph cut into sentences, each with the figures inside it."""
+    def sentences(self) -> list[tuple[int, int, list[_Figure]]]:
+        """The paragraph cut into sentences: each one's start and end in the text, and its figures."""
         cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(self.text)] + [len(self.text)]
-        return [
-            (self.text[a:b], [f for f in self.figures if a <= f.start < b]) for a, b in zip(cuts, cuts[1:]) if a < b
-        ]
+        return [(a, b, [f for f in self.figures if a <= f.start < b]) for a, b in zip(cuts, cuts[1:]) if a < b]
 
 
 # A sentence ends at . ! or ? followed by a space and a capital, a digit or an opening bracket; "3.3%" and
@@ -195,8 +193,8 @@ def check_statement(page: str, metrics: dict, catalogue: dict) -> list[str]:
                     f"a paragraph quotes {name} with its part {share['part']} but not its whole "
                     f"{share['whole']}: say what the percentage is of ({_excerpt(paragraph)})"
                 )
-        for sentence, figures in paragraph.sentences():
-            problems += _counts_side_by_side(paragraph.text, sentence, figures, specs)
+        for start, end, figures in paragraph.sentences():
+            problems += _counts_side_by_side(paragraph.text[start:end], start, figures, specs)
     return problems
 
 
@@ -206,8 +204,11 @@ def counted(spec: dict) -> list[str]:
     return [counts] if isinstance(counts, str) else list(counts)
 
 
-def _counts_side_by_side(text: str, sentence: str, figures: list[_Figure], specs: dict) -> list[str]:
-    """Counts of different kinds in one sentence, one of them without its noun nearby."""
+def _counts_side_by_side(sentence: str, offset: int, figures: list[_Figure], specs: dict) -> list[str]:
+    """Counts of different kinds in one sentence, one of them without its noun nearby.
+
+    `offset` is where the sentence starts in its paragraph's text (the figures' positions are in
+    the paragraph); a noun is looked for in this sentence only."""
     # The schema gives every count of the catalogue its `counts:`.
     counts = [f for f in figures if counted(specs.get(f.metric) or {})]
     kinds = {f.metric: counted(specs[f.metric])[0] for f in counts}
@@ -215,10 +216,10 @@ def _counts_side_by_side(text: str, sentence: str, figures: list[_Figure], specs
         return []
     problems = []
     for i, figure in enumerate(counts):
-        after_end = counts[i + 1].start if i + 1 < len(counts) else len(text)
-        before_start = counts[i - 1].end if i else 0
-        after = _words(text[figure.end : after_end])[:WORDS_AFTER]
-        before = _words(text[before_start : figure.start])[-WORDS_BEFORE:]
+        after_end = counts[i + 1].start - offset if i + 1 < len(counts) else len(sentence)
+        before_start = counts[i - 1].end - offset if i else 0
+        after = _words(sentence[figure.end - offset : after_end])[:WORDS_AFTER]
+        before = _words(sentence[before_start : figure.start - offset])[-WORDS_BEFORE:]
         wordings = counted(specs[figure.metric])
         if not any(_says(after, w) or _says(before, w) for w in wordings):
             others = ", ".join(f"{f.metric} ({kinds[f.metric]})" for f in counts if f is not figure)

@@ -199,6 +199,12 @@ def test_counts_of_one_kind_may_stand_side_by_side_unnamed():
     assert _sentence_problems(f"Of {_q('a.total', '20')}, {_q('a.done', '15')} were done.") == []
 
 
+def test_a_noun_in_the_next_sentence_does_not_count():
+    # "Cases" opens the next sentence: the forty of this one still say nothing of what they are.
+    problems = _sentence_problems(f"We held {_q('b.audits', '6')} audits and graded {_q('b.cases', '40')}. Cases vary.")
+    assert len(problems) == 1 and problems[0].startswith("a sentence sets b.cases = 40 (cases)")
+
+
 def test_a_noun_past_the_next_figure_or_a_decimal_point_does_not_count():
     # The noun after the second figure is not the first figure's noun; "3.5" does not end the sentence.
     problems = _sentence_problems(f"After 3.5 weeks {_q('b.audits', '6')} and {_q('b.cases', '40')} cases were noted.")

@@ -200,12 +200,11 @@ def monthly_category_counts(
     categories = frame[category_column].astype("string").fillna(NOT_RECORDED)[keep]
     codes, names = pd.factorize(categories, sort=True)
     cells = np.bincount(position[keep] * len(names) + codes, minlength=len(months) * len(names))
-    counts = pd.DataFrame(
+    return pd.DataFrame(
         cells.reshape(len(months), len(names)).astype("int64"),
         index=pd.PeriodIndex(months, name="month"),
         columns=pd.Index(names.astype("str"), name=category_column),
     )
-    return counts
 
 
 def robust_spread(reference: pd.Series) -> float:
