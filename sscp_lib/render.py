@@ -9,8 +9,10 @@ to write a page that fails it.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import re
+import threading
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -146,17 +148,9 @@ def notebook_node_to_html(
     source_name: str = "",
     review: dict | None = None,
 ) -> Path:
-    from nbconvert import HTMLExporter
-
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    exporter = HTMLExporter(
-        template_name=NOTEBOOK_TEMPLATE,
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = _notebook_exporter()
     footer = (
         title if kind == "statement" else f"{title}. Rendered from {source_name or 'the notebook'} without its code."
     )
@@ -177,11 +171,53 @@ def notebook_node_to_html(
     if kind == "report":
         page = _nest_output_headings(page)
     page = add_table_of_contents(page, heading_level=2)
-    _refuse_external(page, html_path)
+    _refuse_external(page, html_path, alt_text=True)
     html_path = Path(html_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(page, encoding="utf-8")
     return html_path
+
+
+_exporters = threading.local()
+
+
+def _notebook_exporter():
+    """This thread's exporter: its Jinja templates are compiled once, not for every page (the
+    chain renders stage reports on one thread and the statement on another)."""
+    exporter = getattr(_exporters, "exporter", None)
+    if exporter is None:
+        exporter = _exporters.exporter = _exporter_class()(
+            template_name=NOTEBOOK_TEMPLATE,
+            extra_template_basedirs=[str(TEMPLATES_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+    return exporter
+
+
+@functools.cache
+def _exporter_class():
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.html import Highlight2HTML, WidgetsDataTypeFilter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class NotebookPageExporter(HTMLExporter):
+        """HTMLExporter without its closing BeautifulSoup pass, which re-parses the whole page
+        (two fifths of rendering it) to give images without alt text a stock one and JupyterLab
+        cells a tabindex. Our template has no such cells, and a page with an image lacking alt
+        text is refused instead (`_refuse_external`)."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            language = nb.metadata.get("language_info", {})
+            lexer = language.get("pygments_lexer", language.get("name"))
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+            self.register_filter("filter_data_type", data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return NotebookPageExporter
 
 
 _LEADING_H1_RE = re.compile(r'<main class="document">\s*<div class="cell markdown"[^>]*>\s*<h1')
@@ -297,9 +333,12 @@ class _ReferenceFinder(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.without_alt: list[str] = []
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
+        if tag == "img" and not any(name == "alt" for name, _ in attrs):
+            self.without_alt.append(f"<img src={(dict(attrs).get('src') or '')[:40]!r}>")
         for name, value in attrs:
             if value is None:
                 continue
@@ -320,19 +359,32 @@ class _ReferenceFinder(HTMLParser):
             self.found += [f"<style> {u}" for u in _CSS_URL_RE.findall(data)]
 
 
-def external_references(page: str) -> list[str]:
-    """Everything in a page that would make a browser reach beyond the file: attributes that
-    point at http(s) or protocol-relative URLs, CSS url()/@import of them, and <script src>."""
+def _find_references(page: str) -> _ReferenceFinder:
     finder = _ReferenceFinder()
     finder.feed(page)
     finder.close()
-    return finder.found
+    return finder
 
 
-def _refuse_external(page: str, target) -> None:
-    found = external_references(page)
-    if found:
-        raise UserError(f"{target}: the page would load from the network: " + "; ".join(found[:5]))
+def external_references(page: str) -> list[str]:
+    """Everything in a page that would make a browser reach beyond the file: attributes that
+    point at http(s) or protocol-relative URLs, CSS url()/@import of them, and <script src>."""
+    return _find_references(page).found
+
+
+def images_without_alt(page: str) -> list[str]:
+    """Each <img> with no alt attribute (alt="" marks a decorative image and is allowed)."""
+    return _find_references(page).without_alt
+
+
+def _refuse_external(page: str, target, *, alt_text: bool = False) -> None:
+    """Refuse a page that would load from the network (and, with alt_text, one with an image
+    a screen reader could not describe)."""
+    finder = _find_references(page)
+    if finder.found:
+        raise UserError(f"{target}: the page would load from the network: " + "; ".join(finder.found[:5]))
+    if alt_text and finder.without_alt:
+        raise UserError(f"{target}: images without alt text: " + "; ".join(finder.without_alt[:5]))
 
 
 # --- PDF --------------------------------------------------------------------------------------

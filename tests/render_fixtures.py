@@ -4,6 +4,8 @@ them. Values are plausible for their unit and fixed, so tests can look for them.
 
 from __future__ import annotations
 
+import html
+import re
 import zlib
 from pathlib import Path
 
@@ -12,6 +14,13 @@ from sscp_lib.files import write_json_atomic
 from sscp_lib.metrics import load_catalogue
 
 YEAR = "2023-24"
+
+
+def page_text(page: str) -> str:
+    """What a reader sees: the page without its style sheet and tags, entities read as characters."""
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
 
 # Values the tests look for in the rendered statement.
 KNOWN = {

@@ -1,5 +1,6 @@
 """Rendering: the statement's HTML, notebooks as self-contained pages, the index, a second partnership."""
 
+import html
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from render_fixtures import (
     YEAR,
     eastmoor_config,
     fixture_metrics,
+    page_text,
     render_fixture_statement,
     write_fixture_charts,
     write_fixture_fragments,
@@ -16,18 +18,19 @@ from render_fixtures import (
 
 from sscp_lib.config import NOTEBOOK_DIR, PROJECT_ROOT, ReportPaths
 from sscp_lib.errors import UserError
-from sscp_lib.render import add_table_of_contents, external_references, notebook_to_html, unlink_external, write_index
+from sscp_lib.render import (
+    add_table_of_contents,
+    external_references,
+    images_without_alt,
+    notebook_to_html,
+    unlink_external,
+    write_index,
+)
 
 
 @pytest.fixture(scope="module")
 def statement_page(tmp_path_factory) -> str:
     return render_fixture_statement(tmp_path_factory.mktemp("statement")).read_text(encoding="utf-8")
-
-
-def _text(page: str) -> str:
-    """What a reader sees: the page without its style sheet and tags."""
-    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
 
 
 def _images(page: str) -> list[dict]:
@@ -54,7 +57,7 @@ def test_statement_page_is_self_contained(statement_page):
 def test_statement_page_has_every_part_of_the_statement(statement_page):
     from render_fixtures import solihull_config
 
-    text = _text(statement_page)
+    text = page_text(statement_page)
     config = solihull_config()
     assert "Solihull Safeguarding Children Partnership" in text
     assert "assurance statement 2023-24" in text
@@ -95,11 +98,11 @@ def test_charts_are_embedded_with_alt_text_and_caption(statement_page):
     assert any("lowest in August" in img["alt"] for img in images)
     # The title drawn on the chart opens its alt text; the caption adds to it.
     assert any(img["alt"].startswith("IPBP actions complete by workstream. Bar chart:") for img in images)
-    assert "Figure 1.</strong> Share of each workstream's actions complete at 31 March" in statement_page
+    assert "Figure 1.</strong> Share of each workstream's actions complete at 31 March" in html.unescape(statement_page)
 
 
 def test_key_figures_show_previous_year_and_tables_are_formatted(statement_page):
-    text = _text(statement_page)
+    text = page_text(statement_page)
     assert "IPBP actions complete at year end 92% 81%" in text
     assert "2022-23" in text
     assert "(config)" not in text and "(yes/no)" not in text
@@ -108,7 +111,7 @@ def test_key_figures_show_previous_year_and_tables_are_formatted(statement_page)
 
 def test_eastmoor_renders_from_the_same_metrics_with_no_code_change(tmp_path):
     page = render_fixture_statement(tmp_path, eastmoor_config()).read_text(encoding="utf-8")
-    text = _text(page)
+    text = page_text(page)
     for name in (
         "Eastmoor Safeguarding Children Partnership",
         "Northvale Constabulary",
@@ -197,7 +200,7 @@ def test_report_without_synthetic_flag_has_no_banner(tmp_path):
         _report_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html", title="T", synthetic=False
     )
     page = html_path.read_text(encoding="utf-8")
-    assert "Synthetic data" not in _text(page) and 'class="synthetic-watermark"' not in page
+    assert "Synthetic data" not in page_text(page) and 'class="synthetic-watermark"' not in page
 
 
 def test_rendering_refuses_a_page_that_would_load_from_the_network(tmp_path):
@@ -211,6 +214,30 @@ def test_rendering_refuses_a_page_that_would_load_from_the_network(tmp_path):
     with pytest.raises(UserError, match="example.org/x.png"):
         notebook_to_html(tmp_path / "bad.ipynb", tmp_path / "bad.html", title="Bad", synthetic=False)
     assert not (tmp_path / "bad.html").exists()
+
+
+def test_rendering_refuses_an_image_without_alt_text(tmp_path):
+    """A screen reader has nothing to read for an image without alt: the page is refused, not
+    given nbconvert's stock "No description" text. A decorative image (alt="") and an image
+    output (given its alt by the template) pass."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": '<p>Chart</p><img src="data:image/png;base64,AA">'})
+    ]
+    nb.cells = [cell]
+    nbformat.write(nb, str(tmp_path / "bad.ipynb"))
+    with pytest.raises(UserError, match="bad.html: images without alt text: <img src='data:image/png;base64,AA'>"):
+        notebook_to_html(tmp_path / "bad.ipynb", tmp_path / "bad.html", title="Bad", synthetic=False)
+    assert not (tmp_path / "bad.html").exists()
+
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": '<img src="data:image/png;base64,AA" alt="">'}),
+        nbformat.v4.new_output("display_data", data={"image/png": "AA"}),
+    ]
+    nbformat.write(nb, str(tmp_path / "good.ipynb"))
+    page = notebook_to_html(tmp_path / "good.ipynb", tmp_path / "good.html", title="Good", synthetic=False).read_text()
+    assert page.count("<img") == 2 and images_without_alt(page) == []
 
 
 def test_unknown_kind_is_refused(tmp_path):

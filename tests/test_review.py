@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import shutil
 
 import pytest
-from render_fixtures import YEAR, fixture_metrics, solihull_config
+from render_fixtures import YEAR, fixture_metrics, page_text, solihull_config
 
 from sscp_lib.approvals import approval_state, fingerprint, load_approvals, record_approval, resolve_roles
 from sscp_lib.changes import changed_figures, changed_inputs, compare_runs, narrative_sentences
@@ -43,11 +42,6 @@ def write_run(folder, metrics: dict, run_manifest: dict):
     write_json_atomic(folder / "metrics.json", metrics)
     write_json_atomic(folder / "manifest.json", run_manifest)
     return folder
-
-
-def _text(page: str) -> str:
-    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
 
 
 # --- History --------------------------------------------------------------------------------------
@@ -174,7 +168,7 @@ def test_changes_page_and_text_for_one_moved_figure_and_file(tmp_path):
     page = write_changes_page(comparison, tmp_path / "new", partnership="SSCP", synthetic=True, marking="OFFICIAL")
     html = page.read_text()
     assert external_references(html) == []
-    text = _text(html)
+    text = page_text(html)
     assert "6. Provide analyses of trends" in text
     assert "Referrals" in text and f"{metrics['data.referrals']['value']:,}" in text
     assert f"{YEAR}/referrals.csv" in text and HASH_B[:12] in text and f"{YEAR}/audits.csv" not in text
@@ -189,13 +183,13 @@ def test_nothing_changed_and_the_first_run_say_so(tmp_path):
     old, new = _runs(tmp_path)
     same = compare_runs(new, old, config, narrative_path(config, YEAR))
     assert same.summary_line().startswith("No figures changed")
-    assert "No figures changed" in _text(
+    assert "No figures changed" in page_text(
         write_changes_page(same, tmp_path / "new", partnership="SSCP", synthetic=False, marking="OFFICIAL").read_text()
     )
     assert "No figures changed." in changes_text(same)
     first = compare_runs(new, None, config)
     assert "first run of 2023-24" in first.summary_line()
-    assert "first run of 2023-24" in _text(
+    assert "first run of 2023-24" in page_text(
         write_changes_page(first, tmp_path / "new", partnership="SSCP", synthetic=False, marking="OFFICIAL").read_text()
     )
     assert "first run of 2023-24" in changes_text(first)

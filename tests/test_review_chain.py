@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import YEAR, ChainRun
-from render_fixtures import CHROMIUM, HEADLESS, chromium_visit
+from render_fixtures import CHROMIUM, HEADLESS, chromium_visit, page_text
 
 from sscp_lib.cli import main as sscp
 from sscp_lib.config import DEFAULT_CONFIG, NARRATIVE_DIR
@@ -33,11 +33,6 @@ def _copy(chain_run, root: Path) -> ChainRun:
 def _rerun(run: ChainRun, **options) -> None:
     code = run_chain(year=YEAR, raw=run.raw, processed=run.processed, reports=run.reports, pdf=False, **options)
     assert code == 0
-
-
-def _text(page: str) -> str:
-    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 def _moved(old: dict, new: dict) -> set[str]:
@@ -73,8 +68,8 @@ def rerun_after_a_file_changed(chain_run, tmp_path_factory):
 
 def test_the_first_run_of_a_year_says_so(chain_run):
     page = (chain_run.report / "changes.html").read_text(encoding="utf-8")
-    assert "The first run of 2023-24" in _text(page)
-    assert "The first run of 2023-24" in _text((chain_run.report / "index.html").read_text(encoding="utf-8"))
+    assert "The first run of 2023-24" in page_text(page)
+    assert "The first run of 2023-24" in page_text((chain_run.report / "index.html").read_text(encoding="utf-8"))
 
 
 def test_the_changes_page_lists_exactly_the_figures_that_moved_and_the_file(rerun_after_a_file_changed):
@@ -95,10 +90,10 @@ def test_the_changes_page_lists_exactly_the_figures_that_moved_and_the_file(reru
     )
     assert sorted(_page_rows(page, "changes-table")) == expected
     assert _page_rows(page, "inputs-table") == [f"{YEAR}/escalations.csv"]
-    text = _text(page)
+    text = page_text(page)
     assert "10. Advise on any issues the delegated partners cannot agree on" in text
     assert "Issues were escalated" in text  # the statement sentence quoting the figure
-    index = _text((run.report / "index.html").read_text(encoding="utf-8"))
+    index = page_text((run.report / "index.html").read_text(encoding="utf-8"))
     assert f"{len(moved)} figures changed since the run of" in index
 
 
@@ -148,7 +143,7 @@ def _statement(run) -> str:
 
 def test_a_statement_is_a_draft_until_approved_and_again_after_the_narrative_changes(own_narrative_run, capsys):
     run = own_narrative_run
-    assert "OFFICIAL – DRAFT" in _statement(run) and "not yet approved by the partners" in _text(_statement(run))
+    assert "OFFICIAL – DRAFT" in _statement(run) and "not yet approved by the partners" in page_text(_statement(run))
 
     assert sscp(["approve", "--year", YEAR, "--reports", str(run.reports), "--by", "Chief Whip"]) == 2
     error = capsys.readouterr().err
@@ -164,7 +159,7 @@ def test_a_statement_is_a_draft_until_approved_and_again_after_the_narrative_cha
     _rerun(run, start_from="statement", config=run.config)
     page = _statement(run)
     assert "DRAFT" not in page
-    assert "Approved by the Chief Constable, West Midlands Police on 12 June 2024" in _text(page)
+    assert "Approved by the Chief Constable, West Midlands Police on 12 June 2024" in page_text(page)
     assert (run.report / "approvals.json").exists()  # kept through the swap
 
     narrative = run.root / "narrative" / f"{YEAR}.md"
@@ -173,8 +168,8 @@ def test_a_statement_is_a_draft_until_approved_and_again_after_the_narrative_cha
     )
     _rerun(run, start_from="statement", config=run.config)
     page = _statement(run)
-    assert "OFFICIAL – DRAFT" in page and "draft again because the narrative changed" in _text(page)
-    changes = _text((run.report / "changes.html").read_text(encoding="utf-8"))
+    assert "OFFICIAL – DRAFT" in page and "draft again because the narrative changed" in page_text(page)
+    changes = page_text((run.report / "changes.html").read_text(encoding="utf-8"))
     assert "no longer holds because of these changes" in changes and "The narrative changed." in changes
     assert "The narrative changed (" in changes  # and the settings list names it
 
@@ -265,8 +260,8 @@ def test_rerunning_with_nothing_changed_says_no_figures_changed(rerun_after_a_fi
     run = rerun_after_a_file_changed
     _rerun(run)
     assert len(history_runs(run.report)) == 2
-    assert "No figures changed" in _text((run.report / "changes.html").read_text(encoding="utf-8"))
-    assert "No figures changed" in _text((run.report / "index.html").read_text(encoding="utf-8"))
+    assert "No figures changed" in page_text((run.report / "changes.html").read_text(encoding="utf-8"))
+    assert "No figures changed" in page_text((run.report / "index.html").read_text(encoding="utf-8"))
     capsys.readouterr()
     assert sscp(["diff", "--year", YEAR, "--reports", str(run.reports)]) == 0
     assert "No figures changed." in capsys.readouterr().out
