@@ -4,25 +4,158 @@ The chain asks for the next stage's kernel while the current stage runs: it is s
 background thread and imports the stage's library module (for validate that is Great
 Expectations, 3-5 s). Papermill then executes the notebook on it. Imports only: the kernel's
 namespace is left as a fresh kernel's, and the notebook still imports what it uses.
+
+Kernels are forked from the chain's kernel zygote (`kernel_zygote`), which has imported ipykernel
+and the stage modules once, instead of each importing them afresh. Should the zygote fail, a
+kernel is started the usual way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from jupyter_client.utils import run_sync
 
 from .config import KERNEL_NAME
 from .stages import get_stage
 
 WARM_TIMEOUT = 120  # seconds for a kernel to start and import
+LAUNCHER = ("-m", "ipykernel_launcher")  # how the kernel specification starts a kernel
 
 
-def _start_warm_kernel(stage: str, cwd: Path) -> AsyncKernelManager:
+class KernelZygote:
+    """The `kernel_zygote` process for one chain run (so it imports the library as it is now)."""
+
+    def __init__(self, spec_argv: list[str], cwd: Path):
+        """spec_argv: the kernel specification's command; it must run `-m ipykernel_launcher`
+        (ValueError otherwise), whose interpreter and flags the zygote runs with."""
+        at = next((i for i in range(len(spec_argv) - 1) if tuple(spec_argv[i : i + 2]) == LAUNCHER), None)
+        if at is None:
+            raise ValueError(f"the kernel is not started with {' '.join(LAUNCHER)}: {spec_argv}")
+        self.interpreter_argv, self.launcher_args = spec_argv[:at], spec_argv[at + 2 :]
+        self.cwd = cwd
+        self._lock = threading.Lock()
+        self.process = subprocess.Popen(
+            [*self.interpreter_argv, "-m", "sscp_lib.kernel_zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=str(cwd),
+            text=True,
+        )
+
+    def fork_kernel(self, module: str, args: list[str], env: dict[str, str], cwd: str) -> int:
+        """A kernel forked once `module` is imported; its process id. RuntimeError if the zygote
+        does not answer within WARM_TIMEOUT or says it could not."""
+        request = {"module": module, "args": args, "env": env, "cwd": cwd}
+        with self._lock:
+            stdin, stdout = self.process.stdin, self.process.stdout
+            assert stdin is not None and stdout is not None
+            try:
+                stdin.write(json.dumps(request) + "\n")
+                stdin.flush()
+            except OSError as exc:
+                raise RuntimeError(f"the kernel zygote has gone: {exc}") from None
+            ready, _, _ = select.select([stdout], [], [], WARM_TIMEOUT)
+            line = stdout.readline() if ready else ""
+        reply = json.loads(line) if line.strip() else {"error": "no answer from the kernel zygote"}
+        if "pid" not in reply:
+            raise RuntimeError(reply.get("error", "the kernel zygote could not fork"))
+        return int(reply["pid"])
+
+    def close(self) -> None:
+        """End the zygote (its kernels are shut down by their managers)."""
+        if self.process.stdin:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+class _ForkedKernelProcess:
+    """What jupyter_client's LocalProvisioner asks of its Popen, for a kernel that is the
+    zygote's child (the zygote reaps it, so a process id that has gone means it has ended)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+            except PermissionError:  # the id was taken by another user's process: ours has ended
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.05)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class ZygoteProvisioner(LocalProvisioner):
+    """LocalProvisioner whose kernel is forked by the zygote instead of started by Popen."""
+
+    zygote: KernelZygote | None = None
+    module: str = ""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        zygote = self.zygote
+        assert zygote is not None
+        at = next(i for i in range(len(cmd) - 1) if tuple(cmd[i : i + 2]) == LAUNCHER)
+        cwd = str(kwargs.get("cwd") or zygote.cwd)
+        env = dict(kwargs.get("env") or os.environ)
+        pid = await asyncio.to_thread(zygote.fork_kernel, self.module, cmd[at + 2 :], env, cwd)
+        self.process = _ForkedKernelProcess(pid)  # type: ignore[assignment]
+        self.pid = self.pgid = pid  # the kernel leads its own process group (setsid)
+        self.cwd = cwd
+        return self.connection_info
+
+
+def _start_warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None = None) -> AsyncKernelManager:
     manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
+    if zygote is not None:
+        manager.kernel_id = str(uuid.uuid4())
+        provisioner = ZygoteProvisioner(kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager)
+        provisioner.zygote, provisioner.module = zygote, get_stage(stage).module
+        manager.provisioner = provisioner
 
     async def start_and_import():
         await manager.start_kernel(cwd=str(cwd))
@@ -30,8 +163,9 @@ def _start_warm_kernel(stage: str, cwd: Path) -> AsyncKernelManager:
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=WARM_TIMEOUT)
-            # The stage module imports what the stage needs (for validate, Great Expectations).
-            msg_id = client.execute(f"import {get_stage(stage).module}", silent=True, store_history=False)
+            # The stage module imports what the stage needs (for validate, Great Expectations),
+            # binding no name in the kernel's namespace.
+            msg_id = client.execute(f"__import__({get_stage(stage).module!r})", silent=True, store_history=False)
             while (await client.get_shell_msg(timeout=WARM_TIMEOUT))["parent_header"].get("msg_id") != msg_id:
                 pass
         finally:
@@ -55,17 +189,32 @@ def shutdown(manager: AsyncKernelManager | None) -> None:
         pass
 
 
-class KernelPool:
-    """Warm kernels by stage name; one background thread starts them in the order asked."""
+def _warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None) -> AsyncKernelManager:
+    """The stage's kernel, forked by the zygote; started the usual way if that fails."""
+    if zygote is not None:
+        try:
+            return _start_warm_kernel(stage, cwd, zygote)
+        except Exception as exc:  # noqa: BLE001 - forking is an optimisation; say so and start one
+            print(f"sscp: kernel for {stage} started afresh (the kernel zygote: {exc})", file=sys.stderr)
+    return _start_warm_kernel(stage, cwd)
 
-    def __init__(self, cwd: Path):
+
+class KernelPool:
+    """Warm kernels by stage name; one background thread starts them in the order asked, forked
+    from a kernel zygote unless `fork` is False."""
+
+    def __init__(self, cwd: Path, *, fork: bool = True):
         self.cwd = cwd
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel")
         self._pending: dict[str, Future] = {}
+        self._zygote: Future | None = self._starter.submit(_start_zygote, cwd) if fork else None
+
+    def _zygote_or_none(self) -> KernelZygote | None:
+        return self._zygote.result() if self._zygote is not None else None
 
     def warm(self, stage: str) -> None:
         if stage not in self._pending:
-            self._pending[stage] = self._starter.submit(_start_warm_kernel, stage, self.cwd)
+            self._pending[stage] = self._starter.submit(lambda: _warm_kernel(stage, self.cwd, self._zygote_or_none()))
 
     def take(self, stage: str) -> AsyncKernelManager | None:
         """The stage's warm kernel, or None (papermill then starts one itself)."""
@@ -86,3 +235,18 @@ class KernelPool:
             if future.done() and not future.cancelled() and future.exception() is None:
                 shutdown(future.result())
         self._pending.clear()
+        zygote = self._zygote_or_none()
+        if zygote is not None:
+            zygote.close()
+        self._zygote = None
+
+
+def _start_zygote(cwd: Path) -> KernelZygote | None:
+    """The zygote for the chain's kernel specification, or None (kernels then start afresh)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    try:
+        return KernelZygote(KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv, cwd)
+    except Exception as exc:  # noqa: BLE001 - an optimisation: say why and go on without it
+        print(f"sscp: kernels will start afresh (no kernel zygote: {exc})", file=sys.stderr)
+        return None

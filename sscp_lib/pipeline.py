@@ -8,6 +8,7 @@ previous report as it was. A failed run keeps its staging folder so `--from STAG
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import platform
@@ -427,6 +428,27 @@ def run_chain(
         reporting_year = ReportingYear.parse(year)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    start_index = STAGE_NAMES.index(get_stage(start_from).name) if start_from else 0
+    ensure_kernel()
+    # The first stage's kernel starts now, on the core the chain's own checks leave free; a
+    # failed check shuts it down.
+    kernels = KernelPool(cwd=NOTEBOOK_DIR)
+    with closing(kernels):
+        for stage in stage_groups(start_index)[0]:
+            kernels.warm(stage.name)
+        ctx, partnership_config = _checked_context(reporting_year, raw, processed, reports, config, pdf)
+        return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
+
+
+def _checked_context(
+    reporting_year: ReportingYear,
+    raw: str | Path | None,
+    processed: str | Path | None,
+    reports: str | Path | None,
+    config: str | Path | None,
+    pdf: bool,
+) -> tuple[RunContext, PartnershipConfig]:
+    """The run's context once its folders, configuration and source mapping are checked."""
     paths = Paths.with_overrides(*(Path(folder).resolve() if folder else None for folder in (raw, processed, reports)))
     config_path = Path(config).resolve() if config else DEFAULT_CONFIG
     try:
@@ -442,8 +464,6 @@ def run_chain(
             f"no raw data for {reporting_year}: expected a folder {paths.raw_year(reporting_year)} "
             f"(`make report` writes the synthetic sample there)"
         )
-    start_index = STAGE_NAMES.index(get_stage(start_from).name) if start_from else 0
-
     ctx = RunContext(
         year=reporting_year,
         paths=paths,
@@ -454,13 +474,7 @@ def run_chain(
         started=datetime.now(UTC),
         stages=[StageRecord(stage.name, stage.notebook) for stage in STAGES],
     )
-    ensure_kernel()
-    # The first stage's kernel starts now, on the core the chain's own set-up leaves free.
-    kernels = KernelPool(cwd=NOTEBOOK_DIR)
-    for stage in stage_groups(start_index)[0]:
-        kernels.warm(stage.name)
-    with closing(kernels):
-        return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
+    return ctx, partnership_config
 
 
 def _run_stages(
@@ -493,6 +507,10 @@ def _run_stages(
         for number, group in enumerate(groups):
             for _, record in groups[number + 1] if number + 1 < len(groups) else []:
                 kernels.warm(record.name)
+            if pdf and number == len(groups) - 1:
+                # WeasyPrint's import (about 0.7 s) on the render thread while the last stage
+                # runs, not after it, when the PDF is all that is left to do.
+                pending.append(renderer.submit(importlib.import_module, "weasyprint"))
             for index, record in group:
                 _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
             if len(group) == 1:
