@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import yaml
+from .schema import check_config, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "partnership.yaml"
@@ -179,8 +179,6 @@ def load_config(path: Path | str | None = None) -> PartnershipConfig:
     path = Path(path) if path else Path(os.environ.get("SSCP_CONFIG", DEFAULT_CONFIG))
     if not path.exists():
         raise FileNotFoundError(f"partnership configuration not found: {path}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    from .schema import check_config  # i13: schema check of the partnership config
-
+    data = read_yaml(path.read_text(encoding="utf-8")) or {}
     check_config(data, path)
     return PartnershipConfig(data, path)

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from .schema import check_contract
+from .schema import check_contract, read_yaml
 
 CONTRACT_FILE = Path(__file__).with_name("contract.yaml")
 COLUMN_TYPES = {"string", "code", "date", "int", "float", "bool"}
@@ -237,8 +235,8 @@ def _column(spec: dict) -> Column:
 
 @lru_cache(maxsize=4)
 def load_contract(path: Path | str = CONTRACT_FILE) -> Contract:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    check_contract(raw, path)  # i13: schema check of the contract
+    raw = read_yaml(Path(path).read_text(encoding="utf-8"))
+    check_contract(raw, path)
     code_lists = {
         name: CodeList(
             name=name,

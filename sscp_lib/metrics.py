@@ -14,20 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .disclosure import suppress_count
 from .errors import UserError
 from .files import write_json_atomic
+from .schema import check_catalogue, read_yaml
 
 CATALOGUE_FILE = Path(__file__).with_name("metrics_catalogue.yaml")
 
 
 @lru_cache(maxsize=1)
 def load_catalogue() -> dict:
-    from .schema import check_catalogue  # i13: schema check of the catalogue
-
-    catalogue = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    catalogue = read_yaml(CATALOGUE_FILE.read_text(encoding="utf-8"))
     check_catalogue(catalogue, CATALOGUE_FILE)
     return catalogue
 

@@ -24,6 +24,7 @@ import yaml
 
 from .contract import Contract, Dataset, normalise_header
 from .errors import UserError
+from .schema import SAFE_LOADER
 
 # Built-in words of yes/no columns (compared case-insensitively); a mapping adds its own.
 TRUE_WORDS = frozenset({"y", "yes", "true", "t", "1"})
@@ -294,7 +295,7 @@ def _fold(text) -> str:
 # Reading the configuration
 
 
-class _SourcesLoader(yaml.SafeLoader):
+class _SourcesLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
     """YAML as written: Yes/No/On/Off stay words (YAML 1.1 would make them booleans), and a key
     given twice is an error instead of silently keeping the last."""
 
