@@ -206,6 +206,7 @@ class KernelPool:
     def __init__(self, cwd: Path, *, fork: bool = True):
         self.cwd = cwd
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel")
+        self._stopper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-stop")
         self._pending: dict[str, Future] = {}
         self._zygote: Future | None = self._starter.submit(_start_zygote, cwd) if fork else None
 
@@ -226,11 +227,19 @@ class KernelPool:
         except Exception:  # noqa: BLE001 - warming is an optimisation; papermill reports real failures
             return None
 
+    def release(self, manager: AsyncKernelManager | None) -> None:
+        """Shut down a kernel that has served its notebook, on a background thread (it takes
+        about 0.1 s, and the next stage need not wait for it)."""
+        if manager is not None:
+            self._stopper.submit(shutdown, manager)
+
     def close(self) -> None:
-        """Shut down every kernel started and not taken (a failed or interrupted chain)."""
+        """Shut down every kernel started and not taken (a failed or interrupted chain), and
+        wait for the kernels released."""
         for future in self._pending.values():
             future.cancel()
         self._starter.shutdown(wait=True)
+        self._stopper.shutdown(wait=True)
         for future in self._pending.values():
             if future.done() and not future.cancelled() and future.exception() is None:
                 shutdown(future.result())

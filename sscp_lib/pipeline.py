@@ -38,7 +38,6 @@ from .config import (
 from .errors import UserError
 from .files import write_json_atomic
 from .kernels import KernelPool
-from .kernels import shutdown as shutdown_kernel
 from .stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from .stages.runner import discard_derived_data
 from .synthetic import is_synthetic
@@ -265,7 +264,7 @@ def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) ->
         record.outcome = "failed"
         record.error = f"cell {exc.cell_index} (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
     finally:
-        shutdown_kernel(kernel)  # papermill leaves a kernel it was given running
+        kernels.release(kernel)  # papermill leaves a kernel it was given running
         record.seconds = round(time.perf_counter() - started, 2)
     if record.outcome != "failed":
         record.outcome = "ok"

@@ -120,3 +120,13 @@ def test_without_a_zygote_kernels_start_afresh_and_say_so(capfd):
 def test_a_kernel_specification_not_run_by_ipykernel_launcher_gets_no_zygote():
     with pytest.raises(ValueError, match="not started with -m ipykernel_launcher"):
         KernelZygote(["/usr/bin/env", "some-kernel", "-f", "{connection_file}"], NOTEBOOK_DIR)
+
+
+def test_a_released_kernel_is_shut_down_by_close():
+    pool = KernelPool(cwd=NOTEBOOK_DIR)
+    pool.warm("statement")
+    manager = pool.take("statement")
+    assert manager is not None
+    pool.release(manager)
+    pool.close()
+    assert not run_sync(manager.is_alive)()
