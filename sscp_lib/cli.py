@@ -30,16 +30,24 @@ def _cmd_keygen(args) -> int:
 
 
 def _cmd_kernel(args) -> int:
-    from .pipeline import install_kernel
+    from .kernels import install_kernel
 
     print(f"registered Jupyter kernel 'sscp': {install_kernel()}")
     return 0
 
 
 def _cmd_run(args) -> int:
-    from .pipeline import run_chain
+    from .kernels import chain_kernel_pool
 
+    # The kernel zygote starts importing while this process loads the chain's own modules.
+    kernels = chain_kernel_pool()
+    try:
+        from .pipeline import run_chain
+    except BaseException:
+        kernels.close()
+        raise
     return run_chain(
+        kernels=kernels,
         year=args.year,
         raw=args.raw,
         processed=args.processed,

@@ -28,10 +28,65 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from jupyter_client.utils import run_sync
 
-from .config import KERNEL_NAME
-from .stages import get_stage
+from .config import KERNEL_NAME, NOTEBOOK_DIR
 
 WARM_TIMEOUT = 120  # seconds for a kernel to start and import
+
+
+KERNEL_QUIET_FLAG = "--IPKernelApp.log_level=ERROR"  # hides ipykernel's start-up warnings in the chain's output
+
+
+def install_kernel() -> Path:
+    """Register this interpreter as the Jupyter kernel 'sscp' inside its own prefix."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--prefix",
+            sys.prefix,
+            "--name",
+            KERNEL_NAME,
+            "--display-name",
+            "SSCP (.venv)",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    spec_file = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    if KERNEL_QUIET_FLAG not in spec["argv"]:
+        spec["argv"].append(KERNEL_QUIET_FLAG)
+    spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return spec_file
+
+
+def ensure_kernel() -> None:
+    """Register the kernel if it is missing or points at another interpreter."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if Path(spec.argv[0]).parent == Path(sys.executable).parent and KERNEL_QUIET_FLAG in spec.argv:
+            return
+    except NoSuchKernel:
+        pass
+    install_kernel()
+
+
+def _stage_module(stage: str) -> str:
+    from .stages import get_stage  # imported when a kernel is asked for: the pool starts before pandas loads
+
+    return get_stage(stage).module
+
+
+def chain_kernel_pool() -> KernelPool:
+    """The chain's kernel pool: the kernel `sscp` registered for this interpreter, its zygote started."""
+    ensure_kernel()
+    return KernelPool(cwd=NOTEBOOK_DIR)
+
+
 LAUNCHER = ("-m", "ipykernel_launcher")  # how the kernel specification starts a kernel
 
 
@@ -154,7 +209,7 @@ def _start_warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None = None
     if zygote is not None:
         manager.kernel_id = str(uuid.uuid4())
         provisioner = ZygoteProvisioner(kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager)
-        provisioner.zygote, provisioner.module = zygote, get_stage(stage).module
+        provisioner.zygote, provisioner.module = zygote, _stage_module(stage)
         manager.provisioner = provisioner
 
     async def start_and_import():
@@ -165,7 +220,7 @@ def _start_warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None = None
             await client.wait_for_ready(timeout=WARM_TIMEOUT)
             # The stage module imports what the stage needs (for validate, Great Expectations),
             # binding no name in the kernel's namespace.
-            msg_id = client.execute(f"__import__({get_stage(stage).module!r})", silent=True, store_history=False)
+            msg_id = client.execute(f"__import__({_stage_module(stage)!r})", silent=True, store_history=False)
             while (await client.get_shell_msg(timeout=WARM_TIMEOUT))["parent_header"].get("msg_id") != msg_id:
                 pass
         finally:

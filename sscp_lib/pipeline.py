@@ -37,7 +37,7 @@ from .config import (
 )
 from .errors import UserError
 from .files import write_json_atomic
-from .kernels import KernelPool
+from .kernels import KernelPool, chain_kernel_pool
 from .stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from .stages.runner import discard_derived_data
 from .synthetic import is_synthetic
@@ -97,48 +97,6 @@ class RunContext:
 
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-KERNEL_QUIET_FLAG = "--IPKernelApp.log_level=ERROR"  # hides ipykernel's start-up warnings in the chain's output
-
-
-def install_kernel() -> Path:
-    """Register this interpreter as the Jupyter kernel 'sscp' inside its own prefix."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipykernel",
-            "install",
-            "--prefix",
-            sys.prefix,
-            "--name",
-            KERNEL_NAME,
-            "--display-name",
-            "SSCP (.venv)",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    spec_file = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
-    spec = json.loads(spec_file.read_text(encoding="utf-8"))
-    if KERNEL_QUIET_FLAG not in spec["argv"]:
-        spec["argv"].append(KERNEL_QUIET_FLAG)
-    spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
-    return spec_file
-
-
-def ensure_kernel() -> None:
-    """Register the kernel if it is missing or points at another interpreter."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-        if Path(spec.argv[0]).parent == Path(sys.executable).parent and KERNEL_QUIET_FLAG in spec.argv:
-            return
-    except NoSuchKernel:
-        pass
-    install_kernel()
 
 
 def sha256_file(path: Path) -> str:
@@ -420,19 +378,19 @@ def run_chain(
     config: str | Path | None = None,
     pdf: bool = True,
     start_from: str | None = None,
+    kernels: KernelPool | None = None,
 ) -> int:
-    """Run the chain for a reporting year; returns the process exit code."""
+    """Run the chain for a reporting year; returns the process exit code. kernels: the run's
+    kernel pool if the caller started it earlier (`sscp run` does, before importing this module)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    try:
-        reporting_year = ReportingYear.parse(year)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    start_index = STAGE_NAMES.index(get_stage(start_from).name) if start_from else 0
-    ensure_kernel()
-    # The first stage's kernel starts now, on the core the chain's own checks leave free; a
-    # failed check shuts it down.
-    kernels = KernelPool(cwd=NOTEBOOK_DIR)
-    with closing(kernels):
+    kernels = kernels or chain_kernel_pool()
+    with closing(kernels):  # a failed check shuts down the zygote and any kernel started
+        try:
+            reporting_year = ReportingYear.parse(year)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        start_index = STAGE_NAMES.index(get_stage(start_from).name) if start_from else 0
+        # The first stage's kernel starts now, on the core the chain's own checks leave free.
         for stage in stage_groups(start_index)[0]:
             kernels.warm(stage.name)
         ctx, partnership_config = _checked_context(reporting_year, raw, processed, reports, config, pdf)
