@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -90,16 +91,22 @@ def chain_kernel_pool() -> KernelPool:
 LAUNCHER = ("-m", "ipykernel_launcher")  # how the kernel specification starts a kernel
 
 
+def _launcher_at(argv: list[str]) -> int | None:
+    """Where `-m ipykernel_launcher` starts in a kernel command (what precedes it is the
+    interpreter and its flags, what follows is ipykernel's arguments), or None."""
+    return next((i for i in range(len(argv) - 1) if tuple(argv[i : i + 2]) == LAUNCHER), None)
+
+
 class KernelZygote:
     """The `kernel_zygote` process for one chain run (so it imports the library as it is now)."""
 
     def __init__(self, spec_argv: list[str], cwd: Path):
         """spec_argv: the kernel specification's command; it must run `-m ipykernel_launcher`
         (ValueError otherwise), whose interpreter and flags the zygote runs with."""
-        at = next((i for i in range(len(spec_argv) - 1) if tuple(spec_argv[i : i + 2]) == LAUNCHER), None)
+        at = _launcher_at(spec_argv)
         if at is None:
             raise ValueError(f"the kernel is not started with {' '.join(LAUNCHER)}: {spec_argv}")
-        self.interpreter_argv, self.launcher_args = spec_argv[:at], spec_argv[at + 2 :]
+        self.interpreter_argv = spec_argv[:at]
         self.cwd = cwd
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
@@ -166,8 +173,6 @@ class _ForkedKernelProcess:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        import time
-
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
@@ -194,7 +199,9 @@ class ZygoteProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs):
         zygote = self.zygote
         assert zygote is not None
-        at = next(i for i in range(len(cmd) - 1) if tuple(cmd[i : i + 2]) == LAUNCHER)
+        at = _launcher_at(cmd)
+        if at is None or cmd[:at] != zygote.interpreter_argv:
+            raise RuntimeError(f"the kernel command is not the zygote's interpreter and ipykernel: {cmd}")
         cwd = str(kwargs.get("cwd") or zygote.cwd)
         env = dict(kwargs.get("env") or os.environ)
         pid = await asyncio.to_thread(zygote.fork_kernel, self.module, cmd[at + 2 :], env, cwd)
@@ -256,14 +263,14 @@ def _warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None) -> AsyncKer
 
 class KernelPool:
     """Warm kernels by stage name; one background thread starts them in the order asked, forked
-    from a kernel zygote unless `fork` is False."""
+    from the pool's kernel zygote."""
 
-    def __init__(self, cwd: Path, *, fork: bool = True):
+    def __init__(self, cwd: Path):
         self.cwd = cwd
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel")
         self._stopper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-stop")
         self._pending: dict[str, Future] = {}
-        self._zygote: Future | None = self._starter.submit(_start_zygote, cwd) if fork else None
+        self._zygote: Future | None = self._starter.submit(_start_zygote, cwd)
 
     def _zygote_or_none(self) -> KernelZygote | None:
         return self._zygote.result() if self._zygote is not None else None

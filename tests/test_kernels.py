@@ -130,3 +130,19 @@ def test_a_released_kernel_is_shut_down_by_close():
     pool.release(manager)
     pool.close()
     assert not run_sync(manager.is_alive)()
+
+
+def test_a_kernel_command_for_another_interpreter_is_not_forked(capfd):
+    """A kernel registered for another Python must not be forked from this one's zygote."""
+    pool = KernelPool(cwd=NOTEBOOK_DIR)
+    zygote = pool._zygote_or_none()
+    assert zygote is not None
+    zygote.interpreter_argv = ["/opt/other/bin/python"]
+    pool.warm("statement")
+    manager = pool.take("statement")
+    try:
+        assert manager is not None and not isinstance(manager.provisioner, ZygoteProvisioner)
+    finally:
+        shutdown(manager)
+        pool.close()
+    assert "the kernel command is not the zygote's interpreter and ipykernel" in capfd.readouterr().err
