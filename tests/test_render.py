@@ -203,14 +203,18 @@ def test_report_without_synthetic_flag_has_no_banner(tmp_path):
     assert "Synthetic data" not in page_text(page) and 'class="synthetic-watermark"' not in page
 
 
-def test_rendering_refuses_a_page_that_would_load_from_the_network(tmp_path):
+def _notebook_showing(path: Path, *outputs: dict) -> Path:
+    """A notebook of one code cell whose outputs carry these data bundles, written to path."""
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
-    cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/html": '<img src="https://example.org/x.png" alt="">'})
-    ]
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data) for data in outputs]
     nb.cells = [cell]
-    nbformat.write(nb, str(tmp_path / "bad.ipynb"))
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_rendering_refuses_a_page_that_would_load_from_the_network(tmp_path):
+    _notebook_showing(tmp_path / "bad.ipynb", {"text/html": '<img src="https://example.org/x.png" alt="">'})
     with pytest.raises(UserError, match="example.org/x.png"):
         notebook_to_html(tmp_path / "bad.ipynb", tmp_path / "bad.html", title="Bad", synthetic=False)
     assert not (tmp_path / "bad.html").exists()
@@ -220,23 +224,15 @@ def test_rendering_refuses_an_image_without_alt_text(tmp_path):
     """A screen reader has nothing to read for an image without alt: the page is refused, not
     given nbconvert's stock "No description" text. A decorative image (alt="") and an image
     output (given its alt by the template) pass."""
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("")
-    cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/html": '<p>Chart</p><img src="data:image/png;base64,AA">'})
-    ]
-    nb.cells = [cell]
-    nbformat.write(nb, str(tmp_path / "bad.ipynb"))
+    _notebook_showing(tmp_path / "bad.ipynb", {"text/html": '<p>Chart</p><img src="data:image/png;base64,AA">'})
     with pytest.raises(UserError, match="bad.html: images without alt text: <img src='data:image/png;base64,AA'>"):
         notebook_to_html(tmp_path / "bad.ipynb", tmp_path / "bad.html", title="Bad", synthetic=False)
     assert not (tmp_path / "bad.html").exists()
 
-    cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/html": '<img src="data:image/png;base64,AA" alt="">'}),
-        nbformat.v4.new_output("display_data", data={"image/png": "AA"}),
-    ]
-    nbformat.write(nb, str(tmp_path / "good.ipynb"))
-    page = notebook_to_html(tmp_path / "good.ipynb", tmp_path / "good.html", title="Good", synthetic=False).read_text()
+    good = _notebook_showing(
+        tmp_path / "good.ipynb", {"text/html": '<img src="data:image/png;base64,AA" alt="">'}, {"image/png": "AA"}
+    )
+    page = notebook_to_html(good, tmp_path / "good.html", title="Good", synthetic=False).read_text()
     assert page.count("<img") == 2 and images_without_alt(page) == []
 
 
