@@ -166,9 +166,7 @@ class _ForkedKernelProcess:
         if self.returncode is None:
             try:
                 os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0
-            except PermissionError:  # the id was taken by another user's process: ours has ended
+            except (ProcessLookupError, PermissionError):  # gone, or its id now another user's
                 self.returncode = 0
         return self.returncode
 

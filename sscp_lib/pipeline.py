@@ -383,7 +383,8 @@ def run_chain(
     """Run the chain for a reporting year; returns the process exit code. kernels: the run's
     kernel pool if the caller started it earlier (`sscp run` does, before importing this module)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    kernels = kernels or chain_kernel_pool()
+    if kernels is None:
+        kernels = chain_kernel_pool()
     with closing(kernels):  # a failed check shuts down the zygote and any kernel started
         try:
             reporting_year = ReportingYear.parse(year)
