@@ -105,7 +105,8 @@ def main() -> None:
     gc.disable()  # nothing here makes cycles worth collecting; kernels collect as usual
     import ipykernel.kernelapp  # noqa: F401 - loaded once here, shared by every kernel
 
-    import sscp_lib.stages  # noqa: F401 - every stage's module is in it (pandas, the registry)
+    import sscp_lib.stages.context
+    import sscp_lib.stages.result  # noqa: F401
 
     serve(sys.stdin, sys.stdout)
 

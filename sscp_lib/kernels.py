@@ -24,7 +24,9 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from jupyter_client.utils import run_sync
@@ -32,6 +34,7 @@ from jupyter_client.utils import run_sync
 from .config import KERNEL_NAME, NOTEBOOK_DIR
 
 WARM_TIMEOUT = 120  # seconds for a kernel to start and import
+IOPUB_WAIT = 0.2  # seconds to wait for iopub's first message before asking again (jupyter_client's figure)
 
 
 KERNEL_QUIET_FLAG = "--IPKernelApp.log_level=ERROR"  # hides ipykernel's start-up warnings in the chain's output
@@ -209,8 +212,51 @@ class ZygoteProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+class ReadyKernelClient(AsyncKernelClient):
+    """jupyter_client's async client, ready as soon as the kernel has answered on both channels.
+
+    jupyter_client's own wait ends only after 0.2 s without an iopub message, which papermill
+    pays once per stage on a kernel already known to be ready. Here it ends on the iopub status
+    'idle' that answers the kernel_info request: every message the kernel published before it
+    has been read by then, since iopub keeps the kernel's order."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (WARM_TIMEOUT if timeout is None else timeout)
+        asked: set[str] = set()
+        while True:
+            asked.add(self.kernel_info())
+            try:
+                reply = await self.get_shell_msg(timeout=1)
+            except Empty:
+                reply = None
+            # An iopub subscription misses what was published before it joined: ask again
+            # until the answer is seen on iopub too.
+            if reply is not None and reply["msg_type"] == "kernel_info_reply" and await self._idle_after(asked):
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    async def _idle_after(self, requests: set[str]) -> bool:
+        """True once iopub shows the kernel idle after one of `requests`; False if iopub is
+        silent for IOPUB_WAIT."""
+        while True:
+            try:
+                msg = await self.get_iopub_msg(timeout=IOPUB_WAIT)
+            except Empty:
+                return False
+            if (
+                msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+                and msg["parent_header"].get("msg_id") in requests
+            ):
+                return True
+
+
 def _start_warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None = None) -> AsyncKernelManager:
-    manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, client_factory=ReadyKernelClient)
     if zygote is not None:
         manager.kernel_id = str(uuid.uuid4())
         provisioner = ZygoteProvisioner(kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager)

@@ -13,10 +13,31 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .context import LOCATIONS, StageContext, notebook_parameters
 from .registry import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, stage_groups
-from .result import StageResult
+
+if TYPE_CHECKING:
+    from .context import LOCATIONS, StageContext, notebook_parameters
+    from .result import StageResult
+
+# The registry loads at once and the rest, which imports pandas, on first use: `sscp run` reads
+# the stage names before it starts the kernel zygote, and should not wait 0.5 s for pandas to do so.
+_ON_FIRST_USE = {
+    "LOCATIONS": ".context",
+    "StageContext": ".context",
+    "notebook_parameters": ".context",
+    "StageResult": ".result",
+}
+
+
+def __getattr__(name: str):
+    if name not in _ON_FIRST_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_ON_FIRST_USE[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LOCATIONS",
@@ -51,6 +72,8 @@ def run_stage(
     config_path: str | Path | None = None,
 ) -> StageResult:
     """Run one stage from its notebook's parameters (None: the default folders and config)."""
+    from .context import StageContext
+
     ctx = StageContext.from_parameters(
         stage,
         year,
