@@ -8,7 +8,6 @@ previous report as it was. A failed run keeps its staging folder so `--from STAG
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import platform
@@ -17,7 +16,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -38,6 +37,7 @@ from .config import (
 from .errors import UserError
 from .files import write_json_atomic
 from .kernels import KernelPool, chain_kernel_pool
+from .pdf import PdfFailed, PdfProcess
 from .stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from .stages.runner import discard_derived_data
 from .synthetic import is_synthetic
@@ -301,8 +301,11 @@ def _swap_into_place(ctx: RunContext) -> None:
         shutil.rmtree(retired)
 
 
-def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, marking: str) -> list[Path]:
-    from .render import html_to_pdf, notebook_to_html
+def _finish_statement(
+    ctx: RunContext, synthetic: bool, partnership: str, marking: str, pdf_process: PdfProcess | None
+) -> list[Path]:
+    """The statement's HTML, checked; its PDF asked of pdf_process (the caller waits for it)."""
+    from .render import notebook_to_html
 
     written = [ctx.staging.metrics_json]  # written by the statement stage
     statement_nb = ctx.staging.notebooks / STATEMENT_STAGE.notebook
@@ -321,8 +324,8 @@ def _finish_statement(ctx: RunContext, synthetic: bool, partnership: str, markin
     problems = figures_disagreeing(ctx.staging.metrics_json, ctx.staging.statement_html)
     if problems:
         raise FiguresDisagree(problems)
-    if ctx.make_pdf:
-        html_to_pdf(ctx.staging.statement_html, ctx.staging.statement_pdf)
+    if pdf_process is not None:
+        pdf_process.start(ctx.staging.statement_html, ctx.staging.statement_pdf)
         written.append(ctx.staging.statement_pdf)
     elif ctx.staging.statement_pdf.exists():
         ctx.staging.statement_pdf.unlink()  # a PDF from an older run would not match this statement
@@ -456,8 +459,9 @@ def _run_stages(
     chain_started = time.perf_counter()
     # Stage notebooks render to HTML on a second thread while the next stage's kernel works.
     # The next group's kernels start and import while the current group runs.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer, ExitStack() as finishing:
         pending: list = []
+        pdf_process: PdfProcess | None = None
         for index, record in enumerate(ctx.stages[:start_index]):
             _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
         records = {record.name: (index, record) for index, record in enumerate(ctx.stages)}
@@ -466,9 +470,8 @@ def _run_stages(
             for _, record in groups[number + 1] if number + 1 < len(groups) else []:
                 kernels.warm(record.name)
             if pdf and number == len(groups) - 1:
-                # WeasyPrint's import (about 0.7 s) on the render thread while the last stage
-                # runs, not after it, when the PDF is all that is left to do.
-                pending.append(renderer.submit(importlib.import_module, "weasyprint"))
+                # The PDF's process starts, and imports WeasyPrint, while the last stage runs.
+                pdf_process = finishing.enter_context(closing(PdfProcess()))
             for index, record in group:
                 _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
             if len(group) == 1:
@@ -503,7 +506,7 @@ def _run_stages(
         synthetic = is_synthetic(ctx.paths, ctx.year)
         render_started = time.perf_counter()
         try:
-            written = _finish_statement(ctx, synthetic, partnership, marking)
+            written = _finish_statement(ctx, synthetic, partnership, marking, pdf_process)
         except FiguresDisagree as exc:
             write_manifest(ctx, datetime.now(UTC), outcome="failed")
             listed = "\n".join(f"  - {problem}" for problem in exc.problems)
@@ -518,6 +521,18 @@ def _run_stages(
             return 1
         for job in pending:
             job.result()  # re-raises a rendering error here, before anything is swapped in
+        if pdf_process is not None:
+            try:
+                pdf_process.result()
+            except PdfFailed as exc:
+                write_manifest(ctx, datetime.now(UTC), outcome="failed")
+                print(
+                    f"sscp: {exc}\n  the previous report in {ctx.final.root} is unchanged; the statement's "
+                    f"HTML is in {ctx.staging.statement_html}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return 1
     write_manifest(ctx, datetime.now(UTC), outcome="ok")
     # The changes page, linked from the index with its one-line count.
     comparison = review.after_manifest(

@@ -387,30 +387,6 @@ def _refuse_external(page: str, target, *, alt_text: bool = False) -> None:
         raise UserError(f"{target}: images without alt text: " + "; ".join(finder.without_alt[:5]))
 
 
-# --- PDF --------------------------------------------------------------------------------------
-
-
-PDF_VARIANT = "pdf/ua-1"
-
-
-def html_to_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
-    """The statement's HTML as an A4 tagged PDF meeting PDF/UA-1 as far as WeasyPrint allows
-    (structure tree, language and title from the HTML; see docs/accessibility.md). Only data:
-    and file: URLs are followed."""
-    import weasyprint
-    from weasyprint.urls import URLFetcher
-
-    from .tagged_pdf import finish_tagged_pdf
-
-    pdf_path = Path(pdf_path)
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fetcher = URLFetcher(allowed_protocols={"data", "file"})
-    weasyprint.HTML(filename=str(html_path), url_fetcher=fetcher).write_pdf(
-        str(pdf_path), pdf_variant=PDF_VARIANT, finisher=finish_tagged_pdf
-    )
-    return pdf_path
-
-
 # --- Index of the reviewer pack ---------------------------------------------------------------
 
 PACK_PAGE_CSS = ("sscp-page.css", "sscp-review.css")

@@ -266,3 +266,27 @@ def test_injected_bad_rows_are_quarantined_and_listed(chain_copy):
     assert "AA-ORPHAN-1" in report
     metrics = json.loads((chain_copy.report / "metrics.json").read_text())
     assert metrics["validation.rows_quarantined"]["value"] == 3
+
+
+def test_a_pdf_that_cannot_be_made_stops_the_chain_and_keeps_the_last_report(chain_copy, capsys, monkeypatch):
+    import sscp_lib.pipeline as pipeline
+
+    class PdfOfAMissingPage(pipeline.PdfProcess):
+        def start(self, html_path, pdf_path):
+            super().start(Path(html_path).with_name("missing.html"), pdf_path)
+
+    monkeypatch.setattr(pipeline, "PdfProcess", PdfOfAMissingPage)
+    before = (chain_copy.report / "assurance-statement.pdf").read_bytes()
+    code = run_chain(
+        year=YEAR,
+        raw=chain_copy.raw,
+        processed=chain_copy.processed,
+        reports=chain_copy.reports,
+        start_from="statement",
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "the statement's PDF was not made" in err and "missing.html" in err
+    assert (chain_copy.report / "assurance-statement.pdf").read_bytes() == before
+    manifest = json.loads((chain_copy.reports / f".staging-{YEAR}" / "manifest.json").read_text())
+    assert manifest["outcome"] == "failed"
