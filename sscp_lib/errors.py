@@ -15,7 +15,11 @@ class InputFileError(UserError):
         if column is not None:
             where += f", column {column!r}"
         super().__init__(f"{where}: {message}")
-        self.path, self.row, self.column = path, row, column
+        self.path, self.message, self.row, self.column = path, message, row, column
+
+    def __reduce__(self):
+        # As it was made, so it arrives whole from the clean stage's second process.
+        return (type(self), (self.path, self.message, self.row, self.column))
 
 
 class ValidationStop(UserError):

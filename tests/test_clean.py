@@ -485,3 +485,70 @@ def test_duplicate_rows_agree_with_pandas():
         columns = list(rng.permutation(frame.columns)[: int(rng.integers(1, 7))])
         expected = frame[columns].duplicated(keep="first").to_numpy()
         assert (duplicate_rows(frame[columns]) == expected).all(), columns
+
+
+# --- two processes at scale ----------------------------------------------------------------------
+
+
+def _sample_raw(tmp_path):
+    from sscp_lib.sample import generate_sample
+
+    generate_sample(out_dir=tmp_path / "raw", seed=7, scale=0.2)
+    return tmp_path / "raw"
+
+
+def test_a_second_process_cleans_to_the_same_tables_and_log(tmp_path, monkeypatch):
+    import sscp_lib.clean as clean
+
+    raw = _sample_raw(tmp_path)
+    alone = run(raw, tmp_path / "alone")
+    monkeypatch.setattr(clean, "SECOND_PROCESS_FROM_BYTES", 0)
+    here, there = clean.dataset_lanes(clean.discover_files(raw, ReportingYear.parse(YEAR), CONTRACT)[0])
+    assert here and there and "mash_contacts" in here  # the largest stays in the stage's process
+    shared = run(raw, tmp_path / "shared")
+    assert list(shared.tables) == list(alone.tables)
+    for name, table in alone.tables.items():
+        pd.testing.assert_frame_equal(shared.tables[name], table, check_exact=True)
+    pd.testing.assert_frame_equal(shared.log, alone.log)
+    pd.testing.assert_frame_equal(shared.rejected, alone.rejected)
+    assert shared.nfa_recoded == alone.nfa_recoded
+    for name in alone.tables:
+        assert (tmp_path / "shared" / f"{name}.parquet").read_bytes() == (
+            tmp_path / "alone" / f"{name}.parquet"
+        ).read_bytes()
+
+
+def test_a_bad_file_in_the_second_process_is_the_same_one_line_message(tmp_path, monkeypatch):
+    import sscp_lib.clean as clean
+
+    raw = _sample_raw(tmp_path)
+    monkeypatch.setattr(clean, "dataset_lanes", lambda by: ([n for n in by if n != "referrals"], ["referrals"]))
+    referrals(raw / YEAR, [("R1", "C1")], header=("Referral Ref", "CHILD UNIQUE ID"))
+    with pytest.raises(InputFileError) as raised:
+        run(raw)
+    alone = str(raised.value)
+    assert "referrals.csv, row 1: 3 problems with the headings: (1) column 'referral_date'" in alone
+    assert raised.value.path.name == "referrals.csv" and not getattr(raised.value, "__notes__", None)
+    monkeypatch.undo()
+    with pytest.raises(InputFileError) as in_one_process:
+        run(raw)
+    assert str(in_one_process.value) == alone
+
+
+def test_datasets_read_from_one_workbook_share_a_lane(tmp_path, monkeypatch):
+    import sscp_lib.clean as clean
+    from sscp_lib.sample import generate_sample
+
+    generate_sample(out_dir=tmp_path / "annex", seed=7, scale=0.2, annex_a=True)
+    monkeypatch.setattr(clean, "SECOND_PROCESS_FROM_BYTES", 0)
+    by_dataset = clean.discover_files(tmp_path / "annex", ReportingYear.parse(YEAR), CONTRACT)[0]
+    here, there = clean.dataset_lanes(by_dataset)
+    from_annex = {n for n, found in by_dataset.items() if any(s.annex_a for s in found)}
+    assert here and there and from_annex and (from_annex <= set(here) or from_annex <= set(there))
+
+
+def test_files_too_small_for_a_second_process_stay_in_one_lane(tmp_path):
+    import sscp_lib.clean as clean
+
+    by_dataset = clean.discover_files(_sample_raw(tmp_path), ReportingYear.parse(YEAR), CONTRACT)[0]
+    assert clean.dataset_lanes(by_dataset) == (list(by_dataset), [])

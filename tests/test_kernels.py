@@ -1,13 +1,15 @@
 """Warm kernels: started ahead, forked from the chain's kernel zygote, used once, never left running."""
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
 from jupyter_client.utils import run_sync
 
 from sscp_lib.config import NOTEBOOK_DIR
-from sscp_lib.kernels import KernelPool, KernelZygote, ZygoteProvisioner, shutdown
+from sscp_lib.kernels import KernelPool, KernelZygote, ReadyKernelClient, ZygoteProvisioner, shutdown
 
 
 def test_a_warm_kernel_has_imported_its_stage_module_and_is_shut_down_after_use():
@@ -146,3 +148,37 @@ def test_a_kernel_command_for_another_interpreter_is_not_forked(capfd):
         shutdown(manager)
         pool.close()
     assert "the kernel command is not the zygote's interpreter and ipykernel" in capfd.readouterr().err
+
+
+def test_papermill_s_client_is_ready_with_nothing_left_on_iopub():
+    """The pool's kernels give ReadyKernelClient, whose wait ends on the kernel_info answer's idle
+    status: the first iopub message after it is the next request's own."""
+    pool = KernelPool(cwd=NOTEBOOK_DIR)
+    pool.warm("statement")
+    manager = pool.take("statement")
+    try:
+        client = manager.client()
+        assert isinstance(client, ReadyKernelClient)
+
+        async def first_message_after_ready():
+            client.start_channels()
+            try:
+                await client.wait_for_ready(timeout=60)
+                msg_id = client.execute("print('ready')")
+                return await client.get_iopub_msg(timeout=60), msg_id
+            finally:
+                client.stop_channels()
+
+        message, msg_id = run_sync(first_message_after_ready)()
+        assert message["parent_header"]["msg_id"] == msg_id
+        assert (message["msg_type"], message["content"].get("execution_state")) == ("status", "busy")
+    finally:
+        shutdown(manager)
+        pool.close()
+
+
+def test_the_command_line_reads_the_stage_names_without_pandas():
+    """`sscp run` starts the kernel zygote before it loads pandas (half a second it need not wait)."""
+    probe = "import sys, sscp_lib.cli; sscp_lib.cli.build_parser(); print('pandas' in sys.modules)"
+    said = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert said.stdout.strip() == "False"

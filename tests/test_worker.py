@@ -1,14 +1,17 @@
-"""The statement's PDF made in a process of its own (sscp_lib.pdf.PdfProcess): the PDF it writes,
-one line for a PDF it cannot make, and no process left behind."""
+"""Calls in a fresh process (sscp_lib.worker) and the statement's PDF made in one (sscp_lib.pdf):
+the PDF it writes, one line for a PDF it cannot make, no process left behind, an outcome that
+what the call prints cannot spoil."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pikepdf
 import pytest
 
 from sscp_lib.pdf import PdfFailed, PdfProcess
+from sscp_lib.worker import FreshProcess, WorkerFailed
 
 PAGE = (
     '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>A statement</title></head>'
@@ -31,7 +34,7 @@ def test_the_pdf_is_made_tagged_by_the_process(tmp_path):
         assert "/StructTreeRoot" in pdf.Root and str(pdf.Root.Lang) == "en-GB"
 
 
-def test_a_pdf_it_cannot_make_is_one_line_naming_the_files(tmp_path, capfd):
+def test_a_pdf_it_cannot_make_is_one_line_naming_the_files(tmp_path):
     maker = PdfProcess()
     try:
         maker.start(tmp_path / "missing.html", tmp_path / "statement.pdf")
@@ -41,7 +44,8 @@ def test_a_pdf_it_cannot_make_is_one_line_naming_the_files(tmp_path, capfd):
         maker.close()
     message = str(failed.value)
     assert "\n" not in message and "statement.pdf" in message and "missing.html" in message
-    assert "Traceback" in capfd.readouterr().err  # the process's own account, for whoever mends it
+    # The process's own traceback travels with the exception the one line chains, for whoever mends it.
+    assert "in the worker process:\nTraceback" in "\n".join(failed.value.__cause__.__notes__)
     assert not (tmp_path / "statement.pdf").exists()
 
 
@@ -50,3 +54,23 @@ def test_closing_before_asking_ends_the_process(tmp_path):
     maker.close()
     assert maker.process.returncode is not None
     assert not any(Path(tmp_path).iterdir())
+
+
+def test_a_worker_that_ends_without_an_outcome_says_so():
+    maker = FreshProcess()
+    try:
+        maker.submit(os._exit, 3)
+        with pytest.raises(WorkerFailed, match="exit code 3 and no outcome"):
+            maker.result()
+    finally:
+        maker.close()
+
+
+def test_what_the_call_prints_does_not_spoil_its_outcome(capfd):
+    maker = FreshProcess()
+    try:
+        maker.submit(print, "said on the way")
+        assert maker.result() is None
+    finally:
+        maker.close()
+    assert "said on the way" in capfd.readouterr().err
