@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
@@ -858,6 +859,30 @@ def _clean_datasets(
     return [clean_dataset(name, by_dataset[name], contract, year, raw_dir, config, key, annex_cache) for name in names]
 
 
+def _clean_datasets_to_files(
+    names: list[str],
+    by_dataset: Mapping[str, list[SourceFile]],
+    contract: Contract,
+    year: ReportingYear,
+    raw_dir: Path,
+    config: PartnershipConfig,
+    key: bytes,
+    folder: Path,
+) -> list[tuple[Path, list[dict], pd.DataFrame, int]]:
+    """_clean_datasets for the second process: each table written to `folder` once cleaned and
+    let go, so the process holds one table at a time and sends back none (at 100x, pickled
+    tables in both processes at once took the stage over its memory budget)."""
+    annex_cache: dict = {}
+    done = []
+    for name in names:
+        table, rows, rejected, recoded = clean_dataset(
+            name, by_dataset[name], contract, year, raw_dir, config, key, annex_cache
+        )
+        done.append((write_parquet_atomic(table, folder / f"{name}.parquet"), rows, rejected, recoded))
+        del table
+    return done
+
+
 def clean_year(
     year: ReportingYear,
     raw_dir: Path,
@@ -892,14 +917,20 @@ def clean_year(
         )
     here, there = dataset_lanes(by_dataset)
     cleaned: dict[str, tuple] = {}
-    with closing(FreshProcess(preload=(__name__,))) if there else nullcontext() as elsewhere:
-        if elsewhere is not None:
-            elsewhere.submit(
-                _clean_datasets, there, {n: by_dataset[n] for n in there}, contract, year, raw_dir, config, key
-            )
-        cleaned.update(zip(here, _clean_datasets(here, by_dataset, contract, year, raw_dir, config, key)))
-        if elsewhere is not None:
-            cleaned.update(zip(there, elsewhere.result()))
+    second_lane = out_dir / ".second-lane"
+    try:
+        with closing(FreshProcess(preload=(__name__,))) if there else nullcontext() as elsewhere:
+            if elsewhere is not None:
+                lane = {n: by_dataset[n] for n in there}
+                elsewhere.submit(
+                    _clean_datasets_to_files, there, lane, contract, year, raw_dir, config, key, second_lane
+                )
+            cleaned.update(zip(here, _clean_datasets(here, by_dataset, contract, year, raw_dir, config, key)))
+            if elsewhere is not None:
+                for name, (path, *rest) in zip(there, elsewhere.result()):
+                    cleaned[name] = (pd.read_parquet(path), *rest)
+    finally:
+        shutil.rmtree(second_lane, ignore_errors=True)
     tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
     for name in by_dataset:  # in the contract's order, whichever process cleaned it
         table, rows, rejected, recoded = cleaned.pop(name)
