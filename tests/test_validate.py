@@ -539,3 +539,43 @@ def test_without_a_configured_earliest_year_the_window_opens_at_the_first_period
     report = validate.validate_year(YEAR, paths, config, contract=contract_with("audits", "escalations"), stop=False)
     assert report.earliest_year == ReportingYear.parse("2019-20")
     assert result(report.tables["audits"], "window:audit_date").success
+
+
+# --- two lanes: a forked child validates about half the tables -------------------------------
+
+
+def test_a_forked_lane_validates_as_one_process_does(injected_run, tmp_path, monkeypatch):
+    root, paths, tables, report = injected_run
+    here, there = validate.validation_lanes(CONTRACT, {n: paths.clean_dir(YEAR) / f"{n}.parquet" for n in tables})
+    assert here and there  # the injected run used two lanes
+    alone_paths = paths_under(tmp_path)
+    write_clean(tables, alone_paths)
+    monkeypatch.setattr(validate, "SECOND_PROCESS_UP_TO_BYTES", -1)
+    alone = validate.validate_year(YEAR, alone_paths, load_config())
+    assert alone.as_json() == report.as_json()
+    for folder in ("validated_dir", "quarantine_dir"):
+        for name in tables:
+            ours, theirs = (
+                getattr(paths, folder)(YEAR) / f"{name}.parquet",
+                getattr(alone_paths, folder)(YEAR) / f"{name}.parquet",
+            )
+            pd.testing.assert_frame_equal(pd.read_parquet(ours), pd.read_parquet(theirs))
+
+
+def test_a_table_and_the_tables_it_refers_to_share_a_lane(injected_run):
+    _, paths, tables, _ = injected_run
+    here, there = validate.validation_lanes(CONTRACT, {n: paths.clean_dir(YEAR) / f"{n}.parquet" for n in tables})
+    assert sorted(here + there) == sorted(CONTRACT.datasets)
+    for lane in (here, there):
+        for name in lane:
+            for col in CONTRACT.dataset(name).output_columns:
+                if col.references:
+                    target = col.references.split(".", 1)[0]
+                    assert target in lane and lane.index(target) < lane.index(name)
+
+
+def test_tables_too_big_for_two_processes_stay_in_one_lane(injected_run, monkeypatch):
+    _, paths, tables, _ = injected_run
+    monkeypatch.setattr(validate, "SECOND_PROCESS_UP_TO_BYTES", 1000)
+    here, there = validate.validation_lanes(CONTRACT, {n: paths.clean_dir(YEAR) / f"{n}.parquet" for n in tables})
+    assert there == [] and here == validate._validation_order(CONTRACT)
