@@ -78,11 +78,7 @@ def serve(requests, replies) -> None:
             continue
         request = json.loads(line)
         try:
-            module = importlib.import_module(request["module"])
-            # A stage module may have work to do once per run that every kernel then shares,
-            # such as validate's first use of Great Expectations.
-            if hasattr(module, "warm_up"):
-                module.warm_up()
+            importlib.import_module(request["module"])
         except Exception:  # noqa: BLE001 - the kernel imports it again and reports the error there
             pass
         gc.freeze()  # the imported objects stay shared: a collection in the kernel would copy them

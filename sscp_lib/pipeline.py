@@ -438,11 +438,6 @@ def _checked_context(
     return ctx, partnership_config
 
 
-# Kernels of the next two groups start while a group runs: the group after next imports its
-# modules (matplotlib for the analyses) during clean, not beside the validate stage.
-KERNELS_AHEAD = 2
-
-
 def _run_stages(
     ctx: RunContext, kernels: KernelPool, partnership_config: PartnershipConfig, start_index: int, pdf: bool
 ) -> int:
@@ -462,17 +457,17 @@ def _run_stages(
     marking = partnership_config.get("protective_marking", "OFFICIAL")
     _say(f"sscp: {partnership}, year {reporting_year}, {len(STAGES) - start_index} stage(s)")
     chain_started = time.perf_counter()
-    # Stage notebooks render to HTML on a second thread once the last stage is done, while the
-    # PDF is made. The next two groups' kernels start and import while the current group runs.
+    # Stage notebooks render to HTML on a second thread while the next stage's kernel works.
+    # The next group's kernels start and import while the current group runs.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer, ExitStack() as finishing:
-        rendered_later: list[StageRecord] = []  # stages whose reports render beside the PDF
+        pending: list = []
         pdf_process: PdfProcess | None = None
         for index, record in enumerate(ctx.stages[:start_index]):
             _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
         records = {record.name: (index, record) for index, record in enumerate(ctx.stages)}
         groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index)]
         for number, group in enumerate(groups):
-            for _, record in (record for later in groups[number + 1 : number + 1 + KERNELS_AHEAD] for record in later):
+            for _, record in groups[number + 1] if number + 1 < len(groups) else []:
                 kernels.warm(record.name)
             if pdf and number == len(groups) - 1:
                 # The PDF's process starts, and imports WeasyPrint, while the last stage runs.
@@ -489,8 +484,9 @@ def _run_stages(
             failed = next((record for _, record in group if record.outcome == "failed"), None)
             if failed is not None:
                 record = failed
-                for done in [*rendered_later, record]:
-                    _render_stage_html(ctx, done, synthetic, marking)
+                for job in pending:
+                    job.result()
+                _render_stage_html(ctx, record, synthetic, marking)
                 write_manifest(ctx, datetime.now(UTC), outcome="failed")
                 nb = ctx.staging.notebooks / record.notebook
                 print(
@@ -504,7 +500,7 @@ def _run_stages(
                 )
                 return 1
             for index, record in group:
-                rendered_later.append(record)
+                pending.append(renderer.submit(_render_stage_html, ctx, record, synthetic, marking))
                 _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
 
         synthetic = is_synthetic(ctx.paths, ctx.year)
@@ -523,10 +519,6 @@ def _run_stages(
                 flush=True,
             )
             return 1
-        finally:
-            # The stage reports render now, beside the PDF's process, on the core the stages
-            # left to kernel start-up and imports (and to a second lane in clean and validate).
-            pending = [renderer.submit(_render_stage_html, ctx, done, synthetic, marking) for done in rendered_later]
         for job in pending:
             job.result()  # re-raises a rendering error here, before anything is swapped in
         if pdf_process is not None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -40,7 +39,6 @@ from .expectations import expectation_class
 from .files import write_json_atomic, write_parquet_atomic
 from .metrics import to_jsonable
 from .report_tables import report_frame
-from .worker import ForkedProcess
 
 FAMILIES = ("exists", "non_null", "type", "codes", "range", "unique", "window", "reference", "row_count")
 CRITICAL, WARNING = "critical", "warning"
@@ -818,57 +816,41 @@ def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame | None:
     return pd.read_parquet(path, columns=[c for c in columns if c in present])
 
 
-# Up to this much clean data (10x the sample is about 20 MB) the validate stage forks a child
-# that validates about half the tables beside it: there GX's per-expectation bookkeeping, not the
-# data, sets the time (about 0.1 s a table at the sample's size). Above it the tables set both the
-# time and the stage's memory, the chain's peak at 100x, so they are validated one at a time.
-SECOND_PROCESS_UP_TO_BYTES = 64_000_000
-TABLE_BYTES = 2_000_000  # a table's fixed cost (GX's bookkeeping) in bytes of clean parquet
-
-
-def validation_lanes(contract: Contract, clean_files: Mapping[str, Path]) -> tuple[list[str], list[str]]:
-    """The datasets in two lanes of about equal work, each in validation order, a table and the
-    tables it refers to in one lane (a reference check needs the validated keys); the second lane
-    is empty when the clean data are too big for two processes to hold."""
-    sizes = {name: path.stat().st_size if path.exists() else 0 for name, path in clean_files.items()}
-    order = _validation_order(contract)
-    if sum(sizes.values()) > SECOND_PROCESS_UP_TO_BYTES:
-        return order, []
-    groups: list[set[str]] = []
-    for name in order:
-        linked = {name} | {
-            col.references.split(".", 1)[0] for col in contract.dataset(name).output_columns if col.references
-        }
-        for group in [g for g in groups if g & linked]:
-            linked |= group
-            groups.remove(group)
-        groups.append(linked)
-    lanes: tuple[list[str], list[str]] = ([], [])
-    totals = [0, 0]
-    for group in sorted(
-        groups, key=lambda g: (-sum(TABLE_BYTES + sizes[n] for n in g), order.index(min(g, key=order.index)))
-    ):
-        lane = 0 if totals[0] <= totals[1] else 1
-        lanes[lane].extend(group)
-        totals[lane] += sum(TABLE_BYTES + sizes[n] for n in group)
-    return sorted(lanes[0], key=order.index), sorted(lanes[1], key=order.index)
-
-
-def _validate_lane(
-    names: list[str],
+def validate_year(
     year: ReportingYear,
     paths: Paths,
-    contract: Contract,
-    clean_files: Mapping[str, Path],
-    earliest: ReportingYear,
-    share: float,
-) -> dict[str, TableReport]:
-    """Validate `names` in order, writing each one's validated and quarantine files."""
-    # One table in memory at a time in a lane; of a validated table only the values its lane refers to.
+    config: PartnershipConfig,
+    *,
+    contract: Contract | None = None,
+    earliest_year: ReportingYear | None = None,
+    stop: bool = True,
+) -> ValidationReport:
+    """Validate the year's clean tables and write validated/, quarantine/ and validation.json.
+
+    A critical table-level failure raises ValidationStop after validation.json is written
+    (with stop=False the report is returned; call report.raise_if_stopped() when shown).
+    A stopped table gets no validated or quarantine file (an older one is removed).
+    """
+    contract = contract or load_contract()
+    clean_dir = paths.clean_dir(year)
+    clean_files = {name: clean_dir / f"{name}.parquet" for name in contract.datasets}
+    configured = config.get("data_rules", {}).get("earliest_year")
+    earliest = earliest_year or (
+        ReportingYear.parse(configured)
+        if configured
+        else earliest_year_in(
+            {name: _read_columns(path, [contract.dataset(name).period_column]) for name, path in clean_files.items()},
+            contract,
+            year,
+        )
+    )
+    share = float(config["analysis"]["row_count_change_warning_share"])
+
+    # One table in memory at a time; of a validated table only the values other tables refer to.
     referenced = {col.references for ds in contract.datasets.values() for col in ds.output_columns if col.references}
     reference_values: dict[str, np.ndarray] = {}
     tables: dict[str, TableReport] = {}
-    for name in names:
+    for name in _validation_order(contract):
         ds = contract.dataset(name)
         validated_path = paths.validated_dir(year) / f"{name}.parquet"
         quarantine_path = paths.quarantine_dir(year) / f"{name}.parquet"
@@ -911,62 +893,6 @@ def _validate_lane(
         write_parquet_atomic(validated, validated_path)
         write_parquet_atomic(quarantined, quarantine_path)
         del validated, quarantined
-    return tables
-
-
-def warm_up(contract: Contract | None = None) -> None:
-    """Validate an empty table once, the one whose suites use the most kinds of expectation,
-    so that GX builds what it builds on first use (registries, models, the context) before the
-    first real table. The kernel zygote calls it before forking the validate stage's kernel,
-    which then starts warm, and so does the child validating the second lane."""
-    contract = contract or load_contract()
-    year = ReportingYear.containing(datetime.now().date())
-    inputs = SuiteInputs(year=year, earliest_year=year.previous)
-    suites = {name: build_suites(contract, name, inputs) for name in contract.datasets}
-    name = max(suites, key=lambda n: len({type(e) for s in suites[n].values() for e in s.expectations}))
-    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in contract.processed_schema(name).items()})
-    for suite in suites[name].values():
-        run_suite(empty, suite, name)
-
-
-def validate_year(
-    year: ReportingYear,
-    paths: Paths,
-    config: PartnershipConfig,
-    *,
-    contract: Contract | None = None,
-    earliest_year: ReportingYear | None = None,
-    stop: bool = True,
-) -> ValidationReport:
-    """Validate the year's clean tables and write validated/, quarantine/ and validation.json.
-
-    A critical table-level failure raises ValidationStop after validation.json is written
-    (with stop=False the report is returned; call report.raise_if_stopped() when shown).
-    A stopped table gets no validated or quarantine file (an older one is removed).
-    """
-    contract = contract or load_contract()
-    clean_dir = paths.clean_dir(year)
-    clean_files = {name: clean_dir / f"{name}.parquet" for name in contract.datasets}
-    configured = config.get("data_rules", {}).get("earliest_year")
-    earliest = earliest_year or (
-        ReportingYear.parse(configured)
-        if configured
-        else earliest_year_in(
-            {name: _read_columns(path, [contract.dataset(name).period_column]) for name, path in clean_files.items()},
-            contract,
-            year,
-        )
-    )
-    share = float(config["analysis"]["row_count_change_warning_share"])
-
-    here, there = validation_lanes(contract, clean_files)
-    lane = (year, paths, contract, clean_files, earliest, share)
-    with closing(ForkedProcess()) if there else nullcontext() as elsewhere:
-        if elsewhere is not None:
-            elsewhere.submit(_validate_lane, there, *lane)
-        tables = _validate_lane(here, *lane)
-        if elsewhere is not None:
-            tables.update(elsewhere.result())
 
     ordered = {name: tables[name] for name in contract.datasets}
     report = ValidationReport(year=year, earliest_year=earliest, tables=ordered)

@@ -182,16 +182,3 @@ def test_the_command_line_reads_the_stage_names_without_pandas():
     probe = "import sys, sscp_lib.cli; sscp_lib.cli.build_parser(); print('pandas' in sys.modules)"
     said = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert said.stdout.strip() == "False"
-
-
-def test_the_validate_kernel_starts_with_great_expectations_warmed_up():
-    """The zygote runs the stage module's warm_up before forking: GX's context already exists."""
-    pool = KernelPool(cwd=NOTEBOOK_DIR)
-    pool.warm("validate")
-    manager = pool.take("validate")
-    try:
-        said = _kernel_says(manager, "import sscp_lib.validate as v; print(v.gx_context.cache_info().currsize)")
-        assert said == "1"
-    finally:
-        shutdown(manager)
-        pool.close()

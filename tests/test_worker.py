@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 
 from sscp_lib.pdf import PdfFailed, PdfProcess
-from sscp_lib.worker import ForkedProcess, FreshProcess, WorkerFailed
+from sscp_lib.worker import FreshProcess, WorkerFailed
 
 PAGE = (
     '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>A statement</title></head>'
@@ -74,36 +74,3 @@ def test_what_the_call_prints_does_not_spoil_its_outcome(capfd):
     finally:
         maker.close()
     assert "said on the way" in capfd.readouterr().err
-
-
-SEEN_IN_THIS_PROCESS: list[str] = []
-
-
-def _what_the_parent_had(extra: str) -> list[str]:
-    return [*SEEN_IN_THIS_PROCESS, extra, str(os.getpid())]
-
-
-def _refuse(message: str) -> None:
-    raise ValueError(message)
-
-
-def test_a_forked_child_starts_with_what_this_process_holds():
-    SEEN_IN_THIS_PROCESS.append("read before the fork")
-    child = ForkedProcess()
-    try:
-        child.submit(_what_the_parent_had, "and an argument")
-        held, also, pid = child.result()
-    finally:
-        child.close()
-    assert (held, also) == ("read before the fork", "and an argument") and int(pid) != os.getpid()
-
-
-def test_a_forked_child_s_exception_is_raised_here_with_its_traceback():
-    child = ForkedProcess()
-    try:
-        child.submit(_refuse, "not this one")
-        with pytest.raises(ValueError, match="not this one") as raised:
-            child.result()
-    finally:
-        child.close()
-    assert "in the worker process:\nTraceback" in "\n".join(raised.value.__notes__)

@@ -16,11 +16,6 @@ from .result import StageResult
 BY_TABLE_COLUMNS = ["dataset", "expectations", "passed", "failed", "warned", "rows_quarantined"]
 
 
-def warm_up() -> None:
-    """What the kernel zygote runs once it has imported this module (see validate.warm_up)."""
-    validate.warm_up()
-
-
 def metric_values(report: validate.ValidationReport) -> dict[str, object]:
     """The validate stage's metrics by catalogue name."""
     results = report.results
