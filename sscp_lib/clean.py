@@ -845,7 +845,7 @@ def dataset_lanes(by_dataset: Mapping[str, list[SourceFile]]) -> tuple[list[str]
     return sorted(lanes[0], key=order.index), sorted(lanes[1], key=order.index)
 
 
-def _clean_datasets(
+def _cleaned(
     names: list[str],
     by_dataset: Mapping[str, list[SourceFile]],
     contract: Contract,
@@ -853,34 +853,21 @@ def _clean_datasets(
     raw_dir: Path,
     config: PartnershipConfig,
     key: bytes,
-) -> list[tuple[pd.DataFrame, list[dict], pd.DataFrame, int]]:
-    """clean_dataset for each of `names`, in this process (an Annex A workbook read once)."""
+) -> Iterator[tuple[pd.DataFrame, list[dict], pd.DataFrame, int]]:
+    """clean_dataset for each of `names` in turn, in this process (an Annex A workbook read once)."""
     annex_cache: dict = {}
-    return [clean_dataset(name, by_dataset[name], contract, year, raw_dir, config, key, annex_cache) for name in names]
-
-
-def _clean_datasets_to_files(
-    names: list[str],
-    by_dataset: Mapping[str, list[SourceFile]],
-    contract: Contract,
-    year: ReportingYear,
-    raw_dir: Path,
-    config: PartnershipConfig,
-    key: bytes,
-    folder: Path,
-) -> list[tuple[Path, list[dict], pd.DataFrame, int]]:
-    """_clean_datasets for the second process: each table written to `folder` once cleaned and
-    let go, so the process holds one table at a time and sends back none (at 100x, pickled
-    tables in both processes at once took the stage over its memory budget)."""
-    annex_cache: dict = {}
-    done = []
     for name in names:
-        table, rows, rejected, recoded = clean_dataset(
-            name, by_dataset[name], contract, year, raw_dir, config, key, annex_cache
-        )
-        done.append((write_parquet_atomic(table, folder / f"{name}.parquet"), rows, rejected, recoded))
-        del table
-    return done
+        yield clean_dataset(name, by_dataset[name], contract, year, raw_dir, config, key, annex_cache)
+
+
+def _cleaned_to_files(folder: Path, names: list[str], *lane) -> list[tuple[Path, list[dict], pd.DataFrame, int]]:
+    """_cleaned(names, *lane) for the second process: each table written to `folder` once cleaned
+    and let go, so the process holds one table at a time and sends back none (at 100x, pickled
+    tables in both processes at once took the stage over its memory budget)."""
+    return [
+        (write_parquet_atomic(table, folder / f"{name}.parquet"), *rest)
+        for name, (table, *rest) in zip(names, _cleaned(names, *lane))
+    ]
 
 
 def clean_year(
@@ -922,10 +909,8 @@ def clean_year(
         with closing(FreshProcess(preload=(__name__,))) if there else nullcontext() as elsewhere:
             if elsewhere is not None:
                 lane = {n: by_dataset[n] for n in there}
-                elsewhere.submit(
-                    _clean_datasets_to_files, there, lane, contract, year, raw_dir, config, key, second_lane
-                )
-            cleaned.update(zip(here, _clean_datasets(here, by_dataset, contract, year, raw_dir, config, key)))
+                elsewhere.submit(_cleaned_to_files, second_lane, there, lane, contract, year, raw_dir, config, key)
+            cleaned.update(zip(here, _cleaned(here, by_dataset, contract, year, raw_dir, config, key)))
             if elsewhere is not None:
                 for name, (path, *rest) in zip(there, elsewhere.result()):
                     cleaned[name] = (pd.read_parquet(path), *rest)
