@@ -105,6 +105,7 @@ def main() -> None:
     gc.disable()  # nothing here makes cycles worth collecting; kernels collect as usual
     import ipykernel.kernelapp  # noqa: F401 - loaded once here, shared by every kernel
 
+    # What every stage's module imports (pandas, the registry), loaded once here for every kernel.
     import sscp_lib.stages.context
     import sscp_lib.stages.result  # noqa: F401
 

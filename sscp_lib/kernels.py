@@ -221,7 +221,8 @@ class ReadyKernelClient(AsyncKernelClient):
     has been read by then, since iopub keeps the kernel's order."""
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (WARM_TIMEOUT if timeout is None else timeout)
+        timeout = WARM_TIMEOUT if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         asked: set[str] = set()
         while True:
             asked.add(self.kernel_info())
