@@ -23,6 +23,7 @@ from pathlib import Path
 # imports the stage's module while the stage before runs, and so pays GX's import (seconds) then.
 import great_expectations as gx
 import great_expectations.execution_engine.pandas_execution_engine as pandas_engine
+import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -434,14 +435,17 @@ class ExpectationResult:
         )
 
 
-def _frame_for_gx(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as GX reads it: dates as nanoseconds.
+def _frame_for_gx(frame: pd.DataFrame, compared: set[str]) -> pd.DataFrame:
+    """The frame as GX reads it: the dates of the `compared` columns as nanoseconds.
 
     GX compares nanosecond dates with a window vectorised but any other unit one value at a
-    time (minutes at 1.5 M rows), and the processed tables hold milliseconds.
+    time (minutes at 1.5 M rows), and the processed tables hold milliseconds. Other checks read
+    either unit alike (a type check observes datetime64 for both).
     """
     out = frame.copy(deep=False)
     for column, dtype in frame.dtypes.items():
+        if column not in compared:
+            continue
         if isinstance(dtype, np.dtype) and dtype.kind == "M" and dtype != np.dtype("datetime64[ns]"):
             out[column] = frame[column].clip(lower=_NS_SAFE_FIRST, upper=_NS_SAFE_LAST).astype("datetime64[ns]")
     return out
@@ -470,19 +474,87 @@ def _passed_cleanly(gx_result) -> bool:
     return bool(gx_result.success) and _error_message(gx_result.exception_info) is None
 
 
-def _validate_with_least_detail(frame: pd.DataFrame, expectations: list) -> tuple[dict, set[str]]:
+@dataclass(frozen=True)
+class ScreenedPass:
+    """A check its screen cleared, read as GX's result for it would be: a pass, no error, and for a
+    type check the column's type as observed by GX."""
+
+    result: dict
+    success: bool = True
+    exception_info: None = None
+
+
+# Per-column GX expectations a screen can clear: (the expectation, its screen, the item it checks).
+SCREENABLE = (
+    (gxe.ExpectColumnValuesToNotBeNull, "ExpectTableColumnsToHaveNoNulls", lambda e: [e.column]),
+    (gxe.ExpectColumnValuesToBeInSet, "ExpectTableColumnValuesToBeInSets", lambda e: [e.column, list(e.value_set)]),
+    (gxe.ExpectColumnValuesToBeOfType, "ExpectTableColumnsToBeOfTypes", lambda e: [e.column, e.type_]),
+)
+SCREEN = "screen"  # the family of a screen's own result, which the report never shows
+
+
+def _screens(expectations: list) -> tuple[list, dict]:
+    """Screens for a suite's per-column checks, and the checks they screen by name.
+
+    A kind is screened when two or more of its checks apply to every row (no `mostly`, no row
+    condition), as the stage's suites do."""
+    screens: list = []
+    screened: dict = {}
+    for narrow, screen, item in SCREENABLE:
+        kind: list = [e for e in expectations if isinstance(e, narrow) and e.mostly == 1 and e.row_condition is None]
+        if len(kind) < 2:
+            continue
+        screens.append(
+            expectation_class(screen)(
+                items=[item(e) for e in kind],
+                meta={"check": f"{SCREEN}:{screen}", "family": SCREEN, "screens": [e.meta["check"] for e in kind]},
+            )
+        )
+        screened.update((e.meta["check"], e) for e in kind)
+    return screens, screened
+
+
+def _cleared(screen, gx_result) -> dict:
+    """The checks a screen's result clears, each as a ScreenedPass by check name."""
+    if _error_message(gx_result.exception_info) is not None:
+        return {}
+    flagged = set(gx_result.result["details"]["flagged"])
+    observed = gx_result.result["observed_value"]
+    return {
+        check: ScreenedPass(result={"observed_value": observed[position]} if observed is not None else {})
+        for position, check in enumerate(screen.meta["screens"])
+        if position not in flagged
+    }
+
+
+def _least_detail(batch, expectations: list) -> tuple[dict, set[str]]:
     """GX's result for each expectation by check name, and the checks whose result is complete.
 
     Every expectation is validated once with the least result its verdict needs; those that fail
-    or raise are validated again with the complete result, which is what the report shows for
-    them (failing rows, counts, errors) and what the quarantine reads.
+    or raise (screens aside) are validated again with the complete result, which is what the
+    report shows for them (failing rows, counts, errors) and what the quarantine reads.
     """
-    batch = _batch_definition(gx_context()).get_batch(batch_parameters={"dataframe": _frame_for_gx(frame)})
     by_check = _gx_results(batch, [e for e in expectations if e.meta["family"] in ROW_FAMILIES], PASS_OR_FAIL)
     by_check.update(_gx_results(batch, [e for e in expectations if e.meta["family"] not in ROW_FAMILIES], OBSERVED))
-    again = [e for e in expectations if not _passed_cleanly(by_check[e.meta["check"]])]
+    again = [e for e in expectations if e.meta["family"] != SCREEN and not _passed_cleanly(by_check[e.meta["check"]])]
     by_check.update(_gx_results(batch, again, COMPLETE))
     return by_check, {e.meta["check"] for e in again}
+
+
+def _validate_with_least_detail(frame: pd.DataFrame, expectations: list) -> tuple[dict, set[str]]:
+    """GX's result for each check by name (or the screen's pass), and the checks whose result is complete.
+
+    Screened checks are validated with their screens; those a screen does not clear are then
+    validated with their own expectations, exactly as an unscreened check is.
+    """
+    columns = {e.column for e in expectations if isinstance(e, gxe.ExpectColumnValuesToBeBetween)}
+    batch = _batch_definition(gx_context()).get_batch(batch_parameters={"dataframe": _frame_for_gx(frame, columns)})
+    screens, screened = _screens(expectations)
+    by_check, complete = _least_detail(batch, [e for e in expectations if e.meta["check"] not in screened] + screens)
+    for screen in screens:
+        by_check.update(_cleared(screen, by_check.pop(screen.meta["check"])))
+    more, more_complete = _least_detail(batch, [e for check, e in screened.items() if check not in by_check])
+    return by_check | more, complete | more_complete
 
 
 def _columns_present(dataset: str, meta: dict, gx_result) -> list[ExpectationResult]:

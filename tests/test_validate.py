@@ -305,6 +305,74 @@ def test_each_row_family_catches_its_fault(good_year, family, dataset, spoil, ch
         assert not report.stops
 
 
+# --- screens: many per-column checks decided by one expectation, GX's own only when needed ----
+
+
+def _spoiled_referrals(good_year) -> pd.DataFrame:
+    """Referrals with a fault for every screen, and values a screen must not flag."""
+    frame = good_year["referrals"].copy()
+    frame.loc[1, "child_pid"] = pd.NA  # a null in a required column
+    frame.loc[2, "referral_source"] = "ZZ"  # a code outside its list
+    frame.loc[3, "referral_source_group"] = pd.NA  # a null in a coded column: the codes check skips it
+    frame = frame.drop(columns=["abuse_category"])  # an absent column: every check on it raises
+    frame["referral_outcome"] = frame["referral_outcome"].astype(object)  # object: checked value by value
+    return frame.assign(domestic_abuse=frame["domestic_abuse"].astype("Int64"))  # the wrong type
+
+
+def _suite_results(frame, dataset, inputs, screened=True):
+    """Every check's result on the all-rows suite; screened=False: each check by its own expectation."""
+    suite = validate.build_suites(CONTRACT, dataset, inputs)[validate.ALL_ROWS]
+    with pytest.MonkeyPatch.context() as patch:
+        if not screened:
+            patch.setattr(validate, "SCREENABLE", ())
+        return [r.as_json() for r in validate.run_suite(frame, suite, dataset, CONTRACT.dataset(dataset).key)]
+
+
+@pytest.mark.parametrize("spoilt", [False, True], ids=["clean", "spoilt"])
+def test_screened_results_are_the_results_of_each_checks_own_expectation(good_year, spoilt):
+    frame = _spoiled_referrals(good_year) if spoilt else good_year["referrals"]
+    screened = _suite_results(frame, "referrals", inputs_for())
+    one_by_one = _suite_results(frame, "referrals", inputs_for(), screened=False)
+    assert screened == one_by_one
+    failed = {r["check"] for r in screened if not r["success"]}
+    if spoilt:
+        assert {"non_null:child_pid", "codes:referral_source", "type:domestic_abuse"} <= failed
+        assert {"codes:abuse_category", "type:abuse_category"} <= failed
+        assert "codes:referral_source_group" not in failed
+    else:
+        assert not failed
+
+
+def test_screens_decide_the_per_column_checks_of_a_clean_table(good_year, monkeypatch):
+    validated = []
+    gx_results = validate._gx_results
+
+    def recording(batch, expectations, result_format):
+        validated.extend(type(e).__name__ for e in expectations)
+        return gx_results(batch, expectations, result_format)
+
+    monkeypatch.setattr(validate, "_gx_results", recording)
+    results = _suite_results(good_year["referrals"], "referrals", inputs_for())
+    assert all(r["success"] for r in results)
+    screens = [name for name in validated if name.startswith("ExpectTable") and "Columns" in name]
+    assert len(screens) == 3
+    per_column = {"ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeOfType", "ExpectColumnValuesToBeInSet"}
+    assert not [name for name in validated if name.removesuffix("ConfiguredOnce") in per_column]
+
+
+def test_a_screen_that_raises_leaves_every_check_to_its_own_expectation(good_year, monkeypatch):
+    from sscp_lib import expectations
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the screen broke")
+
+    frame = _spoiled_referrals(good_year)
+    one_by_one = _suite_results(frame, "referrals", inputs_for(), screened=False)
+    for screen in expectations.SCREENS.values():
+        monkeypatch.setattr(screen, "_validate", broken)
+    assert _suite_results(frame, "referrals", inputs_for()) == one_by_one
+
+
 def test_codes_failures_show_the_unexpected_code(good_year):
     frame = _with(good_year["referrals"], 4, "referral_source", "Polce")
     report, _, _ = validate.validate_table(frame, "referrals", inputs_for())
