@@ -861,8 +861,8 @@ def _cleaned(
 
 
 def _cleaned_to_files(folder: Path, names: list[str], *lane) -> list[tuple[Path, list[dict], pd.DataFrame, int]]:
-    """_cleaned(names, *lane) for the second process: each table written to `folder` once cleaned
-    and let go, so the process holds one table at a time and sends back none (at 100x, pickled
+    """_cleaned(names, *lane) for the second process: each table written to `folder` (the stage's
+    staging folder) once cleaned and let go, so the process holds one table at a time and sends back none (at 100x, pickled
     tables in both processes at once took the stage over its memory budget)."""
     return [
         (write_parquet_atomic(table, folder / f"{name}.parquet"), *rest)
@@ -904,36 +904,45 @@ def clean_year(
         )
     here, there = dataset_lanes(by_dataset)
     cleaned: dict[str, tuple] = {}
-    second_lane = out_dir / ".second-lane"
+    # Each table is written as soon as it is cleaned, by whichever process cleaned it, into a
+    # staging folder; all move into out_dir once every dataset is clean, so a run that fails
+    # leaves the last run's tables as they were.
+    staging = out_dir / ".cleaning"
+    shutil.rmtree(staging, ignore_errors=True)
     try:
         with closing(FreshProcess(preload=(__name__,))) if there else nullcontext() as elsewhere:
             if elsewhere is not None:
                 lane = {n: by_dataset[n] for n in there}
-                elsewhere.submit(_cleaned_to_files, second_lane, there, lane, contract, year, raw_dir, config, key)
-            cleaned.update(zip(here, _cleaned(here, by_dataset, contract, year, raw_dir, config, key)))
+                elsewhere.submit(_cleaned_to_files, staging, there, lane, contract, year, raw_dir, config, key)
+            for name, (table, *rest) in zip(here, _cleaned(here, by_dataset, contract, year, raw_dir, config, key)):
+                write_parquet_atomic(table, staging / f"{name}.parquet")
+                cleaned[name] = (table, *rest)
             if elsewhere is not None:
                 for name, (path, *rest) in zip(there, elsewhere.result()):
                     cleaned[name] = (pd.read_parquet(path), *rest)
+        tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
+        for name in by_dataset:  # in the contract's order, whichever process cleaned it
+            table, rows, rejected, recoded = cleaned.pop(name)
+            tables[name] = table
+            log_rows.extend(rows)
+            rejected_parts.append(rejected)
+            nfa_recoded += recoded
+        log = _typed(log_rows, LOG_COLUMNS)
+        rejected = (
+            pd.concat([p for p in rejected_parts if len(p)], ignore_index=True)
+            if any(len(p) for p in rejected_parts)
+            else pd.DataFrame()
+        )
+        rejected = _typed(rejected.to_dict("records") if len(rejected) else [], REJECTED_COLUMNS)
+        write_parquet_atomic(log, staging / "clean_log.parquet")
+        write_parquet_atomic(rejected, staging / "rejected.parquet")
+        written = [
+            staging.joinpath(f"{name}.parquet").replace(out_dir / f"{name}.parquet")
+            for name in [*tables, "clean_log", "rejected"]
+        ]
     finally:
-        shutil.rmtree(second_lane, ignore_errors=True)
-    tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
-    for name in by_dataset:  # in the contract's order, whichever process cleaned it
-        table, rows, rejected, recoded = cleaned.pop(name)
-        tables[name] = table
-        log_rows.extend(rows)
-        rejected_parts.append(rejected)
-        nfa_recoded += recoded
-    log = _typed(log_rows, LOG_COLUMNS)
-    rejected = (
-        pd.concat([p for p in rejected_parts if len(p)], ignore_index=True)
-        if any(len(p) for p in rejected_parts)
-        else pd.DataFrame()
-    )
-    rejected = _typed(rejected.to_dict("records") if len(rejected) else [], REJECTED_COLUMNS)
+        shutil.rmtree(staging, ignore_errors=True)
     synthetic = any(has_sample_marker(folder) for _, folder in year_folders(raw_dir, year))
-    written = [write_parquet_atomic(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
-    written.append(write_parquet_atomic(log, out_dir / "clean_log.parquet"))
-    written.append(write_parquet_atomic(rejected, out_dir / "rejected.parquet"))
     return CleanResult(
         year=year,
         out_dir=out_dir,

@@ -552,3 +552,26 @@ def test_files_too_small_for_a_second_process_stay_in_one_lane(tmp_path):
 
     by_dataset = clean.discover_files(_sample_raw(tmp_path), ReportingYear.parse(YEAR), CONTRACT)[0]
     assert clean.dataset_lanes(by_dataset) == (list(by_dataset), [])
+
+
+@pytest.mark.parametrize("bad_lane", ["stage's process", "second process"])
+def test_a_failed_clean_leaves_the_last_runs_tables_as_they_were(tmp_path, monkeypatch, bad_lane):
+    """Tables are written as they are cleaned, but into a staging folder: out_dir changes only
+    when every dataset is clean."""
+    import sscp_lib.clean as clean
+
+    raw = _sample_raw(tmp_path)
+    out = tmp_path / "out"
+    run(raw, out)
+    before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in out.iterdir()}  # a rewrite is a new inode
+    referral_lane = ["referrals"] if bad_lane == "second process" else []
+    monkeypatch.setattr(
+        clean,
+        "dataset_lanes",
+        lambda by: ([n for n in by if n not in referral_lane], referral_lane),
+    )
+    # A good table written before the bad file is reached: mash_contacts comes first in both lanes' order.
+    referrals(raw / YEAR, [("R1", "C1")], header=("Referral Ref", "CHILD UNIQUE ID"))
+    with pytest.raises(InputFileError):
+        run(raw, out)
+    assert {p.name: (p.stat().st_ino, p.read_bytes()) for p in out.iterdir()} == before
