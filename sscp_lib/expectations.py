@@ -9,7 +9,8 @@ expectation copied); the metrics, the verdict and the result are GX's. Fields mu
 in place (the validate stage never changes an expectation once built).
 
 The screens below are expectations of this project's own, on GX's table metrics and two metrics
-registered here: each decides many per-column checks of one kind in one pass (see `Screens`).
+registered here: each decides many per-column checks of one kind in one pass (see the Screens
+section below).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def expectation_class(name: str) -> type:
 # Screens: one expectation answering "do all these checks pass?" for many columns at once
 # --------------------------------------------------------------------------------------
 # GX's bookkeeping costs 1-4 ms per expectation per validation whatever the table's size, and a
-# table has dozens of per-column checks of a kind (present, typed, coded). A screen checks every
+# table has dozens of per-column checks of a kind (required, typed, coded). A screen checks every
 # column of a kind in one pass, with the condition GX's own per-column expectation uses, and names
 # the items that did not pass. The validate stage reports a screened item as passing only when the
 # screen cleared it; every other item goes to its own GX expectation, whose result is the one
