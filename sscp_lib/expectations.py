@@ -113,28 +113,27 @@ class ScreenedColumnsOutsideSets(TableMetricProvider):
         return flagged
 
 
-class ExpectTableColumnsToHaveNoNulls(BatchExpectation):
+class _FlaggingScreen(BatchExpectation):
+    """A screen whose one metric gives the positions of the items it flags."""
+
+    items: list[list]
+    success_keys = ("items",)
+
+    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
+        flagged = metrics[self.metric_dependencies[0]]
+        return {"success": not flagged, "result": {"observed_value": None, "details": {"flagged": flagged}}}
+
+
+class ExpectTableColumnsToHaveNoNulls(_FlaggingScreen):
     """Screen for ExpectColumnValuesToNotBeNull: items are [column]."""
 
-    items: list[list]
     metric_dependencies = ("sscp.screen.with_nulls",)
-    success_keys = ("items",)
-
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
-        flagged = metrics["sscp.screen.with_nulls"]
-        return {"success": not flagged, "result": {"observed_value": None, "details": {"flagged": flagged}}}
 
 
-class ExpectTableColumnValuesToBeInSets(BatchExpectation):
+class ExpectTableColumnValuesToBeInSets(_FlaggingScreen):
     """Screen for ExpectColumnValuesToBeInSet: items are [column, value_set]."""
 
-    items: list[list]
     metric_dependencies = ("sscp.screen.outside_sets",)
-    success_keys = ("items",)
-
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
-        flagged = metrics["sscp.screen.outside_sets"]
-        return {"success": not flagged, "result": {"observed_value": None, "details": {"flagged": flagged}}}
 
 
 class ExpectTableColumnsToBeOfTypes(BatchExpectation):
