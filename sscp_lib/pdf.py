@@ -20,14 +20,12 @@ def html_to_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
     """The statement's HTML as an A4 tagged PDF meeting PDF/UA-1 as far as WeasyPrint allows
     (structure tree, language and title from the HTML; see docs/accessibility.md). Only data:
     and file: URLs are followed."""
-    import weasyprint
-    from weasyprint.urls import URLFetcher
-
+    from .pdf_engine import weasyprint  # first: it imports WeasyPrint without the library search
     from .tagged_pdf import finish_tagged_pdf
 
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fetcher = URLFetcher(allowed_protocols={"data", "file"})
+    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data", "file"})
     weasyprint.HTML(filename=str(html_path), url_fetcher=fetcher).write_pdf(
         str(pdf_path), pdf_variant=PDF_VARIANT, finisher=finish_tagged_pdf
     )
@@ -43,7 +41,7 @@ class PdfProcess(FreshProcess):
     """A fresh process, started with WeasyPrint imported, for one PDF (html_to_pdf)."""
 
     def __init__(self) -> None:
-        super().__init__(preload=("weasyprint", "sscp_lib.tagged_pdf"))
+        super().__init__(preload=("sscp_lib.pdf_engine", "sscp_lib.tagged_pdf"))
         self._asked: Path | None = None
 
     def start(self, html_path: Path | str, pdf_path: Path | str) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 import pikepdf
 import pytest
@@ -75,3 +77,24 @@ def test_what_the_call_prints_does_not_spoil_its_outcome(capfd):
     finally:
         maker.close()
     assert "said on the way" in capfd.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the library search is skipped on Linux only")
+def test_weasyprint_is_imported_without_starting_a_process():
+    """ctypes' library search runs ldconfig, gcc and ld for each name WeasyPrint tries (about 200
+    processes); the PDF process imports WeasyPrint through sscp_lib.pdf_engine without it."""
+    code = (
+        "import ctypes.util, subprocess\n"
+        "started = []\n"
+        "popen_init = subprocess.Popen.__init__\n"
+        "def counted(self, args, *a, **k):\n"
+        "    started.append(args)\n"
+        "    popen_init(self, args, *a, **k)\n"
+        "subprocess.Popen.__init__ = counted\n"
+        "find_library = ctypes.util.find_library\n"
+        "from sscp_lib.pdf_engine import weasyprint\n"
+        "assert weasyprint.HTML and ctypes.util.find_library is find_library\n"
+        "print(len(started))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0", out.stderr
