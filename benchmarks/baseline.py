@@ -131,23 +131,24 @@ def checks(one: dict) -> list[dict]:
     rows = [
         (
             "chain / plain tools (papermill CLI, nbconvert, WeasyPrint) at 1x",
-            round(chain / reference["baseline_seconds_median"], 2),
+            chain / reference["baseline_seconds_median"],
             "chain_vs_baseline_ratio",
         ),
         (
             "chain (wall) / in-process stages and the chain's rendering at 1x",
-            round(chain / in_process, 2),
+            chain / in_process,
             "chain_vs_in_process_ratio",
         ),
-        ("validate stage's share of the chain at 1x", round(stages["validate"] / chain, 3), "validate_share_of_chain"),
+        ("validate stage's share of the chain at 1x", stages["validate"] / chain, "validate_share_of_chain"),
         (
             "validate stage in one process, GX already imported, at 1x (seconds)",
-            round(validate_alone, 2),
+            validate_alone,
             "validate_in_process_less_gx_import_seconds",
         ),
     ]
+    # Met or not is decided on the figure as measured, not as rounded for the table.
     return [
-        {"target": name, "measured": measured, "limit": TARGETS[key], "met": bool(measured <= TARGETS[key])}
+        {"target": name, "measured": round(measured, 3), "limit": TARGETS[key], "met": bool(measured <= TARGETS[key])}
         for name, measured, key in rows
     ]
 

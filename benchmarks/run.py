@@ -192,7 +192,7 @@ def bench_scale(scale: float, repeats: int) -> dict:
     if paired_runs:
         result["paired_1x_seconds_all"] = [round(s, 2) for s in paired_runs]
         result["ratio_to_paired_1x_median"] = round(
-            statistics.median(r["seconds"] / s for r, s in zip(chain_runs, paired_runs)), 2
+            statistics.median(r["seconds"] / s for r, s in zip(chain_runs, paired_runs)), 3
         )
         shutil.rmtree(pair_work, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
@@ -205,7 +205,7 @@ def scaling_ratio(one: dict | None, ten: dict | None) -> tuple[float, str] | Non
     if ten and "ratio_to_paired_1x_median" in ten:
         return ten["ratio_to_paired_1x_median"], "10x time / 1x time (each 10x run over a 1x run just before it)"
     if one and ten:
-        return round(ten["chain_seconds_median"] / one["chain_seconds_median"], 2), "10x time / 1x time"
+        return ten["chain_seconds_median"] / one["chain_seconds_median"], "10x time / 1x time"
     return None
 
 
@@ -214,7 +214,8 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
     checks = []
 
     def check(name, measured, target, ok):
-        checks.append({"target": name, "measured": measured, "limit": target, "met": bool(ok)})
+        # `ok` is decided on the figure as measured; the table shows it to three decimals.
+        checks.append({"target": name, "measured": round(measured, 3), "limit": target, "met": bool(ok)})
 
     if one:
         check(
