@@ -862,8 +862,9 @@ def _cleaned(
 
 def _cleaned_to_files(folder: Path, names: list[str], *lane) -> list[tuple[Path, list[dict], pd.DataFrame, int]]:
     """_cleaned(names, *lane) for the second process: each table written to `folder` (the stage's
-    staging folder) once cleaned and let go, so the process holds one table at a time and sends back none (at 100x, pickled
-    tables in both processes at once took the stage over its memory budget)."""
+    staging folder) once cleaned and let go, so the process holds one table at a time and sends
+    back none (at 100x, pickled tables in both processes at once took the stage over its memory
+    budget)."""
     return [
         (write_parquet_atomic(table, folder / f"{name}.parquet"), *rest)
         for name, (table, *rest) in zip(names, _cleaned(names, *lane))
