@@ -7,8 +7,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the chain's own process writes no tables and need not import pandas
+    import pandas as pd
 
 
 def _write_atomically(path: Path, write: Callable[[str], object]) -> Path:

@@ -24,10 +24,10 @@ from pathlib import Path
 import jinja2
 import mistune
 
+from .catalogue import load_catalogue
 from .config import PROJECT_ROOT, PartnershipConfig, ReportingYear
 from .errors import UserError
 from .formatting import format_change, format_date, format_metric, format_previous, format_table, public_label
-from .metrics import load_catalogue
 from .rag import Judgement, judge
 from .synthetic import metrics_say_synthetic
 

@@ -342,8 +342,8 @@ class FiguresDisagree(Exception):
 
 def figures_disagreeing(metrics_json: Path, statement_html: Path) -> list[str]:
     """What consistency.check_run finds in a run's metrics and rendered statement."""
+    from .catalogue import load_catalogue
     from .consistency import check_run
-    from .metrics import load_catalogue
 
     metrics = json.loads(metrics_json.read_text(encoding="utf-8"))
     return check_run(metrics, statement_html.read_text(encoding="utf-8"), load_catalogue())

@@ -33,7 +33,7 @@ def heading_for(column, labels: dict | None = None) -> str:
     name = str(column)
     if labels and name in labels:
         return str(labels[name])
-    from .metrics import load_catalogue
+    from .catalogue import load_catalogue
 
     spec = load_catalogue()["metrics"].get(name)
     if spec:

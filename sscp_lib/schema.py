@@ -412,7 +412,7 @@ def check_config(data, path: Path | str) -> None:
     problems: list = []
     config_schema().check(data, (), problems)
     if not problems:
-        from .metrics import load_catalogue
+        from .catalogue import load_catalogue
 
         metrics = load_catalogue()["metrics"]
         for number, rule in (data.get("rag") or {}).items():

@@ -227,7 +227,7 @@ def parts_for(
     elif "validated" in stage.reads:
         summary = analysis_summary(metrics, nb, _charts_in(nb))
     else:
-        from .metrics import merge_fragments
+        from .catalogue import merge_fragments
 
         summary = statement_summary(merge_fragments(paths.metrics_dir(year)), approval_line)
     inputs = stage_inputs(ctx, raw_inputs)

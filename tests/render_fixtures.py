@@ -9,9 +9,9 @@ import re
 import zlib
 from pathlib import Path
 
+from sscp_lib.catalogue import load_catalogue
 from sscp_lib.config import DEFAULT_CONFIG, load_config
 from sscp_lib.files import write_json_atomic
-from sscp_lib.metrics import load_catalogue
 
 YEAR = "2023-24"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from sscp_lib.catalogue import load_catalogue
 from sscp_lib.contract import PANDAS_DTYPES, load_contract, normalise_header
-from sscp_lib.metrics import load_catalogue
 
 
 @pytest.fixture(scope="module")

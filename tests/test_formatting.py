@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from sscp_lib.catalogue import load_catalogue
 from sscp_lib.formatting import (
     FORMATTERS,
     column_heading,
@@ -21,7 +22,6 @@ from sscp_lib.formatting import (
     format_table,
     format_value,
 )
-from sscp_lib.metrics import load_catalogue
 
 
 @pytest.mark.parametrize(

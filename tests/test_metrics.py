@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sscp_lib.catalogue import load_catalogue, merge_fragments
 from sscp_lib.config import Paths, ReportingYear
 from sscp_lib.errors import UserError
-from sscp_lib.metrics import MetricStore, load_catalogue, merge_fragments, table_value, to_jsonable
+from sscp_lib.metrics import MetricStore, table_value, to_jsonable
 from sscp_lib.synthetic import SAMPLE_MARKER, is_synthetic
 
 

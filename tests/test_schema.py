@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sscp_lib.catalogue import CATALOGUE_FILE, load_catalogue
 from sscp_lib.config import DEFAULT_CONFIG, load_config
 from sscp_lib.contract import CONTRACT_FILE, load_contract
-from sscp_lib.metrics import CATALOGUE_FILE, load_catalogue
 from sscp_lib.schema import SchemaError, check_catalogue
 
 EASTMOOR = DEFAULT_CONFIG.parent / "examples" / "eastmoor.yaml"

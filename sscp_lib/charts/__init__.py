@@ -19,9 +19,9 @@ from cycler import cycler
 matplotlib.use("Agg")  # no display in the kernel or CI
 import matplotlib.pyplot as plt
 
+from ..catalogue import load_catalogue
 from ..config import charts_index
 from ..files import write_json_atomic
-from ..metrics import load_catalogue
 
 # Analysis Function categorical palette: dark blue, turquoise, dark pink, orange, dark grey, light purple.
 PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]

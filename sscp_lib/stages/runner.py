@@ -8,9 +8,13 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import DEFAULT_CONFIG, Paths, ReportingYear
-from . import STAGE_NAMES, StageContext, StageResult, run
+from . import STAGE_NAMES, run
+
+if TYPE_CHECKING:
+    from . import StageResult
 
 
 @dataclass
@@ -37,6 +41,8 @@ def run_in_process(
     stages: tuple[str, ...] = STAGE_NAMES,
 ) -> dict[str, StageRun]:
     """Run `stages` in order; a stage that stops the chain raises its error after it has run."""
+    from . import StageContext  # with pandas: `sscp run` imports this module for discard_derived_data
+
     runs: dict[str, StageRun] = {}
     for name in stages:
         ctx = StageContext.from_parameters(

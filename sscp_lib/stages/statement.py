@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from ..catalogue import merge_fragments
 from ..config import charts_index
 from ..files import write_json_atomic
-from ..metrics import merge_fragments
 from ..narrative import build_statement, load_charts
 from .context import StageContext
 from .result import StageResult
