@@ -1,13 +1,16 @@
-"""Figure captions add to the chart's title, end with a full stop, and carry the source note as a
-sentence of its own."""
+"""Charts as saved: figure captions add to the chart's title, end with a full stop, and carry the
+source note as a sentence of its own; the PNG is opaque RGB with matplotlib's pixels."""
 
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from sscp_lib import charts
 
@@ -32,6 +35,41 @@ def test_a_caption_is_saved_beside_the_title(tmp_path):
     entry = json.loads((tmp_path / "charts.json").read_text())["referrals_by_month"]
     assert entry["caption"] == "Referrals counted by the month they arrived."
     assert entry["source"] == "Source: MASH case system."
+
+
+def test_a_chart_is_saved_as_an_rgb_png_with_matplotlibs_pixels(tmp_path):
+    """No alpha channel (the PDF then has no soft mask to encode per chart), and the colours are
+    those of matplotlib's own PNG at the same resolution; a see-through figure is shown on white."""
+    figure = _figure()
+    charts.save_chart(
+        figure,
+        tmp_path,
+        "referrals_by_month",
+        title="Referrals rose in the autumn",
+        caption="Referrals counted by the month they arrived.",
+        alt="Bar chart: September 10, October 14.",
+        source="MASH case system",
+        synthetic=False,
+    )
+    own = io.BytesIO()
+    figure.savefig(own, dpi=charts.CHART_DPI)  # matplotlib's PNG of the same figure, note and all
+    saved = Image.open(tmp_path / "referrals_by_month.png")
+    assert saved.mode == "RGB" and saved.info["dpi"] == pytest.approx((charts.CHART_DPI,) * 2, abs=0.02)
+    assert np.array_equal(np.asarray(saved), np.asarray(Image.open(own))[..., :3])
+
+    clear = _figure()
+    clear.patch.set_alpha(0.0)
+    charts.save_chart(
+        clear,
+        tmp_path,
+        "referrals_by_category",
+        title="Most referrals were about neglect",
+        caption="Referrals counted by their main category.",
+        alt="Bar chart.",
+        source="MASH case system",
+        synthetic=False,
+    )
+    assert Image.open(tmp_path / "referrals_by_category.png").getpixel((0, 0)) == (255, 255, 255)
 
 
 @pytest.mark.parametrize(

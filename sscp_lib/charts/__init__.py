@@ -14,7 +14,9 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 from cycler import cycler
+from PIL import Image
 
 matplotlib.use("Agg")  # no display in the kernel or CI
 import matplotlib.pyplot as plt
@@ -74,6 +76,22 @@ def chart_heading(name: str) -> int:
         raise KeyError(f"chart {name!r} is not in sscp_lib/metrics_catalogue.yaml") from None
 
 
+# 120 dpi: still ~140 dpi at A4 text width, with smaller PNGs to embed, base64 and lay out in the PDF.
+CHART_DPI = 120
+
+
+def _save_opaque_png(fig, path: Path) -> None:
+    """The figure as an RGB PNG. Charts are drawn on white, so the alpha channel of matplotlib's
+    own PNG is 255 everywhere; without it WeasyPrint has no soft mask to encode for each chart
+    in the PDF (0.2-0.3 s of the PDF's CPU for the statement's charts)."""
+    fig.set_dpi(CHART_DPI)
+    fig.canvas.draw()
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba()))
+    if image.getextrema()[3][0] < 255:  # something see-through: flattened onto white, as shown
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+    image.convert("RGB").save(path, format="PNG", dpi=(CHART_DPI, CHART_DPI))
+
+
 def save_chart(
     fig,
     charts_dir: Path | str,
@@ -102,8 +120,7 @@ def save_chart(
     fig.get_layout_engine().set(h_pad=0.25)
     path = charts_dir / f"{name}.png"
     tmp = path.with_suffix(".tmp.png")
-    # 120 dpi: still ~140 dpi at A4 text width, with smaller PNGs to embed, base64 and lay out in the PDF.
-    fig.savefig(tmp, dpi=120)
+    _save_opaque_png(fig, tmp)
     plt.close(fig)
     tmp.replace(path)
     index_path = charts_index(charts_dir)
