@@ -129,6 +129,10 @@ def _tidy(path: Path, headings: list[str], frame: pd.DataFrame, first_data_row: 
 # CSV
 
 
+# Control characters other than tab, line feed and carriage return: text files have few of them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _decode_head(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """(encoding, decoded first block); checks the whole file decodes with that encoding.
 
@@ -166,7 +170,7 @@ def _decode_head(path: Path, data: bytes, encoding: str | None = None) -> tuple[
         except UnicodeDecodeError:
             continue
         text = head.decode(encoding, errors="ignore")
-        control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
+        control = len(_CONTROL_CHARACTERS.findall(text))
         if text and control / len(text) > MAX_CONTROL_SHARE:
             raise InputFileError(path, "the file holds binary data, not CSV text; re-export it as CSV")
         if encoding == "utf-8-sig":

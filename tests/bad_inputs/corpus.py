@@ -227,6 +227,12 @@ CASES: list[Case] = [
         error=r"communications\.csv: the file holds binary data",
     ),
     Case(
+        "control characters (no NUL) saved as .csv",
+        "communications",
+        _bytes("communications.csv", b"a,b\r\n" + bytes([1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 14, 31]) * 60),
+        error=r"communications\.csv: the file holds binary data, not CSV text",
+    ),
+    Case(
         "unknown agency code",
         "training_attendance",
         _write("training_attendance", attendee_agency={1: "MI5"}),
