@@ -86,8 +86,9 @@ def _save_opaque_png(fig, path: Path) -> None:
     in the PDF (0.2-0.3 s of the PDF's CPU for the statement's charts)."""
     fig.set_dpi(CHART_DPI)
     fig.canvas.draw()
-    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba()))
-    if image.getextrema()[3][0] < 255:  # something see-through: flattened onto white, as shown
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    image = Image.fromarray(rgba)
+    if rgba[..., 3].min() < 255:  # something see-through: flattened onto white, as shown
         image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
     image.convert("RGB").save(path, format="PNG", dpi=(CHART_DPI, CHART_DPI))
 
