@@ -21,17 +21,20 @@ def _figure(title="Referrals rose in the autumn"):
     return fig
 
 
+def _save(figure, folder, name="referrals_by_month", **given):
+    """save_chart with a title, caption, alt text and source that pass its checks, unless given."""
+    chart = {
+        "title": "Referrals rose in the autumn",
+        "caption": "Referrals counted by the month they arrived.",
+        "alt": "Bar chart: September 10, October 14.",
+        "source": "MASH case system",
+        "synthetic": False,
+    }
+    charts.save_chart(figure, folder, name, **(chart | given))
+
+
 def test_a_caption_is_saved_beside_the_title(tmp_path):
-    charts.save_chart(
-        _figure(),
-        tmp_path,
-        "referrals_by_month",
-        title="Referrals rose in the autumn",
-        caption="Referrals counted by the month they arrived.",
-        alt="Bar chart: September 10, October 14.",
-        source="MASH case system",
-        synthetic=False,
-    )
+    _save(_figure(), tmp_path)
     entry = json.loads((tmp_path / "charts.json").read_text())["referrals_by_month"]
     assert entry["caption"] == "Referrals counted by the month they arrived."
     assert entry["source"] == "Source: MASH case system."
@@ -41,16 +44,7 @@ def test_a_chart_is_saved_as_an_rgb_png_with_matplotlibs_pixels(tmp_path):
     """No alpha channel (the PDF then has no soft mask to encode per chart), and the colours are
     those of matplotlib's own PNG at the same resolution; a see-through figure is shown on white."""
     figure = _figure()
-    charts.save_chart(
-        figure,
-        tmp_path,
-        "referrals_by_month",
-        title="Referrals rose in the autumn",
-        caption="Referrals counted by the month they arrived.",
-        alt="Bar chart: September 10, October 14.",
-        source="MASH case system",
-        synthetic=False,
-    )
+    _save(figure, tmp_path)
     own = io.BytesIO()
     figure.savefig(own, dpi=charts.CHART_DPI)  # matplotlib's PNG of the same figure, note and all
     saved = Image.open(tmp_path / "referrals_by_month.png")
@@ -59,15 +53,12 @@ def test_a_chart_is_saved_as_an_rgb_png_with_matplotlibs_pixels(tmp_path):
 
     clear = _figure()
     clear.patch.set_alpha(0.0)
-    charts.save_chart(
+    _save(
         clear,
         tmp_path,
         "referrals_by_category",
         title="Most referrals were about neglect",
         caption="Referrals counted by their main category.",
-        alt="Bar chart.",
-        source="MASH case system",
-        synthetic=False,
     )
     assert Image.open(tmp_path / "referrals_by_category.png").getpixel((0, 0)) == (255, 255, 255)
 
@@ -78,16 +69,7 @@ def test_a_chart_is_saved_as_an_rgb_png_with_matplotlibs_pixels(tmp_path):
 )
 def test_a_caption_that_repeats_the_title_or_lacks_a_full_stop_is_refused(tmp_path, caption):
     with pytest.raises(ValueError, match="adds to the title"):
-        charts.save_chart(
-            _figure(),
-            tmp_path,
-            "referrals_by_month",
-            title="Referrals rose in the autumn",
-            caption=caption,
-            alt="Bar chart.",
-            source="MASH case system",
-            synthetic=False,
-        )
+        _save(_figure(), tmp_path, caption=caption)
 
 
 def _text(fragment: str) -> str:

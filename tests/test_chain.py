@@ -168,42 +168,24 @@ def test_cli_reports_missing_raw_data_in_one_line(tmp_path):
     assert "no raw data for 2023-24" in result.stderr and "Traceback" not in result.stderr
 
 
+def _sscp_run(run, *more: str) -> list[str]:
+    """The arguments of `sscp run` for the year over a chain run's folders."""
+    folders = ["--raw", str(run.raw), "--processed", str(run.processed), "--reports", str(run.reports)]
+    return ["run", "--year", YEAR, *folders, *more]
+
+
 def test_the_chains_own_process_runs_without_pandas(chain_copy):
     """Pandas is imported by the kernels and the clean lane, not by `sscp run` itself: half a
     second of CPU the stages' kernels would otherwise share the two cores with."""
     probe = "import sys; sys.modules['pandas'] = None; from sscp_lib.cli import main; sys.exit(main(sys.argv[1:]))"
-    folders = [
-        "--raw",
-        str(chain_copy.raw),
-        "--processed",
-        str(chain_copy.processed),
-        "--reports",
-        str(chain_copy.reports),
-    ]
-    said = subprocess.run(
-        [sys.executable, "-c", probe, "run", "--year", YEAR, *folders], capture_output=True, text=True
-    )
+    said = subprocess.run([sys.executable, "-c", probe, *_sscp_run(chain_copy)], capture_output=True, text=True)
     assert said.returncode == 0, said.stderr[-2000:]
     assert (chain_copy.report / "assurance-statement.pdf").exists()
 
 
 def test_interrupted_run_leaves_the_previous_report_intact(chain_copy):
     before = (chain_copy.report / "assurance-statement.html").read_bytes()
-    cmd = [
-        sys.executable,
-        "-m",
-        "sscp_lib.cli",
-        "run",
-        "--year",
-        YEAR,
-        "--raw",
-        str(chain_copy.raw),
-        "--processed",
-        str(chain_copy.processed),
-        "--reports",
-        str(chain_copy.reports),
-        "--no-pdf",
-    ]
+    cmd = [sys.executable, "-m", "sscp_lib.cli", *_sscp_run(chain_copy, "--no-pdf")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     # Kill the whole process group once the second stage has started.
     for line in proc.stdout:
