@@ -1,7 +1,8 @@
 """Metrics: the figures a stage computes, checked against the catalogue and written as JSON.
 
 Each stage writes a fragment (data/processed/<year>/metrics/<stage>.json); the statement stage
-merges them into the report's metrics.json and builds the statement from that file.
+merges them into the report's metrics.json (`catalogue.merge_fragments`) and builds the statement
+from that file. The catalogue itself is read by `sscp_lib.catalogue`.
 """
 
 from __future__ import annotations
