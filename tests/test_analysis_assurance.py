@@ -827,6 +827,24 @@ def test_store_has_every_catalogue_metric_with_previous_year(tables, result, tmp
     assert all(load_catalogue()["metrics"][n].get("previous") for n in stage.PREVIOUS_SOURCE)
 
 
+def test_count_axes_tick_whole_numbers(result, tmp_path, monkeypatch):
+    """A count axis reads 0, 1, 2 ..., never 0.5 actions (the sample's 5 audit actions gave 0.5 steps)."""
+    drawn = {}
+    save = drawing.save_chart
+
+    def keep(fig, charts_dir, name, **chart):
+        fig.canvas.draw()  # ticks as saved
+        drawn[name] = fig.axes[0]
+        return save(fig, charts_dir, name, **chart)
+
+    monkeypatch.setattr(drawing, "save_chart", keep)
+    drawing.save_charts(result, tmp_path, synthetic=True)
+    counted = {"audit_grades": "y", "audit_actions": "x", "training_by_quarter": "y", "newsletter_reach": "y"}
+    for name, axis in counted.items():
+        ticks = getattr(drawn[name], f"get_{axis}ticks")()
+        assert all(float(t).is_integer() for t in ticks), (name, list(ticks))
+
+
 def test_charts_are_saved_with_findings_and_alt_text(result, tmp_path):
     saved = drawing.save_charts(result, tmp_path, synthetic=True)
     expected = set(saved)

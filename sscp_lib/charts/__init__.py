@@ -16,6 +16,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from cycler import cycler
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 matplotlib.use("Agg")  # no display in the kernel or CI
@@ -74,6 +75,11 @@ def chart_heading(name: str) -> int:
         return int(load_catalogue()["charts"][name]["heading"])
     except KeyError:
         raise KeyError(f"chart {name!r} is not in sscp_lib/metrics_catalogue.yaml") from None
+
+
+def count_axis(axis) -> None:
+    """Whole-number ticks on an axis of counts (a chart of 5 actions must not read 2.5)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 # 120 dpi: still ~140 dpi at A4 text width, with smaller PNGs to embed, base64 and lay out in the PDF.

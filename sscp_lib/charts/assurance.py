@@ -10,7 +10,7 @@ import pandas as pd
 from ..analysis import assurance as analysis
 from ..analysis.common import TOTAL, label
 from ..disclosure import SUPPRESSED, suppress_count
-from . import HIGHLIGHT, MUTED, PALETTE, new_chart, save_chart
+from . import HIGHLIGHT, MUTED, PALETTE, count_axis, new_chart, save_chart
 
 
 def _fmt_pct(value: float | None) -> str:
@@ -28,6 +28,7 @@ def chart_audit_grades(result: analysis.AssuranceAnalysis, charts_dir: Path, syn
     totals = a.grades_by_topic.loc[TOTAL].drop(TOTAL)
     title = f"{_fmt_pct(a.good_or_better_pct)} of cases audited in {year} were graded good or outstanding"
     fig, ax = new_chart(title, "Grade", "Cases audited")
+    count_axis(ax.yaxis)
     published = [suppress_count(int(v), threshold) for v in totals]
     heights = [0 if v == SUPPRESSED else v for v in published]
     colours = [
@@ -67,6 +68,7 @@ def chart_audit_actions(result: analysis.AssuranceAnalysis, charts_dir: Path, sy
     log, year = result.audit_actions, result.year
     title = f"{log.on_time} of {log.total} audit actions due in {year} were completed on time"
     fig, ax = new_chart(title, "Audit actions", "")
+    count_axis(ax.xaxis)
     _gridlines_along_bars(ax)
     counts = log.counts.iloc[::-1]
     colours = [
@@ -151,6 +153,7 @@ def chart_training_by_quarter(result: analysis.AssuranceAnalysis, charts_dir: Pa
     )
     title = f"{t.attendees:,} staff attended training in {t.quarters_text} of {year}{compare}"
     fig, ax = new_chart(title, "Quarter of the financial year", "Attendees")
+    count_axis(ax.yaxis)
     years = [c for c in t.by_quarter.columns if c != "Quarter"]
     width = 0.8 / max(len(years), 1)
     for i, y in enumerate(years):
@@ -226,6 +229,7 @@ def chart_newsletter_reach(result: analysis.AssuranceAnalysis, charts_dir: Path,
     )
     title = f"{le.newsletter_count} newsletters in {year} were opened {le.opens_total:,} times{campaign}"
     fig, ax = new_chart(title, "Newsletter", "Count")
+    count_axis(ax.yaxis)
     labels = [f"{n}\n{pd.Timestamp(d):%d %b %Y}" for n, d in zip(le.newsletters["Newsletter"], le.newsletters["Date"])]
     x = range(len(labels))
     opens = le.newsletters["Opens"].astype("Float64").fillna(0).astype(float)

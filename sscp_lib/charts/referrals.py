@@ -12,7 +12,7 @@ from ..analysis import referrals as analysis
 from ..analysis.common import TOTAL, code_labels
 from ..analysis.referrals import describe_months, numeric_or_nan, year_months
 from ..disclosure import SUPPRESSED, is_small
-from . import HIGHLIGHT, MUTED, PALETTE, new_chart, save_chart
+from . import HIGHLIGHT, MUTED, PALETTE, count_axis, new_chart, save_chart
 
 
 def _change_phrase(current, previous, previous_label: str) -> str:
@@ -36,6 +36,7 @@ def chart_referrals_by_month(result: analysis.ReferralAnalysis, charts_dir: Path
     if peak is not None:
         title += f"; busiest month {peak:%B %Y}"
     fig, ax = new_chart(title, "Month", "Referrals")
+    count_axis(ax.yaxis)
     x = np.arange(12)
     ax.bar(x, current.to_numpy(dtype=float), color=PALETTE[0], label=str(year))
     if table[year.previous.label].notna().any() and result.volumes.referrals_previous:
