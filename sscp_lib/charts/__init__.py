@@ -79,7 +79,7 @@ def chart_heading(name: str) -> int:
 
 def count_axis(axis) -> None:
     """Whole-number ticks on an axis of counts (a chart of 5 actions must not read 2.5)."""
-    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # 0, 5, 10, not 0, 3, 6
 
 
 # 120 dpi: still ~140 dpi at A4 text width, with smaller PNGs to embed, base64 and lay out in the PDF.
