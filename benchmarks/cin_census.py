@@ -1,7 +1,7 @@
 """The CIN census return (XML) against the same records as CSV: clean time and peak memory.
 
 `.venv/bin/python -m benchmarks.cin_census [--children 200000] [--repeats 3]` generates a return of
-that many children for 2023-24 (sscp_lib.cin_census_writer, the writer the sample uses) and the same
+that many children for 2023-24 (sscp_lib.sample.cin_census_writer, the writer the sample uses) and the same
 referrals and plans as referrals.csv and cp_plans.csv, then cleans each folder's council datasets
 (read, map, parse, derive ids, pseudonymise: clean_dataset, as the clean stage does) in a fresh
 interpreter per run, alternating the two, while sampling the process's memory. Targets: the return
@@ -29,9 +29,9 @@ import psutil
 
 from benchmarks.run import BENCH_KEY, RESULTS, WORK
 from benchmarks.stage_memory import MemoryTimeline
-from sscp_lib.cin_census_writer import write_cin_census
 from sscp_lib.config import ReportingYear
 from sscp_lib.contract import load_contract
+from sscp_lib.sample.cin_census_writer import write_cin_census
 
 YEAR = ReportingYear.parse("2023-24")
 COUNCIL = ("referrals", "cp_plans")
@@ -130,8 +130,8 @@ def write_folders(work: Path, children: int) -> dict[str, dict]:
 
 def clean_council(raw: Path) -> dict:
     """Clean the folder's referrals and plans as the clean stage does; seconds (wall and CPU) and rows."""
-    from sscp_lib.clean import clean_dataset, discover_files
     from sscp_lib.config import load_config
+    from sscp_lib.ingest.clean import clean_dataset, discover_files
 
     contract, config, key = load_contract(), load_config(), bytes.fromhex(BENCH_KEY)
     wall, cpu = time.perf_counter(), _cpu_seconds()

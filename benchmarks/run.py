@@ -94,8 +94,8 @@ def render_as_the_chain(work: Path) -> float:
     """Seconds to render what the chain renders from its executed notebooks (the chain's run in
     `work` left them): each stage's HTML report, the statement's HTML and its tagged PDF. With
     the stages' seconds, this is the work the chain does without kernels or papermill."""
-    from sscp_lib.pdf import html_to_pdf
-    from sscp_lib.render import notebook_to_html
+    from sscp_lib.publishing.pdf import html_to_pdf
+    from sscp_lib.publishing.render import notebook_to_html
     from sscp_lib.stages import STAGES, STATEMENT_STAGE
 
     executed = ReportPaths(work / "reports" / YEAR).notebooks
@@ -137,7 +137,7 @@ def table_rows(work: Path) -> dict:
 
 
 def bench_scale(scale: float, repeats: int) -> dict:
-    from sscp_lib.sample import generate_sample
+    from sscp_lib.sample.generate import generate_sample
 
     work = WORK / f"scale-{scale:g}"
     shutil.rmtree(work, ignore_errors=True)

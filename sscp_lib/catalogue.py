@@ -12,8 +12,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import UserError
-from .schema import check_catalogue, read_yaml
+from sscp_lib.errors import UserError
+from sscp_lib.schema import check_catalogue, read_yaml
 
 CATALOGUE_FILE = Path(__file__).with_name("metrics_catalogue.yaml")
 

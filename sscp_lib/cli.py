@@ -7,11 +7,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import UserError
+from sscp_lib.errors import UserError
 
 
 def _cmd_sample(args) -> int:
-    from .sample import generate_sample
+    from sscp_lib.sample.generate import generate_sample
 
     written = generate_sample(
         out_dir=Path(args.out), seed=args.seed, scale=args.scale, annex_a=args.annex_a, cin_xml=args.cin_xml
@@ -21,7 +21,7 @@ def _cmd_sample(args) -> int:
 
 
 def _cmd_keygen(args) -> int:
-    from .pseudonymise import ensure_key_file, key_file_path
+    from sscp_lib.ingest.pseudonymise import ensure_key_file, key_file_path
 
     path = key_file_path()
     created = ensure_key_file(path)
@@ -30,19 +30,19 @@ def _cmd_keygen(args) -> int:
 
 
 def _cmd_kernel(args) -> int:
-    from .kernels import install_kernel
+    from sscp_lib.chain.kernels import install_kernel
 
     print(f"registered Jupyter kernel 'sscp': {install_kernel()}")
     return 0
 
 
 def _cmd_run(args) -> int:
-    from .kernels import chain_kernel_pool
+    from sscp_lib.chain.kernels import chain_kernel_pool
 
     # The kernel zygote starts importing while this process loads the chain's own modules.
     kernels = chain_kernel_pool()
     try:
-        from .pipeline import run_chain
+        from sscp_lib.chain.pipeline import run_chain
     except BaseException:
         kernels.close()
         raise
@@ -60,14 +60,14 @@ def _cmd_run(args) -> int:
 
 # --- review ---
 def _cmd_diff(args) -> int:
-    from .review import diff
+    from sscp_lib.review.workflow import diff
 
     print(diff(args.year, reports=args.reports, against=args.against, run=args.run, config=args.config), end="")
     return 0
 
 
 def _cmd_approve(args) -> int:
-    from .review import approve
+    from sscp_lib.review.workflow import approve
 
     print(approve(args.year, args.by, on=args.date, reports=args.reports, config=args.config), end="")
     return 0
@@ -75,16 +75,16 @@ def _cmd_approve(args) -> int:
 
 # --- exploration ---
 def _cmd_lab(args) -> int:
-    from .explore.lab import main as lab
+    from sscp_lib.explore.lab import main as lab
 
     return lab(args.jupyter_args)
 
 
 # --- inspect ---
 def _cmd_inspect(args) -> int:
-    from .config import load_config
-    from .inspection import inspect_path
-    from .inspection_report import format_inspection
+    from sscp_lib.config import load_config
+    from sscp_lib.ingest.inspection import inspect_path
+    from sscp_lib.ingest.inspection_report import format_inspection
 
     try:
         config = load_config(args.config)
@@ -96,7 +96,7 @@ def _cmd_inspect(args) -> int:
 
 
 def _cmd_contract_docs(args) -> int:
-    from .contract_docs import write_contract_docs
+    from sscp_lib.ingest.contract_docs import write_contract_docs
 
     path = write_contract_docs(Path(args.out) if args.out else None)
     print(f"wrote {path}")
@@ -104,15 +104,15 @@ def _cmd_contract_docs(args) -> int:
 
 
 def _cmd_stage_docs(args) -> int:
-    from .stages.docs import write_architecture_doc
+    from sscp_lib.stages.docs import write_architecture_doc
 
     print(f"wrote {write_architecture_doc()}")
     return 0
 
 
 def _cmd_templates(args) -> int:
-    from .collection_workbooks import write_templates
-    from .config import ReportingYear
+    from sscp_lib.config import ReportingYear
+    from sscp_lib.ingest.collection_workbooks import write_templates
 
     try:
         year = ReportingYear.parse(args.year) if args.year else None
@@ -124,7 +124,7 @@ def _cmd_templates(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .stages import STAGE_NAMES
+    from sscp_lib.stages import STAGE_NAMES
 
     parser = argparse.ArgumentParser(prog="sscp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

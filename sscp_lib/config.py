@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .schema import check_config, read_yaml
+from sscp_lib.catalogue import load_catalogue
+from sscp_lib.files import PROJECT_ROOT
+from sscp_lib.schema import check_config, read_yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "partnership.yaml"
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 NARRATIVE_DIR = PROJECT_ROOT / "narrative"
@@ -180,5 +181,5 @@ def load_config(path: Path | str | None = None) -> PartnershipConfig:
     if not path.exists():
         raise FileNotFoundError(f"partnership configuration not found: {path}")
     data = read_yaml(path.read_text(encoding="utf-8")) or {}
-    check_config(data, path)
+    check_config(data, path, load_catalogue()["metrics"])
     return PartnershipConfig(data, path)

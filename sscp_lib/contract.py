@@ -7,14 +7,13 @@ from here: the cleaner, the validation suites, the sample generator and the gene
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
-from .schema import check_contract, read_yaml
+from sscp_lib.schema import COLUMN_TYPES, check_contract, read_yaml
 
 CONTRACT_FILE = Path(__file__).with_name("contract.yaml")
-COLUMN_TYPES = {"string", "code", "date", "int", "float", "bool"}
 # Pandas dtypes of processed tables, by contract type.
 PANDAS_DTYPES = {
     "string": "string",
@@ -236,7 +235,7 @@ def _column(spec: dict) -> Column:
 @lru_cache(maxsize=4)
 def load_contract(path: Path | str = CONTRACT_FILE) -> Contract:
     raw = read_yaml(Path(path).read_text(encoding="utf-8"))
-    check_contract(raw, path)
+    check_contract(raw, path, {f.name for f in fields(Column)})
     code_lists = {
         name: CodeList(
             name=name,

@@ -1,7 +1,9 @@
-"""Writing output files atomically: a reader never sees half a file under its final name."""
+"""Files: where the project lies, paths as a user knows them, SHA-256 of a file, and writing outputs
+atomically (a reader never sees half a file under its final name)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -11,6 +13,25 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the chain's own process writes no tables and need not import pandas
     import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def display_path(path: Path) -> str:
+    """A path as a user knows it: relative to the project where it lies inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _write_atomically(path: Path, write: Callable[[str], object]) -> Path:

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalogue import metric_spec
-from .disclosure import suppress_count
-from .files import write_json_atomic
+from sscp_lib.catalogue import metric_spec
+from sscp_lib.disclosure import suppress_count
+from sscp_lib.files import write_json_atomic
 
 
 def to_jsonable(value):

@@ -18,7 +18,8 @@ from numbers import Number
 
 import pandas as pd
 
-from .formatting import SUPPRESSED, column_heading, format_cell, format_date
+from sscp_lib.catalogue import load_catalogue
+from sscp_lib.formatting import SUPPRESSED, column_heading, format_cell, format_date, public_label
 
 # The text column holds about this many characters of table text (0.9rem type in the 57rem column
 # on screen; 9pt type across A4's 180 mm in print).
@@ -33,12 +34,8 @@ def heading_for(column, labels: dict | None = None) -> str:
     name = str(column)
     if labels and name in labels:
         return str(labels[name])
-    from .catalogue import load_catalogue
-
     spec = load_catalogue()["metrics"].get(name)
     if spec:
-        from .narrative import public_label
-
         return public_label(spec["label"])
     label = _contract_labels().get(name)
     return label or column_heading(name)
@@ -46,7 +43,7 @@ def heading_for(column, labels: dict | None = None) -> str:
 
 def _contract_labels() -> dict[str, str]:
     """Contract column name -> its label, where the contract gives one."""
-    from .contract import load_contract
+    from sscp_lib.contract import load_contract
 
     found: dict[str, str] = {}
     for dataset in load_contract().datasets.values():

@@ -7,13 +7,13 @@ with one message naming the file and, for each problem, its line and the key (a 
 an unquoted comma in a flow mapping, `{label: per 10,000 children}`, shows up as an unknown key
 `000 children`).
 
-The partnership config's `sources:` section belongs to the data-sources code (sscp_lib/sources.py),
+The partnership config's `sources:` section belongs to the data-sources code (sscp_lib/ingest/sources.py),
 which checks its inside; here it need only be a mapping or the name of a file beside the config.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,7 +21,8 @@ from typing import Protocol
 
 import yaml
 
-from .errors import UserError
+from sscp_lib.errors import UserError
+from sscp_lib.files import display_path
 
 # libyaml's parser where PyYAML was built with it (the wheels are): the same documents, read about
 # seven times faster (the contract in 18 ms, not 130; every kernel reads it).
@@ -179,8 +180,6 @@ def check(data, schema, path: Path | str) -> None:
 
 
 def describe(problems: list, path: Path | str) -> str:
-    from .narrative import display_path  # here: narrative imports the metrics, which import this
-
     lines = _key_lines(Path(path))
     parts = []
     for where, message in problems:
@@ -219,7 +218,7 @@ def _key_lines(path: Path) -> dict[tuple, int]:
 
 
 def catalogue_schema() -> Fields:
-    from .formatting import FORMATTERS
+    from sscp_lib.formatting import FORMATTERS
 
     units = tuple(FORMATTERS) + ("table",)
     metric = Fields(
@@ -229,7 +228,7 @@ def catalogue_schema() -> Fields:
             "previous": FLAG,
             "child_level": FLAG,
             "note": TEXT,
-            # Relations the consistency check (sscp_lib/consistency.py) tests on every run's figures.
+            # Relations the consistency check (sscp_lib/publishing/consistency.py) tests on every run's figures.
             "part_of": OneOf((TEXT, TEXT_LIST)),
             "share_of": Fields(required={"part": TEXT, "whole": TEXT}),
             # What a count counts (the kind first, then other wordings the narrative may use).
@@ -280,11 +279,11 @@ def _catalogue_references(data: dict) -> list:
 
 # --- The data contract ------------------------------------------------------------------------
 
+COLUMN_TYPES = frozenset({"string", "code", "date", "int", "float", "bool"})
 
-def contract_schema() -> Fields:
-    from .contract import COLUMN_TYPES, Column
 
-    column_keys = {f.name for f in dataclasses.fields(Column)}
+def contract_schema(column_keys: set[str]) -> Fields:
+    """The contract's keys; a column may hold only the keys of `column_keys` (the contract's Column)."""
     column = Fields(
         required={"name": TEXT, "type": Value((str,), tuple(sorted(COLUMN_TYPES)))},
         optional={
@@ -348,8 +347,8 @@ def contract_schema() -> Fields:
     )
 
 
-def check_contract(data, path: Path | str) -> None:
-    check(data, contract_schema(), path)
+def check_contract(data, path: Path | str, column_keys: set[str]) -> None:
+    check(data, contract_schema(column_keys), path)
 
 
 # --- The partnership configuration --------------------------------------------------------------
@@ -401,20 +400,17 @@ def config_schema() -> Fields:
             ),
             "rag": MapOf(rag_rule, keys=WHOLE),
             "headings": MapOf(TEXT, keys=WHOLE),
-            # sscp_lib/sources.py checks the inside of the data-sources section.
+            # sscp_lib/ingest/sources.py checks the inside of the data-sources section.
             "sources": Delegated("the data-sources configuration"),
         },
     )
 
 
-def check_config(data, path: Path | str) -> None:
-    """The config's schema, and its rating rules naming catalogue metrics and configured headings."""
+def check_config(data, path: Path | str, metrics: Collection[str]) -> None:
+    """The config's schema, and its rating rules naming `metrics` (the catalogue's) and configured headings."""
     problems: list = []
     config_schema().check(data, (), problems)
     if not problems:
-        from .catalogue import load_catalogue
-
-        metrics = load_catalogue()["metrics"]
         for number, rule in (data.get("rag") or {}).items():
             if rule["metric"] not in metrics:
                 problems.append((("rag", number, "metric"), f"names no metric in the catalogue: {rule['metric']!r}"))

@@ -21,7 +21,7 @@ import sys
 import traceback
 from typing import Any
 
-from .errors import UserError
+from sscp_lib.errors import UserError
 
 
 class WorkerFailed(RuntimeError):

@@ -64,8 +64,8 @@ def plant_canary(raw_year: Path) -> None:
 
 
 def run_chain_into(root: Path, *, scale: float = 1.0, seed: int = 20240331, pdf: bool = True) -> ChainRun:
-    from sscp_lib.pipeline import run_chain
-    from sscp_lib.sample import generate_sample
+    from sscp_lib.chain.pipeline import run_chain
+    from sscp_lib.sample.generate import generate_sample
 
     raw, processed, reports = root / "raw", root / "processed", root / "reports"
     generate_sample(out_dir=raw, seed=seed, scale=scale)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import openpyxl
 
-from sscp_lib.clean import parse_date_text
 from sscp_lib.contract import load_contract
-from sscp_lib.readers import read_raw_file
-from sscp_lib.sources import FALSE_WORDS, TRUE_WORDS, default_spec
+from sscp_lib.ingest.clean import parse_date_text
+from sscp_lib.ingest.readers import read_raw_file
+from sscp_lib.ingest.sources import FALSE_WORDS, TRUE_WORDS, default_spec
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def _respell(values: list[str], column, export: Export, contract) -> list[str]:
         yes, no = export.bools[column.name]
         return [yes if v.lower() in TRUE_WORDS else no if v.lower() in FALSE_WORDS else v for v in values]
     if column.type == "code" and column.name in export.codes:
-        from sscp_lib.clean import normalise_code
+        from sscp_lib.ingest.clean import normalise_code
 
         codes = contract.codes_for(column)
         spelling = export.codes[column.name]

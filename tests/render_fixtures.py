@@ -106,7 +106,7 @@ def write_fixture_fragments(metrics_dir: Path, metrics: dict | None = None) -> P
 
 def write_fixture_charts(charts_dir: Path) -> dict:
     """Two small charts saved the way the analysis stages save them (PNG + charts.json)."""
-    from sscp_lib import charts
+    from sscp_lib.publishing import charts
 
     fig, ax = charts.new_chart(
         "Most IPBP workstreams finished nearly all their actions", "Workstream", "Actions complete (%)", figsize=(6, 3)
@@ -149,7 +149,7 @@ def eastmoor_config():
 
 def build_fixture_statement(tmp_dir: Path, config=None):
     """The statement built from the fixture metrics and charts (Solihull's config by default)."""
-    from sscp_lib.narrative import build_statement
+    from sscp_lib.publishing.narrative import build_statement
 
     charts_dir = Path(tmp_dir) / "charts"
     charts = write_fixture_charts(charts_dir)
@@ -158,7 +158,7 @@ def build_fixture_statement(tmp_dir: Path, config=None):
 
 def render_fixture_statement(tmp_dir: Path, config=None) -> Path:
     """assurance-statement.html from the fixtures, through the same template the chain uses."""
-    from sscp_lib.render import notebook_node_to_html, statement_notebook
+    from sscp_lib.publishing.render import notebook_node_to_html, statement_notebook
 
     statement = build_fixture_statement(tmp_dir, config)
     return notebook_node_to_html(

@@ -11,7 +11,7 @@ import re
 import pytest
 from chromium_cdp import AXE_SOURCE, CHROMIUM, Chromium
 
-from sscp_lib.changes_report import CHANGES_PAGE
+from sscp_lib.review.changes_report import CHANGES_PAGE
 
 pytestmark = [
     pytest.mark.slow,

@@ -12,10 +12,10 @@ import pytest
 from sscp_lib.analysis import assurance as A
 from sscp_lib.analysis.common import in_year, percent
 from sscp_lib.catalogue import load_catalogue
-from sscp_lib.charts import assurance as drawing
 from sscp_lib.config import PROJECT_ROOT, PartnershipConfig, ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.metrics import MetricStore
+from sscp_lib.publishing.charts import assurance as drawing
 from sscp_lib.stages import StageContext
 from sscp_lib.stages import analyse_assurance as stage
 from sscp_lib.stages.figures import figures_frame

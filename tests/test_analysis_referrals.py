@@ -11,12 +11,12 @@ import pytest
 
 from sscp_lib.analysis import referrals as ra
 from sscp_lib.catalogue import load_catalogue
-from sscp_lib.charts import referrals as drawing
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.disclosure import recoverable_cells
 from sscp_lib.errors import UserError
 from sscp_lib.metrics import MetricStore
+from sscp_lib.publishing.charts import referrals as drawing
 from sscp_lib.stages import StageContext
 from sscp_lib.stages import analyse_referrals as stage
 from sscp_lib.stages.loading import load_validated

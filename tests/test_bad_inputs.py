@@ -12,10 +12,10 @@ import pytest
 from bad_inputs.builders import YEAR, write_year
 from bad_inputs.corpus import CASES, Case
 
-from sscp_lib.clean import clean_dataset, clean_year, discover_files
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.errors import InputFileError, UserError
+from sscp_lib.ingest.clean import clean_dataset, clean_year, discover_files
 
 KEY = bytes.fromhex("5e" * 32)
 CONFIG = load_config()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sscp_lib import charts
+from sscp_lib.publishing import charts
 
 
 def _figure(title="Referrals rose in the autumn"):

@@ -15,7 +15,7 @@ import pytest
 from conftest import YEAR
 
 from sscp_lib.catalogue import load_catalogue
-from sscp_lib.pipeline import run_chain
+from sscp_lib.chain.pipeline import run_chain
 from sscp_lib.stages import STAGES
 
 pytestmark = pytest.mark.slow
@@ -270,7 +270,7 @@ def test_injected_bad_rows_are_quarantined_and_listed(chain_copy):
 
 
 def test_a_pdf_that_cannot_be_made_stops_the_chain_and_keeps_the_last_report(chain_copy, capsys, monkeypatch):
-    import sscp_lib.pipeline as pipeline
+    import sscp_lib.chain.pipeline as pipeline
 
     class PdfOfAMissingPage(pipeline.PdfProcess):
         def start(self, html_path, pdf_path):

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from bad_inputs.builders import YEAR, write_csv, write_xlsx, write_year
 
-from sscp_lib.cin_census import read_cin_census
-from sscp_lib.clean import NOT_READ_REPLACED, REASON_AFTER_YEAR, clean_dataset, clean_year, discover_files
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.errors import InputFileError
-from sscp_lib.sample import generate_sample
-from sscp_lib.sources import CIN_CENSUS
+from sscp_lib.ingest.cin_census import read_cin_census
+from sscp_lib.ingest.clean import NOT_READ_REPLACED, REASON_AFTER_YEAR, clean_dataset, clean_year, discover_files
+from sscp_lib.ingest.sources import CIN_CENSUS
+from sscp_lib.sample.generate import generate_sample
 
 KEY = bytes.fromhex("5e" * 32)
 CONFIG = load_config()
@@ -281,7 +281,7 @@ class _Pool:
 
 
 def test_sample_returns_count_a_childs_earlier_plans_across_years(tmp_path):
-    from sscp_lib.cin_census_writer import SampleCensusReturns
+    from sscp_lib.sample.cin_census_writer import SampleCensusReturns
 
     def year_tables(referral_date, plan_start):
         referrals = pd.DataFrame(
@@ -400,7 +400,7 @@ def test_a_referral_after_the_year_end_is_rejected_naming_its_line(tmp_path):
 
 
 def test_a_referral_before_the_earliest_year_is_quarantined_by_validation(tmp_path):
-    from sscp_lib.validate import SuiteInputs, validate_table
+    from sscp_lib.validation.suites import SuiteInputs, validate_table
 
     text = census(child("C1", episode("2019-05-02"), episode("2023-05-02")))
     referrals = clean_council(council_folder(tmp_path / "raw", text).parent)["referrals"]
@@ -464,7 +464,7 @@ def test_a_workbook_named_xml_is_one_clear_error(tmp_path):
 
 
 def test_contract_docs_show_the_census_mapping_and_which_source_wins():
-    from sscp_lib.contract_docs import render_contract_docs
+    from sscp_lib.ingest.contract_docs import render_contract_docs
 
     text = render_contract_docs()
     assert "| `CINdetails/ReferralNFA` | `referral_outcome` |" in text

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from test_cin_census import CONTRACT, VERSIONS, census, child, episode
 
-import sscp_lib.cin_census_scan as scan
-from sscp_lib.cin_census import CensusLayout, read_cin_census
-from sscp_lib.cin_census_scan import CannotScan, scan_return
+import sscp_lib.ingest.cin_census_scan as scan
 from sscp_lib.config import ReportingYear
-from sscp_lib.sample import generate_sample
+from sscp_lib.ingest.census_layout import CensusLayout
+from sscp_lib.ingest.cin_census import read_cin_census
+from sscp_lib.ingest.cin_census_scan import CannotScan, scan_return
+from sscp_lib.sample.generate import generate_sample
 
 LAYOUT = CensusLayout.from_contract(CONTRACT)
 NS = ' xmlns="http://example.invalid/cin"'
@@ -231,11 +232,11 @@ def test_a_file_that_is_not_well_formed_gets_the_trees_message_naming_the_line(t
 
 
 def test_a_large_return_is_checked_in_a_second_process_with_the_same_outcomes(tmp_path, monkeypatch):
-    # From CHECK_APART_BYTES on, expat checks the file in `python -m sscp_lib.xml_check` while the
+    # From CHECK_APART_BYTES on, expat checks the file in `python -m sscp_lib.ingest.xml_check` while the
     # scanner reads it here: a plain return gives the same tables, a malformed one the tree's message.
     import subprocess
 
-    import sscp_lib.cin_census as census_reader
+    import sscp_lib.ingest.cin_census as census_reader
     from sscp_lib.errors import InputFileError
 
     monkeypatch.setattr(census_reader, "CHECK_APART_BYTES", 0)
@@ -249,7 +250,7 @@ def test_a_large_return_is_checked_in_a_second_process_with_the_same_outcomes(tm
     monkeypatch.setattr(census_reader.subprocess, "Popen", popen)
     path = write(tmp_path, hand_written())
     assert_same_tables(path)
-    assert started and started[0][1:3] == ["-m", "sscp_lib.xml_check"]
+    assert started and started[0][1:3] == ["-m", "sscp_lib.ingest.xml_check"]
     broken = write(tmp_path, hand_written().replace("</ReferralSource>", "</ReferalSource>", 1))
     with pytest.raises(InputFileError, match=r"not well-formed at line \d+"):
         read_cin_census(broken, CONTRACT)
@@ -262,7 +263,7 @@ def test_the_well_formedness_check_says_so_by_its_exit_status(tmp_path):
     good = write(tmp_path, hand_written())
     bad = tmp_path / "bad.xml"
     bad.write_text("<Message><Children></Message>", encoding="utf-8")
-    run = [sys.executable, "-m", "sscp_lib.xml_check"]
+    run = [sys.executable, "-m", "sscp_lib.ingest.xml_check"]
     assert subprocess.run([*run, str(good)]).returncode == 0
     assert subprocess.run([*run, str(bad)]).returncode == 1
     assert subprocess.run([*run, str(tmp_path / "missing.xml")]).returncode == 2

@@ -10,18 +10,18 @@ from bad_inputs.builders import YEAR, dataset_rows, write_csv, write_xlsx, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sscp_lib.clean import (
+from sscp_lib.config import ReportingYear, load_config
+from sscp_lib.contract import load_contract
+from sscp_lib.errors import InputFileError, UserError
+from sscp_lib.ingest.clean import (
     REASON_AFTER_YEAR,
     clean_year,
     normalise_code,
     parse_date_values,
     reporting_year_labels,
 )
-from sscp_lib.config import ReportingYear, load_config
-from sscp_lib.contract import load_contract
-from sscp_lib.errors import InputFileError, UserError
+from sscp_lib.ingest.pseudonymise import pseudonymise
 from sscp_lib.metrics import MetricStore
-from sscp_lib.pseudonymise import pseudonymise
 from sscp_lib.stages import clean as clean_stage
 
 KEY = bytes.fromhex("5e" * 32)
@@ -463,7 +463,7 @@ def test_duplicate_rows_agree_with_pandas():
     """Duplicates found by sorting mark the same rows as DataFrame.duplicated(keep="first")."""
     import numpy as np
 
-    from sscp_lib.clean import duplicate_rows
+    from sscp_lib.ingest.clean import duplicate_rows
 
     rng = np.random.default_rng(20240331)
     for _ in range(100):
@@ -491,14 +491,14 @@ def test_duplicate_rows_agree_with_pandas():
 
 
 def _sample_raw(tmp_path):
-    from sscp_lib.sample import generate_sample
+    from sscp_lib.sample.generate import generate_sample
 
     generate_sample(out_dir=tmp_path / "raw", seed=7, scale=0.2)
     return tmp_path / "raw"
 
 
 def test_a_second_process_cleans_to_the_same_tables_and_log(tmp_path, monkeypatch):
-    import sscp_lib.clean as clean
+    import sscp_lib.ingest.clean as clean
 
     raw = _sample_raw(tmp_path)
     alone = run(raw, tmp_path / "alone")
@@ -519,7 +519,7 @@ def test_a_second_process_cleans_to_the_same_tables_and_log(tmp_path, monkeypatc
 
 
 def test_a_bad_file_in_the_second_process_is_the_same_one_line_message(tmp_path, monkeypatch):
-    import sscp_lib.clean as clean
+    import sscp_lib.ingest.clean as clean
 
     raw = _sample_raw(tmp_path)
     monkeypatch.setattr(clean, "dataset_lanes", lambda by: ([n for n in by if n != "referrals"], ["referrals"]))
@@ -536,8 +536,8 @@ def test_a_bad_file_in_the_second_process_is_the_same_one_line_message(tmp_path,
 
 
 def test_datasets_read_from_one_workbook_share_a_lane(tmp_path, monkeypatch):
-    import sscp_lib.clean as clean
-    from sscp_lib.sample import generate_sample
+    import sscp_lib.ingest.clean as clean
+    from sscp_lib.sample.generate import generate_sample
 
     generate_sample(out_dir=tmp_path / "annex", seed=7, scale=0.2, annex_a=True)
     monkeypatch.setattr(clean, "SECOND_PROCESS_FROM_BYTES", 0)
@@ -548,7 +548,7 @@ def test_datasets_read_from_one_workbook_share_a_lane(tmp_path, monkeypatch):
 
 
 def test_files_too_small_for_a_second_process_stay_in_one_lane(tmp_path):
-    import sscp_lib.clean as clean
+    import sscp_lib.ingest.clean as clean
 
     by_dataset = clean.discover_files(_sample_raw(tmp_path), ReportingYear.parse(YEAR), CONTRACT)[0]
     assert clean.dataset_lanes(by_dataset) == (list(by_dataset), [])
@@ -558,7 +558,7 @@ def test_files_too_small_for_a_second_process_stay_in_one_lane(tmp_path):
 def test_a_failed_clean_leaves_the_last_runs_tables_as_they_were(tmp_path, monkeypatch, bad_lane):
     """Tables are written as they are cleaned, but into a staging folder: out_dir changes only
     when every dataset is clean."""
-    import sscp_lib.clean as clean
+    import sscp_lib.ingest.clean as clean
 
     raw = _sample_raw(tmp_path)
     out = tmp_path / "out"

@@ -10,10 +10,12 @@ import pytest
 from bad_inputs.builders import YEAR, write_year
 
 from sscp_lib.analysis import assurance
-from sscp_lib.clean import clean_year
 from sscp_lib.cli import main
-from sscp_lib.collection_templates import YES_NO, build_templates, template_datasets
-from sscp_lib.collection_workbooks import (
+from sscp_lib.config import ReportingYear, load_config
+from sscp_lib.contract import load_contract, normalise_header
+from sscp_lib.ingest.clean import clean_year
+from sscp_lib.ingest.collection_templates import YES_NO, build_templates, template_datasets
+from sscp_lib.ingest.collection_workbooks import (
     DATE_FORMAT,
     EXAMPLE_ROW,
     FIRST_DATA_ROW,
@@ -23,9 +25,7 @@ from sscp_lib.collection_workbooks import (
     REQUIRED_FILL,
     write_templates,
 )
-from sscp_lib.config import ReportingYear, load_config
-from sscp_lib.contract import load_contract, normalise_header
-from sscp_lib.readers import expected_headings, read_xlsx_file
+from sscp_lib.ingest.readers import expected_headings, read_xlsx_file
 
 KEY = bytes.fromhex("5e" * 32)
 CONTRACT = load_contract()

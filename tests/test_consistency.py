@@ -11,9 +11,9 @@ import pytest
 from conftest import YEAR
 
 from sscp_lib.catalogue import load_catalogue
+from sscp_lib.chain.pipeline import run_chain
 from sscp_lib.config import DEFAULT_CONFIG, NARRATIVE_DIR
-from sscp_lib.consistency import check_metrics, check_run, check_statement
-from sscp_lib.pipeline import run_chain
+from sscp_lib.publishing.consistency import check_metrics, check_run, check_statement
 
 EASTMOOR = DEFAULT_CONFIG.parent / "examples" / "eastmoor.yaml"
 

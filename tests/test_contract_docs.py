@@ -8,8 +8,8 @@ import yaml
 
 from sscp_lib.config import PartnershipConfig
 from sscp_lib.contract import load_contract
-from sscp_lib.contract_docs import DEFAULT_DOCS, render_contract_docs, write_contract_docs
-from sscp_lib.sources import FALSE_WORDS, MULTI_SOURCE_KEYS, SOURCE_KEYS, TRUE_WORDS, resolve_sources
+from sscp_lib.ingest.contract_docs import DEFAULT_DOCS, render_contract_docs, write_contract_docs
+from sscp_lib.ingest.sources import FALSE_WORDS, MULTI_SOURCE_KEYS, SOURCE_KEYS, TRUE_WORDS, resolve_sources
 
 
 def test_committed_contract_docs_are_current():

@@ -15,7 +15,7 @@ from test_sources import assert_same_metrics, config_from_text, write_config
 from sscp_lib.cli import main
 from sscp_lib.config import load_config
 from sscp_lib.contract import load_contract
-from sscp_lib.inspection import (
+from sscp_lib.ingest.inspection import (
     generalise_file_name,
     inspect_path,
     shape,
@@ -24,8 +24,8 @@ from sscp_lib.inspection import (
     text_likeness,
     yes_no_suggestion,
 )
-from sscp_lib.inspection_report import format_block
-from sscp_lib.sources import resolve_sources
+from sscp_lib.ingest.inspection_report import format_block
+from sscp_lib.ingest.sources import resolve_sources
 
 
 def inspect_cli(capsys, *args) -> tuple[int, str, str]:
@@ -45,7 +45,7 @@ def block_of(output: str) -> str:
 @pytest.fixture(scope="module")
 def renamed_small(tmp_path_factory):
     """A small sample (one year) with the canary planted, as renamed exports."""
-    from sscp_lib.sample import generate_sample
+    from sscp_lib.sample.generate import generate_sample
 
     root = tmp_path_factory.mktemp("inspect")
     generate_sample(out_dir=root / "sample", seed=11, scale=0.05, years=(YEAR,))
@@ -86,7 +86,7 @@ def test_inspect_without_a_mapping_takes_each_file_for_its_dataset_and_exits_1(r
 @pytest.mark.slow
 def test_the_printed_mapping_pasted_into_the_config_makes_the_chain_run(chain_run, tmp_path, capsys):
     """Inspect the renamed 2023-24 folder without a mapping; paste what it prints; the chain runs on all years."""
-    from sscp_lib.pipeline import run_chain
+    from sscp_lib.chain.pipeline import run_chain
 
     raw = tmp_path / "raw"
     rename_sample(chain_run.raw, raw)
@@ -150,9 +150,9 @@ def test_a_partial_mapping_is_completed_not_replaced(renamed_small, tmp_path, ca
 
 
 def test_an_annex_a_workbook_under_another_name_is_recognised_by_its_sheets(tmp_path, capsys):
-    from sscp_lib.clean import clean_year
     from sscp_lib.config import ReportingYear
-    from sscp_lib.sample import generate_sample
+    from sscp_lib.ingest.clean import clean_year
+    from sscp_lib.sample.generate import generate_sample
 
     raw = tmp_path / "raw"
     generate_sample(out_dir=raw, seed=3, scale=0.02, annex_a=True, years=(YEAR,))
@@ -312,7 +312,7 @@ def test_code_suggestions_need_one_clear_winner():
 
 
 def test_suggested_date_formats_keep_the_day_first_spellings_in_use():
-    from sscp_lib.sources import default_spec
+    from sscp_lib.ingest.sources import default_spec
 
     spec = default_spec(load_contract().dataset("referrals"))
     formats, left = suggest_date_formats({"01-Apr-2023": 3, "junk": 1}, ["02/04/2023", "2023-04-03"], spec)

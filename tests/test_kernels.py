@@ -8,8 +8,8 @@ import time
 import pytest
 from jupyter_client.utils import run_sync
 
+from sscp_lib.chain.kernels import KernelPool, KernelZygote, ReadyKernelClient, ZygoteProvisioner, shutdown
 from sscp_lib.config import NOTEBOOK_DIR
-from sscp_lib.kernels import KernelPool, KernelZygote, ReadyKernelClient, ZygoteProvisioner, shutdown
 
 
 def test_a_warm_kernel_has_imported_its_stage_module_and_is_shut_down_after_use():
@@ -20,7 +20,9 @@ def test_a_warm_kernel_has_imported_its_stage_module_and_is_shut_down_after_use(
         assert manager is not None and run_sync(manager.is_alive)()
         client = manager.blocking_client()
         client.start_channels()
-        reply = client.execute_interactive("import sys; print('sscp_lib.narrative' in sys.modules)", timeout=60)
+        reply = client.execute_interactive(
+            "import sys; print('sscp_lib.publishing.narrative' in sys.modules)", timeout=60
+        )
         assert reply["content"]["status"] == "ok"
         client.stop_channels()
     finally:

@@ -8,7 +8,7 @@ import yaml
 from render_fixtures import YEAR, build_fixture_statement, eastmoor_config, fixture_metrics, solihull_config
 
 from sscp_lib.config import PROJECT_ROOT, PartnershipConfig, ReportingYear
-from sscp_lib.narrative import (
+from sscp_lib.publishing.narrative import (
     NarrativeError,
     judge,
     load_narrative,

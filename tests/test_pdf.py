@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 from render_fixtures import render_fixture_statement, solihull_config
 
-from sscp_lib.pdf import html_to_pdf
+from sscp_lib.publishing.pdf import html_to_pdf
 
 A4_POINTS = (595.28, 841.89)
 

@@ -16,7 +16,7 @@ from pdf_structure import artifact_text, read_structure
 from pdfua import Severity, validate
 from render_fixtures import render_fixture_statement
 
-from sscp_lib.pdf import html_to_pdf
+from sscp_lib.publishing.pdf import html_to_pdf
 
 pytestmark = pytest.mark.slow
 

@@ -77,7 +77,7 @@ def test_processed_tables_hold_no_identifier_columns(chain_run):
 def test_the_canary_child_is_linked_not_named(chain_run):
     """The planted referral is kept (pseudonymised), so the test above would have caught a leak."""
     clean = pd.read_parquet(chain_run.processed / YEAR / "clean" / "referrals.parquet")
-    from sscp_lib.pseudonymise import load_key, pseudonymise
+    from sscp_lib.ingest.pseudonymise import load_key, pseudonymise
 
     pid = pseudonymise(pd.Series([CANARY_CHILD_ID]), load_key(), "child_pid").iloc[0]
     assert (clean["child_pid"] == pid).sum() == 1

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sscp_lib.errors import UserError
-from sscp_lib.pseudonymise import ensure_key_file, key_file_path, load_key, pseudonymise
+from sscp_lib.ingest.pseudonymise import ensure_key_file, key_file_path, load_key, pseudonymise
 
 KEY = bytes.fromhex("5e" * 32)
 
@@ -42,7 +42,7 @@ def test_keeps_the_index_of_the_input():
 
 def test_a_million_rows_hash_each_distinct_value_once(monkeypatch):
     """The cost is one HMAC per distinct child, not per row (speed itself is `make bench`'s)."""
-    import sscp_lib.pseudonymise as module
+    import sscp_lib.ingest.pseudonymise as module
 
     hashed = []
     real = module._hmac_hex_digests

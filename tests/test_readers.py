@@ -9,7 +9,7 @@ from bad_inputs.builders import ole2_bytes, write_xlsx
 
 from sscp_lib.contract import load_contract
 from sscp_lib.errors import InputFileError
-from sscp_lib.readers import cell_text, expected_headings, read_annex_a, read_raw_file
+from sscp_lib.ingest.readers import cell_text, expected_headings, read_annex_a, read_raw_file
 
 CONTACT_HEADINGS = expected_headings(load_contract().dataset("mash_contacts"))
 

@@ -18,7 +18,7 @@ from render_fixtures import (
 
 from sscp_lib.config import NOTEBOOK_DIR, PROJECT_ROOT, ReportPaths
 from sscp_lib.errors import UserError
-from sscp_lib.render import (
+from sscp_lib.publishing.render import (
     add_table_of_contents,
     external_references,
     images_without_alt,

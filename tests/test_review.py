@@ -9,14 +9,14 @@ import shutil
 import pytest
 from render_fixtures import YEAR, fixture_metrics, page_text, solihull_config
 
-from sscp_lib.approvals import approval_state, fingerprint, load_approvals, record_approval, resolve_roles
-from sscp_lib.changes import changed_figures, changed_inputs, compare_runs, narrative_sentences
-from sscp_lib.changes_report import changes_text, write_changes_page
 from sscp_lib.errors import UserError
 from sscp_lib.files import write_json_atomic
-from sscp_lib.history import carry_over, history_runs, load_run, runs_kept
-from sscp_lib.narrative import narrative_path
-from sscp_lib.render import external_references
+from sscp_lib.publishing.narrative import narrative_path
+from sscp_lib.publishing.render import external_references
+from sscp_lib.review.approvals import approval_state, fingerprint, load_approvals, record_approval, resolve_roles
+from sscp_lib.review.changes import changed_figures, changed_inputs, compare_runs, narrative_sentences
+from sscp_lib.review.changes_report import changes_text, write_changes_page
+from sscp_lib.review.history import carry_over, history_runs, load_run, runs_kept
 
 HASH_A, HASH_B = "a" * 64, "b" * 64
 

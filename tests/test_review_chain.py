@@ -17,10 +17,10 @@ import pytest
 from conftest import YEAR, ChainRun
 from render_fixtures import CHROMIUM, HEADLESS, chromium_visit, page_text
 
+from sscp_lib.chain.pipeline import run_chain
 from sscp_lib.cli import main as sscp
 from sscp_lib.config import DEFAULT_CONFIG, NARRATIVE_DIR
-from sscp_lib.history import history_runs
-from sscp_lib.pipeline import run_chain
+from sscp_lib.review.history import history_runs
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def test_the_changes_page_lists_exactly_the_figures_that_moved_and_the_file(reru
     moved = _moved(old, new)
     assert moved and "escalations.total" in moved
     page = (run.report / "changes.html").read_text(encoding="utf-8")
-    from sscp_lib.narrative import public_label
+    from sscp_lib.publishing.narrative import public_label
 
     expected = sorted(
         public_label(new[name]["label"]) + suffix
@@ -118,7 +118,7 @@ def test_the_first_page_of_the_pdf_is_marked_draft_with_the_run_date(chain_run):
 
     manifest = json.loads((chain_run.report / "manifest.json").read_text())
     first = PdfReader(chain_run.report / "assurance-statement.pdf").pages[0].extract_text()
-    from sscp_lib.history import describe_time
+    from sscp_lib.review.history import describe_time
 
     assert "OFFICIAL – DRAFT" in first
     assert "Made from the run of " + describe_time(manifest["started"]).split(" at ")[0] in " ".join(first.split())

@@ -17,7 +17,7 @@ import pytest
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract, normalise_header
 from sscp_lib.errors import UserError
-from sscp_lib.sample import generate_sample
+from sscp_lib.sample.generate import generate_sample
 
 YEARS = ("2021-22", "2022-23", "2023-24")
 REF = "2023-24"
@@ -164,7 +164,7 @@ def test_same_seed_gives_byte_identical_files(small_sample, tmp_path):
 
 
 def test_csv_files_written_in_chunks_are_the_same_bytes(tmp_path, monkeypatch):
-    import sscp_lib.sample as sample
+    import sscp_lib.sample.generate as sample
 
     generate_sample(out_dir=tmp_path / "whole", seed=7, scale=0.05, years=(REF,))
     monkeypatch.setattr(sample, "CSV_CHUNK_ROWS", 7)
@@ -180,7 +180,7 @@ def test_one_file_per_dataset_and_a_marker_per_year(small_sample):
         for name in CONTRACT.datasets:
             _raw_file(folder, name)
         marker = json.loads((folder / "_sample.json").read_text(encoding="utf-8"))
-        assert marker == {"synthetic": True, "seed": 7, "scale": 0.05, "generator": "sscp_lib.sample"}
+        assert marker == {"synthetic": True, "seed": 7, "scale": 0.05, "generator": "sscp_lib.sample.generate"}
 
 
 def test_every_row_is_valid_under_the_contract(small_tables):

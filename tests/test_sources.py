@@ -12,11 +12,11 @@ from bad_inputs.builders import YEAR, dataset_rows, write_csv, write_xlsx, write
 from conftest import YEAR as CHAIN_YEAR
 from renamed_sample import SOURCES, rename_sample
 
-from sscp_lib.clean import clean_year, discover_files, parse_bools, parse_dates
 from sscp_lib.config import DEFAULT_CONFIG, NARRATIVE_DIR, PartnershipConfig, ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.errors import InputFileError, UserError
-from sscp_lib.sources import resolve_sources
+from sscp_lib.ingest.clean import clean_year, discover_files, parse_bools, parse_dates
+from sscp_lib.ingest.sources import resolve_sources
 
 KEY = bytes.fromhex("5e" * 32)
 
@@ -345,7 +345,7 @@ def test_every_heading_problem_of_a_file_is_listed_at_once_with_the_inspect_hint
 
 @pytest.mark.slow
 def test_renamed_exports_with_only_configuration_give_the_same_metrics(chain_run, tmp_path):
-    from sscp_lib.pipeline import run_chain
+    from sscp_lib.chain.pipeline import run_chain
 
     raw = tmp_path / "raw"
     written = rename_sample(chain_run.raw, raw)
@@ -370,7 +370,7 @@ def test_renamed_exports_with_only_configuration_give_the_same_metrics(chain_run
 
 
 def test_the_chain_stops_on_a_bad_mapping_before_any_stage(tmp_path):
-    from sscp_lib.pipeline import run_chain
+    from sscp_lib.chain.pipeline import run_chain
 
     raw = tmp_path / "raw"
     write_year(raw)
@@ -390,7 +390,7 @@ def assert_same_metrics(got: dict, expected: dict, extra_files: int) -> None:
 
 
 def test_a_changed_source_mapping_file_makes_an_approved_run_a_draft_again():
-    from sscp_lib.approvals import differences, fingerprint
+    from sscp_lib.review.approvals import differences, fingerprint
 
     manifest = {"inputs": {}, "config_sha256": "c" * 64, "narrative_sha256": "d" * 64}
     before = fingerprint(dict(manifest, source_mapping={"path": "config/sources.yaml", "sha256": "a" * 64}))

@@ -7,9 +7,9 @@ import json
 import nbformat
 import pytest
 
+from sscp_lib.chain.stage_report import failure_banner, parts_for, validate_summary
 from sscp_lib.config import Paths, ReportingYear
-from sscp_lib.render import external_references, notebook_node_to_html
-from sscp_lib.stage_report import failure_banner, parts_for, validate_summary
+from sscp_lib.publishing.render import external_references, notebook_node_to_html
 from sscp_lib.stages import get_stage
 
 YEAR = ReportingYear.parse("2023-24")

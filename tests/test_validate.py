@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sscp_lib import expectations, validate
 from sscp_lib.config import PROJECT_ROOT, Paths, ReportingYear, load_config
 from sscp_lib.contract import Contract, load_contract
 from sscp_lib.errors import ValidationStop
 from sscp_lib.metrics import MetricStore
 from sscp_lib.stages import StageContext
 from sscp_lib.stages import validate as validate_stage
+from sscp_lib.validation import screens as expectations
+from sscp_lib.validation import suites as validate
 
 YEAR = ReportingYear.parse("2023-24")
 YEARS = (YEAR.previous, YEAR)
@@ -136,7 +137,7 @@ def test_importing_the_module_imports_great_expectations():
     must come with it, not with the first validation. jsonschema's IRI parser is left out of it,
     and the modules GX imports for features unused here wait for their first use, which works."""
     probe = (
-        "import sys, types, sscp_lib.validate\n"
+        "import sys, types, sscp_lib.validation.suites\n"
         "print(sorted(m for m in ('great_expectations', 'rfc3987_syntax') if sys.modules.get(m)))\n"
         "print(sorted(m for m in sscp_lib.DEFERRED_IMPORTS if type(sys.modules[m]) is types.ModuleType))\n"
         "print(all(sys.modules[m].__file__ and sys.modules[m].__name__ == m for m in sscp_lib.DEFERRED_IMPORTS))\n"

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sscp_lib import validate
-from sscp_lib.clean import clean_year
 from sscp_lib.config import Paths, ReportingYear, load_config
 from sscp_lib.contract import load_contract
-from sscp_lib.sample import generate_sample
+from sscp_lib.ingest.clean import clean_year
+from sscp_lib.sample.generate import generate_sample
+from sscp_lib.validation import suites as validate
 
 FIXTURE = Path(__file__).parent / "fixtures" / "validation_report_2023-24.json"
 YEAR = ReportingYear.parse("2023-24")

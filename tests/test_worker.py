@@ -1,4 +1,4 @@
-"""Calls in a fresh process (sscp_lib.worker) and the statement's PDF made in one (sscp_lib.pdf):
+"""Calls in a fresh process (sscp_lib.worker) and the statement's PDF made in one (sscp_lib.publishing.pdf):
 the PDF it writes, one line for a PDF it cannot make, no process left behind, an outcome that
 what the call prints cannot spoil."""
 
@@ -12,7 +12,7 @@ import sys
 import pikepdf
 import pytest
 
-from sscp_lib.pdf import PdfFailed, PdfProcess
+from sscp_lib.publishing.pdf import PdfFailed, PdfProcess
 from sscp_lib.worker import FreshProcess, WorkerFailed
 
 PAGE = (
@@ -82,7 +82,7 @@ def test_what_the_call_prints_does_not_spoil_its_outcome(capfd):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the library search is skipped on Linux only")
 def test_weasyprint_is_imported_without_starting_a_process():
     """ctypes' library search runs ldconfig, gcc and ld for each name WeasyPrint tries (about 200
-    processes); the PDF process imports WeasyPrint through sscp_lib.pdf_engine without it."""
+    processes); the PDF process imports WeasyPrint through sscp_lib.publishing.pdf_engine without it."""
     code = (
         "import ctypes.util, subprocess\n"
         "started = []\n"
@@ -92,7 +92,7 @@ def test_weasyprint_is_imported_without_starting_a_process():
         "    popen_init(self, args, *a, **k)\n"
         "subprocess.Popen.__init__ = counted\n"
         "find_library = ctypes.util.find_library\n"
-        "from sscp_lib.pdf_engine import weasyprint\n"
+        "from sscp_lib.publishing.pdf_engine import weasyprint\n"
         "assert weasyprint.HTML and ctypes.util.find_library is find_library\n"
         "print(len(started))\n"
     )

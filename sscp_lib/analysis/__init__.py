@@ -1,1 +1,8 @@
-"""Analysis stage: pure functions turning validated tables into published tables and metrics."""
+"""Analysis: validated tables in, published tables and figures out, as pure functions.
+
+In: the validated tables, the reporting year and the partnership config. Out: frozen results
+(`analyse(tables, year, config)`) from which each stage names its metrics and draws its charts.
+
+Modules: `common` (years, percentages, selecting a year's rows), `referrals` (referrals, child
+protection and MASH), `assurance` (audits, reviews, training, the support team's trackers).
+"""

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..config import PartnershipConfig, ReportingYear
-from ..disclosure import suppress_table
-from .common import NOT_RECORDED, TOTAL, code_labels, in_year, label, percent, year_end
+from sscp_lib.analysis.common import NOT_RECORDED, TOTAL, code_labels, in_year, label, percent, year_end
+from sscp_lib.config import PartnershipConfig, ReportingYear
+from sscp_lib.disclosure import suppress_table
 
 DATASETS = (
     "audits",

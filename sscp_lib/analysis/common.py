@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..config import ReportingYear
-from ..contract import load_contract
+from sscp_lib.config import ReportingYear
+from sscp_lib.contract import load_contract
 
 TOTAL = "Total"
 NOT_RECORDED = "Not recorded"

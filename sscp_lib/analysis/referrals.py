@@ -16,9 +16,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..config import PartnershipConfig, ReportingYear
-from ..disclosure import SUPPRESSED, is_small, suppress_table
-from .common import NOT_RECORDED, TOTAL, code_labels, flag, percent, rows_in_year
+from sscp_lib.analysis.common import NOT_RECORDED, TOTAL, code_labels, flag, percent, rows_in_year
+from sscp_lib.config import PartnershipConfig, ReportingYear
+from sscp_lib.disclosure import SUPPRESSED, is_small, suppress_table
 
 DATASETS = ("mash_contacts", "referrals", "police_referrals", "cp_plans")
 # Contacts are the largest table (millions of rows at a region's scale): this stage counts them

@@ -14,12 +14,12 @@ Modules by job: tables (load), vocabulary (column and value names), filters and 
 widgets (drop-downs over the same helpers), lab (starting JupyterLab on a working copy).
 """
 
-from ..errors import UserError
-from .answers import Answer, count, monthly, monthly_share
-from .dictionary import data_dictionary
-from .filters import filter_rows
-from .lab import briefing_folder
-from .tables import (
+from sscp_lib.errors import UserError
+from sscp_lib.explore.answers import Answer, count, monthly, monthly_share
+from sscp_lib.explore.dictionary import data_dictionary
+from sscp_lib.explore.filters import filter_rows
+from sscp_lib.explore.lab import briefing_folder
+from sscp_lib.explore.tables import (
     TABLES,
     describe,
     load_contacts,
@@ -29,7 +29,7 @@ from .tables import (
     load_referrals,
     load_table,
 )
-from .vocabulary import NOT_RECORDED, ExploreError
+from sscp_lib.explore.vocabulary import NOT_RECORDED, ExploreError
 
 
 def one_line_error(shell, etype, value, tb, tb_offset=None) -> list[str]:
@@ -54,7 +54,7 @@ _short_user_errors_in_notebooks()
 
 def explorer(frame, by: str = "source_group"):
     """Drop-downs over a table (see widgets.explorer); ipywidgets is imported only when asked for."""
-    from .widgets import explorer as make
+    from sscp_lib.explore.widgets import explorer as make
 
     return make(frame, by)
 

@@ -17,15 +17,24 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..analysis.common import TOTAL
-from ..analysis.referrals import published_counts
-from ..config import load_config
-from ..contract import load_contract
-from ..disclosure import SUPPRESSED
-from .tables import partnership_settings, table_of
-from .vocabulary import NOT_RECORDED, ExploreError, column_for, heading, humanise, labels_for, sentence, values_for
+from sscp_lib.analysis.common import TOTAL
+from sscp_lib.analysis.referrals import published_counts
+from sscp_lib.config import load_config
+from sscp_lib.contract import load_contract
+from sscp_lib.disclosure import SUPPRESSED
+from sscp_lib.explore.tables import partnership_settings, table_of
+from sscp_lib.explore.vocabulary import (
+    NOT_RECORDED,
+    WORKING_NOTE,
+    ExploreError,
+    column_for,
+    heading,
+    humanise,
+    labels_for,
+    sentence,
+    values_for,
+)
 
-WORKING_NOTE = "Working figures, not for publication: small counts are not suppressed"
 SHARE = "%"  # heading prefix of share columns
 
 
@@ -86,18 +95,18 @@ class Answer:
 
     def chart(self):
         """The answer's chart (matplotlib figure) with its notes."""
-        from .draw import draw
+        from sscp_lib.explore.draw import draw
 
         return draw(self)
 
     def save(self, path, **kwargs):
         """Write the suppressed table (.csv, .xlsx) or chart (.png, .svg) with source, marking and notes."""
-        from .save import save
+        from sscp_lib.explore.save import save
 
         return save(self, path, **kwargs)
 
     def _repr_html_(self) -> str:
-        from .draw import answer_html
+        from sscp_lib.explore.draw import answer_html
 
         return answer_html(self)
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..config import load_config
-from ..contract import load_contract
-from .tables import NFA_CHANGEOVER_COLUMN, NFA_CHANGEOVER_RULE, TABLES, exploration_columns, table_named
-from .vocabulary import NOT_RECORDED, YES_NO, code_list_for, humanise, is_flag, sentence
+from sscp_lib.config import load_config
+from sscp_lib.contract import load_contract
+from sscp_lib.explore.tables import NFA_CHANGEOVER_COLUMN, NFA_CHANGEOVER_RULE, TABLES, exploration_columns, table_named
+from sscp_lib.explore.vocabulary import NOT_RECORDED, YES_NO, code_list_for, humanise, is_flag, sentence
 
 
 def _meaning(dataset: str, column: str) -> str:

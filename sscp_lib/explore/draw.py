@@ -12,17 +12,20 @@ import base64
 import html
 import io
 import textwrap
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import charts
-from ..analysis.common import TOTAL
-from ..analysis.referrals import numeric_or_nan
-from ..disclosure import SUPPRESSED
-from .answers import WORKING_NOTE, Answer
-from .vocabulary import sentence
+from sscp_lib.analysis.common import TOTAL
+from sscp_lib.analysis.referrals import numeric_or_nan
+from sscp_lib.disclosure import SUPPRESSED
+from sscp_lib.explore.vocabulary import WORKING_NOTE, sentence
+from sscp_lib.publishing import charts
+
+if TYPE_CHECKING:  # answers imports this module when an answer is drawn or saved
+    from sscp_lib.explore.answers import Answer
 
 WORKING_COLOUR = "#B00020"
 HIDDEN_LABEL = "Hidden (small counts)"

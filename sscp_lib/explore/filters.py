@@ -18,10 +18,10 @@ from datetime import date
 
 import pandas as pd
 
-from ..config import ReportingYear
-from ..contract import load_contract
-from .tables import table_of
-from .vocabulary import NOT_RECORDED, ExploreError, as_list, column_for, heading, labels_for, values_for
+from sscp_lib.config import ReportingYear
+from sscp_lib.contract import load_contract
+from sscp_lib.explore.tables import table_of
+from sscp_lib.explore.vocabulary import NOT_RECORDED, ExploreError, as_list, column_for, heading, labels_for, values_for
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

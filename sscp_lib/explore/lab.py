@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..config import NOTEBOOK_DIR, PROJECT_ROOT
+from sscp_lib.config import NOTEBOOK_DIR, PROJECT_ROOT
 
 TEMPLATE = NOTEBOOK_DIR / "explore_referrals.ipynb"
 SCRATCH_DIR = PROJECT_ROOT / "scratch"

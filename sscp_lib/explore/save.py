@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .answers import Answer
-from .draw import draw, notes
-from .vocabulary import ExploreError
+from sscp_lib.explore.draw import draw, notes
+from sscp_lib.explore.vocabulary import ExploreError
+
+if TYPE_CHECKING:  # answers imports this module when an answer is drawn or saved
+    from sscp_lib.explore.answers import Answer
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 CHART_SUFFIXES = (".png", ".svg")

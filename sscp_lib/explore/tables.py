@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import Paths, ReportingYear, load_config
-from ..contract import RECODED_COLUMNS, load_contract
-from ..errors import UserError
-from ..stages.loading import read_processed_table
-from ..synthetic import is_synthetic
-from .vocabulary import NOT_RECORDED, ExploreError, label_order, labels_for
+from sscp_lib.config import Paths, ReportingYear, load_config
+from sscp_lib.contract import RECODED_COLUMNS, load_contract
+from sscp_lib.errors import UserError
+from sscp_lib.explore.vocabulary import NOT_RECORDED, ExploreError, label_order, labels_for
+from sscp_lib.stages.loading import read_processed_table
+from sscp_lib.synthetic import is_synthetic
 
 NFA_CHANGEOVER_RULE = "nfa_changeover_date"
 NFA_CHANGEOVER_COLUMN = "nfa_changeover"

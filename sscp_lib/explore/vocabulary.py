@@ -12,10 +12,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from ..analysis.common import NOT_RECORDED
-from ..config import ReportingYear
-from ..contract import CodeList, load_contract
-from ..errors import UserError
+from sscp_lib.analysis.common import NOT_RECORDED
+from sscp_lib.config import ReportingYear
+from sscp_lib.contract import CodeList, load_contract
+from sscp_lib.errors import UserError
+
+WORKING_NOTE = "Working figures, not for publication: small counts are not suppressed"
 
 YES_NO = {True: "Yes", False: "No"}
 _YES = {"yes", "y", "true", "1"}

@@ -14,10 +14,10 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
 
-from .answers import Answer, count, monthly
-from .filters import filter_rows
-from .tables import table_of
-from .vocabulary import ExploreError, column_for, heading, sentence
+from sscp_lib.explore.answers import Answer, count, monthly
+from sscp_lib.explore.filters import filter_rows
+from sscp_lib.explore.tables import table_of
+from sscp_lib.explore.vocabulary import ExploreError, column_for, heading, sentence
 
 ALL = "All"
 MONTH = "month"

@@ -15,11 +15,11 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .registry import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, stage_groups
+from sscp_lib.stages.registry import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, stage_groups
 
 if TYPE_CHECKING:
-    from .context import LOCATIONS, StageContext, notebook_parameters
-    from .result import StageResult
+    from sscp_lib.stages.context import LOCATIONS, StageContext, notebook_parameters
+    from sscp_lib.stages.result import StageResult
 
 # The registry loads at once and the rest, which imports pandas, on first use: `sscp run` reads
 # the stage names before it starts the kernel zygote, and should not wait 0.5 s for pandas to do so.
@@ -72,7 +72,7 @@ def run_stage(
     config_path: str | Path | None = None,
 ) -> StageResult:
     """Run one stage from its notebook's parameters (None: the default folders and config)."""
-    from .context import StageContext
+    from sscp_lib.stages.context import StageContext
 
     ctx = StageContext.from_parameters(
         stage,

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ..analysis import assurance as analysis
-from ..charts import assurance as drawing
-from ..metrics import MetricStore
-from .context import StageContext
-from .loading import load_validated_tables
-from .result import StageResult
+from sscp_lib.analysis import assurance as analysis
+from sscp_lib.metrics import MetricStore
+from sscp_lib.publishing.charts import assurance as drawing
+from sscp_lib.stages.context import StageContext
+from sscp_lib.stages.loading import load_validated_tables
+from sscp_lib.stages.result import StageResult
 
 # The share of actions complete for each partnership priority (plan_priority code).
 PRIORITY_METRICS = {

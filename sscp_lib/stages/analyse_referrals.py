@@ -3,12 +3,12 @@ referrals and child protection plans; the stage's metrics by catalogue name, and
 
 from __future__ import annotations
 
-from ..analysis import referrals as analysis
-from ..charts import referrals as drawing
-from ..metrics import MetricStore
-from .context import StageContext
-from .loading import load_validated_tables
-from .result import StageResult
+from sscp_lib.analysis import referrals as analysis
+from sscp_lib.metrics import MetricStore
+from sscp_lib.publishing.charts import referrals as drawing
+from sscp_lib.stages.context import StageContext
+from sscp_lib.stages.loading import load_validated_tables
+from sscp_lib.stages.result import StageResult
 
 
 def metric_values(result: analysis.ReferralAnalysis) -> dict[str, object]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..clean import CleanResult, clean_year
-from ..metrics import MetricStore
-from ..pseudonymise import load_key
-from ..synthetic import SYNTHETIC_METRIC
-from .context import StageContext
-from .result import StageResult
+from sscp_lib.ingest.clean import CleanResult, clean_year
+from sscp_lib.ingest.pseudonymise import load_key
+from sscp_lib.metrics import MetricStore
+from sscp_lib.stages.context import StageContext
+from sscp_lib.stages.result import StageResult
+from sscp_lib.synthetic import SYNTHETIC_METRIC
 
 RECONCILIATION_COLUMNS = [
     "dataset",

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..config import PartnershipConfig, Paths, ReportingYear, ReportPaths, load_config
-from ..errors import UserError
-from ..synthetic import is_synthetic
-from .registry import Stage, get_stage
+from sscp_lib.config import PartnershipConfig, Paths, ReportingYear, ReportPaths, load_config
+from sscp_lib.errors import UserError
+from sscp_lib.stages.registry import Stage, get_stage
+from sscp_lib.synthetic import is_synthetic
 
 # The dataset catalogue: every location a stage reads or writes, by name (kedro's catalogue in
 # miniature). The path rules themselves live in config.Paths and config.ReportPaths.

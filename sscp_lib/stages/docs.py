@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..config import PROJECT_ROOT
-from .context import LOCATIONS
-from .registry import STAGES
+from sscp_lib.config import PROJECT_ROOT
+from sscp_lib.stages.context import LOCATIONS
+from sscp_lib.stages.registry import STAGES
 
 ARCHITECTURE_DOC = PROJECT_ROOT / "docs" / "ARCHITECTURE.md"
 BEGIN = "<!-- stage table: generated from sscp_lib/stages/registry.py by `sscp stage-docs` -->"

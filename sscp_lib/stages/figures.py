@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..metrics import MetricStore
+from sscp_lib.metrics import MetricStore
 
 
 def _shown(value):

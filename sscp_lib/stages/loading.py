@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..contract import load_contract
-from ..errors import UserError
-from .context import StageContext
+from sscp_lib.contract import load_contract
+from sscp_lib.errors import UserError
+from sscp_lib.stages.context import StageContext
 
 
 def load_validated(ctx: StageContext, dataset: str, columns: Iterable[str] | None = None) -> pd.DataFrame:

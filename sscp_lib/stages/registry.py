@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import NOTEBOOK_DIR
-from ..errors import UserError
+from sscp_lib.config import NOTEBOOK_DIR
+from sscp_lib.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import UserError
-from ..metrics import MetricStore
-from ..report_tables import as_report_frame
-from .figures import figures_frame
+from sscp_lib.errors import UserError
+from sscp_lib.metrics import MetricStore
+from sscp_lib.report_tables import as_report_frame
+from sscp_lib.stages.figures import figures_frame
 
 
 @dataclass

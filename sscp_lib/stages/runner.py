@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import DEFAULT_CONFIG, Paths, ReportingYear
-from . import STAGE_NAMES, run
+from sscp_lib.config import DEFAULT_CONFIG, Paths, ReportingYear
+from sscp_lib.stages import STAGE_NAMES, run
 
 if TYPE_CHECKING:
-    from . import StageResult
+    from sscp_lib.stages import StageResult
 
 
 @dataclass
@@ -41,7 +41,7 @@ def run_in_process(
     stages: tuple[str, ...] = STAGE_NAMES,
 ) -> dict[str, StageRun]:
     """Run `stages` in order; a stage that stops the chain raises its error after it has run."""
-    from . import StageContext  # with pandas: `sscp run` imports this module for discard_derived_data
+    from sscp_lib.stages import StageContext  # with pandas: `sscp run` imports this module for discard_derived_data
 
     runs: dict[str, StageRun] = {}
     for name in stages:

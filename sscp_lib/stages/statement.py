@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from ..catalogue import merge_fragments
-from ..config import charts_index
-from ..files import write_json_atomic
-from ..narrative import build_statement, load_charts
-from .context import StageContext
-from .result import StageResult
+from sscp_lib.catalogue import merge_fragments
+from sscp_lib.config import charts_index
+from sscp_lib.files import write_json_atomic
+from sscp_lib.publishing.narrative import build_statement, load_charts
+from sscp_lib.stages.context import StageContext
+from sscp_lib.stages.result import StageResult
 
 
 def run(ctx: StageContext) -> StageResult:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import validate
-from ..metrics import MetricStore
-from .context import StageContext
-from .result import StageResult
+from sscp_lib.metrics import MetricStore
+from sscp_lib.stages.context import StageContext
+from sscp_lib.stages.result import StageResult
+from sscp_lib.validation import suites as validate
 
 BY_TABLE_COLUMNS = ["dataset", "expectations", "passed", "failed", "warned", "rows_quarantined"]
 
