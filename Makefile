@@ -21,6 +21,7 @@ report: setup $(SAMPLE)
 	$(SSCP) run --year $(YEAR)
 
 test: setup $(if $(NPM),$(NODE_STAMP))
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 # JupyterLab at the repository root on scratch/explore_referrals.ipynb, a working copy of the
