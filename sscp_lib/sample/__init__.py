@@ -4,5 +4,5 @@ In: a seed, a scale and the data contract. Out: raw year folders (CSV, XLSX, an 
 workbook or a CIN census return on request) and `_sample.json`, the marker that makes every
 output say it was made from synthetic data. Nothing here reads real data.
 
-Modules: `generate` (the sample), `cin_census_writer` (a census return), `xlsx_writer` (workbooks).
+Modules: `generate` (the sample), `cin_census_writer` (a census return), `workbooks` (XLSX exports, through XlsxWriter).
 """

@@ -29,7 +29,7 @@ from sscp_lib.config import PartnershipConfig, ReportingYear, load_config
 from sscp_lib.contract import Contract, Dataset, load_contract
 from sscp_lib.errors import UserError
 from sscp_lib.sample.cin_census_writer import SampleCensusReturns
-from sscp_lib.sample.xlsx_writer import write_xlsx
+from sscp_lib.sample.workbooks import write_xlsx
 from sscp_lib.synthetic import SAMPLE_MARKER
 
 GENERATOR = "sscp_lib.sample.generate"
