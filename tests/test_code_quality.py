@@ -111,7 +111,8 @@ def test_no_notebook_builds_paths_or_parses_the_year():
         assert source.count("run_stage(") == 1, f"{stage.notebook} should run its stage with one call"
 
 
-def test_architecture_doc_stage_table_is_current():
+def test_architecture_doc_generated_parts_are_current():
+    """The stage table (from the registry) and the layers picture (from the import-linter contracts)."""
     from sscp_lib.stages.docs import ARCHITECTURE_DOC, render_architecture_doc
 
     text = ARCHITECTURE_DOC.read_text(encoding="utf-8")

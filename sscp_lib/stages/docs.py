@@ -1,8 +1,13 @@
-"""The stage table in docs/ARCHITECTURE.md, generated from the registry (`sscp stage-docs`)."""
+"""The generated parts of docs/ARCHITECTURE.md (`sscp stage-docs`): the stage table, from the
+registry, and the picture of the library's layers, from the import-linter contracts in pyproject.toml
+(the one place the layers are declared; `lint-imports` in `make test` enforces them)."""
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
+import tomllib
 from pathlib import Path
 
 from sscp_lib.config import PROJECT_ROOT
@@ -13,6 +18,11 @@ ARCHITECTURE_DOC = PROJECT_ROOT / "docs" / "ARCHITECTURE.md"
 BEGIN = "<!-- stage table: generated from sscp_lib/stages/registry.py by `sscp stage-docs` -->"
 END = "<!-- end of stage table -->"
 _BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+LAYERS_BEGIN = "<!-- layers: generated from pyproject.toml's import-linter contracts by `sscp stage-docs` -->"
+LAYERS_END = "<!-- end of layers -->"
+_LAYERS_BLOCK = re.compile(re.escape(LAYERS_BEGIN) + r".*?" + re.escape(LAYERS_END), re.S)
+PYPROJECT = PROJECT_ROOT / "pyproject.toml"
+PACKAGE = PROJECT_ROOT / "sscp_lib"
 
 
 def stage_table() -> str:
@@ -40,11 +50,58 @@ def stage_table() -> str:
     return "\n".join(lines)
 
 
+def _summary(module: str) -> str:
+    """The first sentence of a module's or package's docstring."""
+    path = PACKAGE / module.replace(".", "/")
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    first = " ".join(doc.split("\n\n")[0].split())
+    return first.split(". ")[0].rstrip(".")
+
+
+def layers_picture(pyproject: Path = PYPROJECT) -> str:
+    """Markdown: the layers contract drawn top to bottom, each layer's modules with what they are for,
+    then the independence contracts."""
+    contracts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")
+    lines = [LAYERS_BEGIN, "", "```"]
+    rows: list[tuple[str, str]] = []
+    for number, layer in enumerate(layers["layers"]):
+        independent = "|" in layer
+        members = [m.strip() for m in re.split(r"[|:]", layer)]
+        if number:
+            lines.append("   │")
+        joiner = " | " if independent else " : "
+        lines += textwrap.wrap(
+            joiner.join(members), 96, initial_indent="▼  " if number else "   ", subsequent_indent="   "
+        )
+        rows += [(m, _summary(m)) for m in members]
+    lines += [
+        "```",
+        "",
+        f"{layers['name']}.",
+        "A module imports only from the layers below its own. `|` separates packages of one layer that must not",
+        "import each other; `:` separates modules of one layer that may.",
+        "",
+        "| module | what it is for |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{module}` | {summary} |" for module, summary in rows]
+    others = [c for c in contracts if c["type"] == "independence"]
+    if others:
+        lines += ["", "Independent of each other:", ""]
+        lines += [f"- {c['name']}: " + ", ".join(f"`{m}`" for m in c["modules"]) for c in others]
+    lines += ["", LAYERS_END]
+    return "\n".join(lines)
+
+
 def render_architecture_doc(text: str) -> str:
-    """The document with its stage table block replaced by the registry's."""
-    if not _BLOCK.search(text):
-        raise ValueError(f"{ARCHITECTURE_DOC}: no stage table block ({BEGIN!r} ... {END!r})")
-    return _BLOCK.sub(lambda _: stage_table(), text)
+    """The document with its generated blocks replaced: the stage table and the layers picture."""
+    for pattern, begin, end in ((_BLOCK, BEGIN, END), (_LAYERS_BLOCK, LAYERS_BEGIN, LAYERS_END)):
+        if not pattern.search(text):
+            raise ValueError(f"{ARCHITECTURE_DOC}: no generated block ({begin!r} ... {end!r})")
+    text = _BLOCK.sub(lambda _: stage_table(), text)
+    return _LAYERS_BLOCK.sub(lambda _: layers_picture(), text)
 
 
 def write_architecture_doc(path: Path = ARCHITECTURE_DOC) -> Path:
