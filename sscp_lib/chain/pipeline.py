@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sscp_lib.chain.kernels import KernelPool, chain_kernel_pool
+from sscp_lib.chain.year_lock import year_lock
 from sscp_lib.config import (
     DEFAULT_CONFIG,
     KERNEL_NAME,
@@ -35,7 +36,7 @@ from sscp_lib.config import (
     load_config,
 )
 from sscp_lib.errors import UserError
-from sscp_lib.files import sha256_file, write_json_atomic
+from sscp_lib.files import display_path, sha256_file, write_json_atomic
 from sscp_lib.publishing.pdf import PdfFailed, PdfProcess
 from sscp_lib.stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from sscp_lib.stages.runner import discard_derived_data
@@ -373,9 +374,11 @@ def run_chain(
     pdf: bool = True,
     start_from: str | None = None,
     kernels: KernelPool | None = None,
+    wait: bool = False,
 ) -> int:
     """Run the chain for a reporting year; returns the process exit code. kernels: the run's
-    kernel pool if the caller started it earlier (`sscp run` does, before importing this module)."""
+    kernel pool if the caller started it earlier (`sscp run` does, before importing this module).
+    wait: if another run holds the year's lock, wait for it rather than stop (year_lock.py)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     if kernels is None:
         kernels = chain_kernel_pool()
@@ -389,7 +392,10 @@ def run_chain(
         for stage in stage_groups(start_index)[0]:
             kernels.warm(stage.name)
         ctx, partnership_config = _checked_context(reporting_year, raw, processed, reports, config, pdf)
-        return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
+        label = reporting_year.label
+        with year_lock((ctx.paths.reports, ctx.paths.processed), label, command=f"sscp run --year {label}", wait=wait):
+            ctx.started = datetime.now(UTC)  # after any wait for the lock
+            return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
 
 
 def _checked_context(
@@ -411,10 +417,12 @@ def _checked_context(
     from sscp_lib.ingest.sources import resolve_sources
 
     resolve_sources(load_contract(), partnership_config)  # A bad source mapping stops here, in one message
+    check_year_in_range(reporting_year, partnership_config, config_path)
     if not paths.raw_year(reporting_year).is_dir():
+        years = ", ".join(str(y) for y in years_with_data(paths)) or "none"
         raise UserError(
             f"no raw data for {reporting_year}: expected a folder {paths.raw_year(reporting_year)} "
-            f"(`make report` writes the synthetic sample there)"
+            f"(years with a folder: {years}; `make report` writes the synthetic sample there)"
         )
     ctx = RunContext(
         year=reporting_year,
@@ -427,6 +435,33 @@ def _checked_context(
         stages=[StageRecord(stage.name, stage.notebook) for stage in STAGES],
     )
     return ctx, partnership_config
+
+
+def years_with_data(paths: Paths) -> list[ReportingYear]:
+    """The reporting years that have a folder in the raw data folder, oldest first."""
+    found = []
+    for folder in paths.raw.iterdir() if paths.raw.is_dir() else []:
+        try:
+            found.append(ReportingYear.parse(folder.name))
+        except ValueError:
+            continue
+    return sorted(found)
+
+
+def check_year_in_range(year: ReportingYear, config: PartnershipConfig, config_path: Path) -> None:
+    """A year before config data_rules.earliest_year stops here, before any stage, in one sentence."""
+    configured = (config.get("data_rules") or {}).get("earliest_year")
+    if not configured:
+        return
+    try:
+        earliest = ReportingYear.parse(str(configured))
+    except ValueError as exc:
+        raise UserError(f"{display_path(config_path)}: data_rules.earliest_year: {exc}") from None
+    if year < earliest:
+        raise UserError(
+            f"{year} is before the earliest reporting year the partnership keeps (data_rules.earliest_year is "
+            f'"{earliest}" in {display_path(config_path)}); to report on {year}, set data_rules.earliest_year to "{year}" there.'
+        )
 
 
 def _run_stages(
