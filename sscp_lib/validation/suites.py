@@ -631,8 +631,8 @@ def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ())
 
 
 def _table_title(ds: Dataset) -> str:
-    """The dataset in words for sentences: its description before any bracket."""
-    return ds.description.split(" (")[0]
+    """The dataset in words for sentences and tables: its label in the contract."""
+    return ds.label
 
 
 @dataclass
