@@ -133,6 +133,14 @@ class Chromium:
         finally:
             self.send("Target.closeTarget", {"targetId": target})
 
+    def evaluate_on(self, page: Path, expression: str, width: int = 1280):
+        """The value of a script run on a page `width` CSS pixels wide."""
+        target, session = self._open(page, width)
+        try:
+            return self.evaluate(expression, session)
+        finally:
+            self.send("Target.closeTarget", {"targetId": target})
+
     def screenshot(self, page: Path, out: Path, width: int = 1280) -> Path:
         """A PNG of the whole page `width` CSS pixels wide (for reading a page as its reader sees it)."""
         import base64

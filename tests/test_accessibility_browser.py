@@ -69,6 +69,17 @@ def test_every_page_has_one_title_and_skips_no_heading_level(chain_run):
             assert after <= before + 1, (page.name, levels)
 
 
+def test_the_validation_summary_fits_the_page_at_1280_px(chain_run, browser):
+    """Every column of the validation report's table by dataset is in view at 1,280 px: one table, no scrolling."""
+    script = (
+        "[...document.querySelectorAll('div.table-wrap')].filter(w => [...w.querySelectorAll('th')]"
+        ".some(th => th.textContent === 'Outcome')).map(w => [w.scrollWidth, w.clientWidth])"
+    )
+    sizes = browser.evaluate_on(chain_run.report / "notebooks" / "02_validate.html", script, width=1280)
+    assert len(sizes) == 1, sizes  # not split into parts
+    assert sizes[0][0] <= sizes[0][1], sizes  # nothing to scroll to
+
+
 def _page(tmp_path, name: str, body: str):
     path = tmp_path / name
     path.write_text(

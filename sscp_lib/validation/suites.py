@@ -994,7 +994,13 @@ def summary_frame(report: ValidationReport) -> pd.DataFrame:
                 "outcome": "STOP: " + "; ".join(t.stops) if t.stops else "ok",
             }
         )
-    return report_frame(pd.DataFrame(rows), empty="No table was validated.")
+    # Short headings, so that the ten columns fit the report's text column at 1,280 px.
+    labels = {
+        f"rows in {report.year.label}": f"In {report.year.label}",
+        "expectations": "Checks",
+        "rows_quarantined": "Quarantined",
+    }
+    return report_frame(pd.DataFrame(rows), empty="No table was validated.", labels=labels)
 
 
 def _example_words(examples: list[dict]) -> str:
