@@ -55,21 +55,37 @@ def _cmd_run(args) -> int:
         config=args.config,
         pdf=not args.no_pdf,
         start_from=args.start_from,
+        wait=args.wait,
     )
 
 
 # --- review ---
+def _year_report_lock(args, command: str):
+    """The year's lock on the reports folder, so that a run's swap never meets a diff or an approval."""
+    from sscp_lib.chain.year_lock import year_lock
+    from sscp_lib.config import Paths, ReportingYear
+
+    try:
+        label = ReportingYear.parse(args.year).label
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    reports = Paths.with_overrides(reports=Path(args.reports).resolve() if args.reports else None).reports
+    return year_lock([reports], label, command=f"sscp {command} --year {label}", wait=args.wait)
+
+
 def _cmd_diff(args) -> int:
     from sscp_lib.review.workflow import diff
 
-    print(diff(args.year, reports=args.reports, against=args.against, run=args.run, config=args.config), end="")
+    with _year_report_lock(args, "diff"):
+        print(diff(args.year, reports=args.reports, against=args.against, run=args.run, config=args.config), end="")
     return 0
 
 
 def _cmd_approve(args) -> int:
     from sscp_lib.review.workflow import approve
 
-    print(approve(args.year, args.by, on=args.date, reports=args.reports, config=args.config), end="")
+    with _year_report_lock(args, "approve"):
+        print(approve(args.year, args.by, on=args.date, reports=args.reports, config=args.config), end="")
     return 0
 
 
@@ -123,6 +139,9 @@ def _cmd_templates(args) -> int:
     return 0
 
 
+WAIT_HELP = "if another command is working on the year, wait for it to finish (default: stop at once)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from sscp_lib.stages import STAGE_NAMES
 
@@ -161,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="partnership config (default config/partnership.yaml)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     p.add_argument("--from", dest="start_from", choices=STAGE_NAMES, help="resume from this stage")
+    p.add_argument("--wait", action="store_true", help=WAIT_HELP)
     p.set_defaults(func=_cmd_run)
 
     # --- review ---
@@ -170,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="the newer run's folder (default reports/<year>)")
     p.add_argument("--reports", help="reports folder (default reports)")
     p.add_argument("--config", help="partnership config (default: the one the run used)")
+    p.add_argument("--wait", action="store_true", help=WAIT_HELP)
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("approve", help="record the signatories' approval of the year's current run")
@@ -178,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="date of the approval, e.g. 2024-06-30 (default today)")
     p.add_argument("--reports", help="reports folder (default reports)")
     p.add_argument("--config", help="partnership config (default: the one the run used)")
+    p.add_argument("--wait", action="store_true", help=WAIT_HELP)
     p.set_defaults(func=_cmd_approve)
 
     # --- exploration ---

@@ -86,6 +86,7 @@ class Column:
 @dataclass(frozen=True)
 class Dataset:
     name: str
+    label: str  # the dataset in words, as readers see it in tables and messages ("Child protection plans")
     agency: str
     description: str
     file_pattern: str
@@ -255,6 +256,7 @@ def load_contract(path: Path | str = CONTRACT_FILE) -> Contract:
                 raise ValueError(f"{name}.{col.name}: unknown code list {col.codes!r}")
         datasets[name] = Dataset(
             name=name,
+            label=spec["label"],
             agency=spec["agency"],
             description=spec["description"],
             file_pattern=spec["file_pattern"],

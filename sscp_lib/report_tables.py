@@ -158,11 +158,22 @@ def table_html(
                     tds.append(f'<td class="num">{text}</td>' if numeric[i] else f"<td>{text}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
         caption_html = f"<caption>{html.escape(title)}</caption>" if title else ""
+        # A table wider than the page scrolls in its wrapper: a keyboard reaches it, a screen reader names it.
+        name = title or _table_name([headings[i] for i in part])
         out.append(
-            '<div class="table-wrap"><table class="review-table">'
-            f"{caption_html}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+            f'<div class="table-wrap" role="region" tabindex="0" aria-label="{html.escape(name)}">'
+            f'<table class="review-table">{caption_html}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
         )
     return "\n".join(out)
+
+
+def _table_name(headings: list[str]) -> str:
+    """A table without a caption named by its columns, e.g. "Table of Check, Family, Severity and 5 more columns"."""
+    named = [h for h in headings if h]
+    shown = ", ".join(named[:3])
+    more = len(named) - 3
+    return f"Table of {shown}" + (f" and {more} more column{'s' if more > 1 else ''}" if more > 0 else "")
 
 
 class ReportFrame(pd.DataFrame):

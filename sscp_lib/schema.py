@@ -325,6 +325,7 @@ def contract_schema(column_keys: set[str]) -> Fields:
     )
     dataset = Fields(
         required={
+            "label": TEXT,
             "agency": TEXT,
             "description": TEXT,
             "file_pattern": TEXT,

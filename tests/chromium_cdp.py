@@ -108,14 +108,21 @@ class Chromium:
 
     # --- pages ------------------------------------------------------------------------------
 
-    def axe(self, page: Path, tags=WCAG_TAGS) -> list[dict]:
-        """axe-core's violations on a page: [{id, impact, help, nodes: [css selector, ...]}]."""
+    def _open(self, page: Path, width: int) -> tuple[str, str]:
+        """A fresh tab `width` CSS pixels wide with the page loaded: (target, session)."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.send("Page.enable", session=session)
+        metrics = {"width": width, "height": 1024, "deviceScaleFactor": 1, "mobile": False}
+        self.send("Emulation.setDeviceMetricsOverride", metrics, session)
+        self.send("Page.navigate", {"url": Path(page).resolve().as_uri()}, session)
+        self.wait_for("Page.loadEventFired", session)
+        return target, session
+
+    def axe(self, page: Path, tags=WCAG_TAGS, width: int = 1280) -> list[dict]:
+        """axe-core's violations on a page `width` CSS pixels wide: [{id, impact, help, nodes: [css selector, ...]}]."""
+        target, session = self._open(page, width)
         try:
-            self.send("Page.enable", session=session)
-            self.send("Page.navigate", {"url": Path(page).resolve().as_uri()}, session)
-            self.wait_for("Page.loadEventFired", session)
             self.evaluate(AXE_SOURCE.read_text(encoding="utf-8"), session)
             options = {"runOnly": {"type": "tag", "values": list(tags)}, "resultTypes": ["violations"]}
             script = (
@@ -123,6 +130,26 @@ class Chromium:
                 "({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))"
             )
             return self.evaluate(script, session)
+        finally:
+            self.send("Target.closeTarget", {"targetId": target})
+
+    def evaluate_on(self, page: Path, expression: str, width: int = 1280):
+        """The value of a script run on a page `width` CSS pixels wide."""
+        target, session = self._open(page, width)
+        try:
+            return self.evaluate(expression, session)
+        finally:
+            self.send("Target.closeTarget", {"targetId": target})
+
+    def screenshot(self, page: Path, out: Path, width: int = 1280) -> Path:
+        """A PNG of the whole page `width` CSS pixels wide (for reading a page as its reader sees it)."""
+        import base64
+
+        target, session = self._open(page, width)
+        try:
+            shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session)
+            Path(out).write_bytes(base64.b64decode(shot["data"]))
+            return Path(out)
         finally:
             self.send("Target.closeTarget", {"targetId": target})
 

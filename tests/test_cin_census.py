@@ -10,7 +10,7 @@ from bad_inputs.builders import YEAR, write_csv, write_xlsx, write_year
 
 from sscp_lib.config import ReportingYear, load_config
 from sscp_lib.contract import load_contract
-from sscp_lib.errors import InputFileError
+from sscp_lib.errors import InputFileError, UserError
 from sscp_lib.ingest.cin_census import read_cin_census
 from sscp_lib.ingest.clean import NOT_READ_REPLACED, REASON_AFTER_YEAR, clean_dataset, clean_year, discover_files
 from sscp_lib.ingest.sources import CIN_CENSUS
@@ -483,3 +483,20 @@ def test_sscp_inspect_reads_a_census_return_without_showing_identifiers(tmp_path
     assert "Read as a CIN census return (utf-8): 1 <CINdetails> records" in out
     assert "CINdetails/ReferralNFA      -> referral_outcome  [CIN census element]" in out
     assert "LA-0001" not in out and "2014-02-14" not in out
+
+
+def test_a_return_with_no_plans_stops_naming_the_return_and_each_file_set_aside(tmp_path):
+    """The plans come from the census return when there is one; a return holding none stops the
+    clean stage saying so, and where each file that would have given them went and why."""
+    raw = tmp_path / "raw"
+    folder = write_year(raw, skip=("referrals",))  # cp_plans.csv stays in the folder
+    (folder / "CIN_Census_2024_999.xml").write_text(census(child("C1", episode("2023-05-02"))), encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        run(raw)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "child protection plans for 2023-24 are read from the CIN census return" in message
+    assert "2023-24/CIN_Census_2024_999.xml" in message and "holds none dated in 2023-24" in message
+    assert "2023-24/cp_plans.csv, replaced by the CIN census return" in message
+    assert "left where they are unread" in message and "docs/cin-census.md" in message
+    assert not (tmp_path / "clean" / "cp_plans.parquet").exists()  # nothing half-written

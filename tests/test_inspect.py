@@ -329,3 +329,71 @@ def test_the_block_is_yaml_that_validates(renamed_small, tmp_path):
     assert parsed["sources"]["training_attendance"]["encoding"] == "utf-16-le"
     assert parsed["sources"]["health_referrals"]["sheet"] == "Referrals"
     assert pd.Series(parsed["sources"]["police_referrals"]["date_formats"]).tolist() == ["%d-%b-%Y"]
+
+
+def _annex_a_list_3(path, count_heading: str) -> None:
+    """An Annex A workbook (Lists 1, 3 and 7) whose List 3 has a count column under `count_heading`."""
+    from bad_inputs.builders import write_xlsx
+
+    title = [["Annex A"], []]
+    referrals = [
+        ["C1", "02/05/2023", "6", "No", 0],
+        ["C2", "03/05/2023", "9", "Yes", 1],
+        ["C1", "04/09/2023", "6", "No", 1],
+    ]
+    plan_heading = ["Child Unique ID", "Child Protection Plan Start Date", "Initial Category of Abuse"]
+    write_xlsx(
+        path,
+        {
+            "List 1": title + [["Child Unique ID", "Date of Contact", "Contact Source"], ["C1", "01/05/2023", "6"]],
+            "List 3": title
+            + [["Child Unique ID", "Date of referral", "Referral Source", "Referral NFA?", count_heading]]
+            + referrals * 4,
+            "List 7": title
+            + [[*plan_heading, "Number of Previous Child Protection Plans"], ["C1", "01/06/2023", "a) Neglect", 1]],
+        },
+    )
+
+
+def test_a_count_is_never_suggested_as_an_identifier_under_ready(tmp_path, capsys):
+    """A heading that reads like a referral id but holds a count (a partner's own Annex A layout): the file is
+    Ready and nothing is suggested for an identifier (optional ids are derived when absent)."""
+    path = tmp_path / "annex_a_2023-24.xlsx"
+    _annex_a_list_3(path, "Referral Number Count")
+    code, out, _ = inspect_cli(capsys, path, "--year", YEAR)
+    section = out.split("[List 3]")[1].split("\n\n")[0]
+    assert "Ready: the clean stage reads this file" in section
+    assert "referral_id" not in section  # a count is at most suggested as the count column
+    assert "Referral Number Count  -> referrals_last_12_months  [suggested" in section
+
+
+def test_annex_a_list_3_and_list_7_counts_are_read_as_optional_columns(tmp_path, capsys):
+    path = tmp_path / "annex_a_2023-24.xlsx"
+    _annex_a_list_3(path, "Number of Referrals in Last 12 Months")
+    code, out, _ = inspect_cli(capsys, path, "--year", YEAR)
+    assert "Number of Referrals in Last 12 Months  -> referrals_last_12_months  [Annex A heading]" in out
+    annex = load_contract().dataset("cp_plans").annex_a
+    assert annex["columns"]["Number of Previous Child Protection Plans"] == "previous_cp_plans"
+
+
+def test_sscp_sample_annex_a_writes_the_counts_the_councils_system_keeps(tmp_path):
+    from sscp_lib.sample.generate import generate_sample
+
+    years = ("2022-23", "2023-24")
+    generate_sample(out_dir=tmp_path, seed=5, scale=0.3, years=years, annex_a=True)
+    book = tmp_path / YEAR / f"annex_a_{YEAR}.xlsx"
+    referrals = pd.read_excel(book, sheet_name="List 3", header=2, engine="openpyxl")
+    plans = pd.read_excel(book, sheet_name="List 7", header=2, engine="openpyxl")
+    counts = referrals["Number of Referrals in Last 12 Months"]
+    assert counts.min() == 0 and counts.max() >= 1  # re-referrals happen, and they are counted
+    assert (plans["Number of Previous Child Protection Plans"] >= 0).all()
+    # A child's count: their referrals in the 365 days before (this year's file and last year's).
+    earlier = pd.read_excel(
+        tmp_path / "2022-23" / "annex_a_2022-23.xlsx", sheet_name="List 3", header=2, engine="openpyxl"
+    )
+    both = pd.concat([earlier, referrals], ignore_index=True)
+    both["date"] = pd.to_datetime(both["Date of referral"])
+    row = referrals.loc[counts.idxmax()]
+    day = pd.Timestamp(row["Date of referral"])
+    same = both[(both["Child Unique ID"] == row["Child Unique ID"]) & (both["date"] < day)]
+    assert (same["date"] >= day - pd.Timedelta(days=365)).sum() == row["Number of Referrals in Last 12 Months"]

@@ -86,3 +86,22 @@ def test_dates_read_as_dates():
     )
     page = table_html(frame)
     assert "<td>18 May 2023</td>" in page and "09:30" in page
+
+
+def test_every_table_scrolls_in_a_region_a_keyboard_reaches_and_a_screen_reader_names():
+    captioned = table_html(pd.DataFrame({"dataset": ["referrals"], "rows": [3]}), caption="Rows by dataset")
+    assert '<div class="table-wrap" role="region" tabindex="0" aria-label="Rows by dataset">' in captioned
+    wide = pd.DataFrame({name: [1] for name in ("check", "family", "severity", "result", "failing_rows")})
+    assert 'aria-label="Table of Check, Family, Severity and 2 more columns"' in table_html(wide, budget=1000)
+
+
+def test_the_validation_summary_fits_the_page_unsplit():
+    """Ten columns (the dataset, its rows, checks and outcome) of the validation report's summary
+    fit the text column at 1,280 px: one table, not two parts."""
+    columns = ["dataset", "rows", "rows in 2023-24", "expectations", "passed", "failed", "warned"]
+    frame = pd.DataFrame(
+        [["business_plan_actions", 43200, 15000, 40, 40, 0, 0, 0, "ok"]],
+        columns=[*columns, "rows_quarantined", "outcome"],
+    )
+    page = table_html(frame)
+    assert page.count("<table") == 1 and "part 1 of" not in page

@@ -25,6 +25,7 @@ from sscp_lib.chain.kernels import KernelPool, chain_kernel_pool
 from sscp_lib.chain.manifest import write_manifest
 from sscp_lib.chain.run import RunContext, StageRecord, open_run
 from sscp_lib.chain.scheduling import Schedule, side_by_side
+from sscp_lib.chain.year_lock import year_lock
 from sscp_lib.config import KERNEL_NAME, NOTEBOOK_DIR, ReportingYear
 from sscp_lib.errors import UserError
 from sscp_lib.publishing.pdf import PdfFailed
@@ -45,9 +46,11 @@ def run_chain(
     pdf: bool = True,
     start_from: str | None = None,
     kernels: KernelPool | None = None,
+    wait: bool = False,
 ) -> int:
     """Run the chain for a reporting year; returns the process exit code. kernels: the run's
-    kernel pool if the caller started it earlier (`sscp run` does, before importing this module)."""
+    kernel pool if the caller started it earlier (`sscp run` does, before importing this module).
+    wait: if another run holds the year's lock, wait for it rather than stop (year_lock.py)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     if kernels is None:
         kernels = chain_kernel_pool()
@@ -61,7 +64,10 @@ def run_chain(
         for stage in stage_groups(start_index)[0]:
             kernels.warm(stage.name)
         ctx = open_run(reporting_year, raw, processed, reports, config, pdf)
-        return _run_stages(ctx, kernels, start_index)
+        label = reporting_year.label
+        with year_lock((ctx.paths.reports, ctx.paths.processed), label, command=f"sscp run --year {label}", wait=wait):
+            ctx.started = datetime.now(UTC)  # after any wait for the lock
+            return _run_stages(ctx, kernels, start_index)
 
 
 def _run_stages(ctx: RunContext, kernels: KernelPool, start_index: int) -> int:

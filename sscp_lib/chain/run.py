@@ -137,6 +137,34 @@ class RunContext:
         )
 
 
+def years_with_data(paths: Paths) -> list[ReportingYear]:
+    """The reporting years that have a folder in the raw data folder, oldest first."""
+    found = []
+    for folder in paths.raw.iterdir() if paths.raw.is_dir() else []:
+        try:
+            found.append(ReportingYear.parse(folder.name))
+        except ValueError:
+            continue
+    return sorted(found)
+
+
+def check_year_in_range(year: ReportingYear, config: PartnershipConfig, config_path: Path) -> None:
+    """A year before config data_rules.earliest_year stops here, before any stage, in one sentence."""
+    configured = (config.get("data_rules") or {}).get("earliest_year")
+    if not configured:
+        return
+    try:
+        earliest = ReportingYear.parse(str(configured))
+    except ValueError as exc:
+        raise UserError(f"{display_path(config_path)}: data_rules.earliest_year: {exc}") from None
+    if year < earliest:
+        raise UserError(
+            f"{year} is before the earliest reporting year the partnership keeps (data_rules.earliest_year is "
+            f'"{earliest}" in {display_path(config_path)}); to report on {year}, set data_rules.earliest_year '
+            f'to "{year}" there.'
+        )
+
+
 def open_run(
     year: ReportingYear,
     raw: str | Path | None,
@@ -156,10 +184,12 @@ def open_run(
     from sscp_lib.ingest.sources import resolve_sources
 
     resolve_sources(load_contract(), partnership_config)  # A bad source mapping stops here, in one message
+    check_year_in_range(year, partnership_config, config_path)
     if not paths.raw_year(year).is_dir():
+        years = ", ".join(str(y) for y in years_with_data(paths)) or "none"
         raise UserError(
             f"no raw data for {year}: expected a folder {paths.raw_year(year)} "
-            f"(`make report` writes the synthetic sample there)"
+            f"(years with a folder: {years}; `make report` writes the synthetic sample there)"
         )
     started = datetime.now(UTC)
     return RunContext(

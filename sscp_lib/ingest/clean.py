@@ -345,6 +345,8 @@ class NotRead:
     path: Path
     reason: str
     sheet: str | None = None
+    dataset: str | None = None  # the dataset it would have given
+    year: ReportingYear | None = None  # of the folder it is in
 
 
 def year_folders(raw_dir: Path, year: ReportingYear) -> list[tuple[ReportingYear, Path]]:
@@ -399,9 +401,13 @@ def discover_files(
                     if taken_from[dataset] == owner.name:
                         by_dataset[dataset].append(SourceFile(dataset, path, folder_year, spec))
                     else:
-                        superseded.append(NotRead(path, NOT_READ_REPLACED[taken_from[dataset]], spec.sheet))
+                        superseded.append(
+                            NotRead(path, NOT_READ_REPLACED[taken_from[dataset]], spec.sheet, dataset, folder_year)
+                        )
             elif owner.dataset in taken_from:
-                superseded.append(NotRead(path, NOT_READ_REPLACED[taken_from[owner.dataset]]))
+                superseded.append(
+                    NotRead(path, NOT_READ_REPLACED[taken_from[owner.dataset]], None, owner.dataset, folder_year)
+                )
             else:
                 by_dataset[owner.dataset].append(SourceFile(owner.dataset, path, folder_year, owner))
     return by_dataset, unrecognised, superseded
@@ -871,6 +877,50 @@ def _cleaned_to_files(folder: Path, names: list[str], *lane) -> list[tuple[Path,
     ]
 
 
+MULTI_SOURCE_WORDS = {CIN_CENSUS: "the CIN census return", ANNEX_A: "the Annex A workbook"}
+
+
+def empty_from_a_fuller_source(
+    year: ReportingYear,
+    by_dataset: Mapping[str, list[SourceFile]],
+    tables: Mapping[str, pd.DataFrame],
+    superseded: list[NotRead],
+    raw_dir: Path,
+    contract: Contract,
+) -> str | None:
+    """Why a dataset read from a census return (or Annex A workbook) that holds none of its records
+    in the year has no rows: which source it came from, and each file set aside for it, or None.
+
+    The rule (docs/cin-census.md, "Which source wins") sets the dataset's other files aside; a
+    return with no plans would otherwise reach validation as a bare "no rows" stop."""
+    for name, found in by_dataset.items():
+        this_year = [source for source in found if source.year == year]
+        if not this_year or not all(source.multi for source in this_year):
+            continue
+        table = tables[name]
+        if int((table["reporting_year"] == year.label).fillna(False).sum()) > 0:
+            continue
+        label = contract.dataset(name).label
+        kind = str(this_year[0].multi)
+        files = ", ".join(sorted({_relative(source.path, raw_dir) for source in this_year}))
+        set_aside = [entry for entry in superseded if entry.dataset == name and entry.year == year]
+        if not set_aside:
+            continue  # nothing was set aside: validation's "no rows" stop says all there is to say
+        listed = "; ".join(
+            _relative(entry.path, raw_dir) + (f" ({entry.sheet})" if entry.sheet else "") + f", {entry.reason}"
+            for entry in set_aside
+        )
+        return (
+            f"the {label.lower()} for {year.label} are read from {MULTI_SOURCE_WORDS[kind]} {files}, which "
+            f'replaces their other sources in a year\'s folder (docs/cin-census.md, "Which source wins"), but '
+            f"it holds none dated in {year.label}; set aside, left where they are unread and listed in the clean "
+            f"log's files not read: {listed}. To count the {label.lower()} in the set-aside file, move "
+            f"{MULTI_SOURCE_WORDS[kind]} out of {year.label}/ (its other records are then read from their own "
+            f"files) or export it again with them."
+        )
+    return None
+
+
 def clean_year(
     year: ReportingYear,
     raw_dir: Path,
@@ -928,6 +978,9 @@ def clean_year(
             log_rows.extend(rows)
             rejected_parts.append(rejected)
             nfa_recoded += recoded
+        empty = empty_from_a_fuller_source(year, by_dataset, tables, superseded, raw_dir, contract)
+        if empty:
+            raise UserError(empty)
         log = _typed(log_rows, LOG_COLUMNS)
         rejected = (
             pd.concat([p for p in rejected_parts if len(p)], ignore_index=True)

@@ -360,6 +360,8 @@ def value_fit(prof: Profile, column: Column, contract: Contract, spec: SourceSpe
         share = _code_share(prof, column, contract, spec)
         return max(share, 0.6 if prof.categorical or prof.distinct <= CATEGORICAL_DISTINCT else 0.0)
     # Strings: identifiers and names are not dates; free text is anything.
+    if column.role == "pseudonymise" and prof.categorical:
+        return 0.0  # a few values on many rows (a count, a category) never identify a record or a child
     if column.role == "drop" and "name" in column.name:
         return 1.0 - max(prof.date_share, prof.number_share)
     return 1.0 - 0.5 * prof.date_share
@@ -408,8 +410,13 @@ def assign(table: RawTable, dataset: Dataset, spec: SourceSpec, contract: Contra
     ]
     pairs = []
     alternatives: dict[str, list[tuple[int, float]]] = {}
+    # With every required column mapped the clean stage reads the file ("Ready"); an optional id it would then
+    # derive is not guessed at there: a wrong guess (a count taken for a referral id) would merge records.
+    readable = all(column.name in by_column for column in dataset.required_columns)
     for column in dataset.columns:
         if column.name in by_column:
+            continue
+        if readable and column.role == "pseudonymise" and not column.required:
             continue
         scored = []
         for position in free:

@@ -33,6 +33,7 @@ def _column_line(finding: ColumnFinding, year_end: str | None) -> str | None:
     if not finding.found:
         return None
     label = f"  {finding.name:<24}"
+    label += "" if label.endswith(" ") else " "  # a name of 24 characters or more
     filled = f"{_n(finding.filled)} filled"
     if column.role == "drop":
         return f"{label}{filled} (personal data: dropped at cleaning; values not shown)"

@@ -93,7 +93,7 @@ class _StatementReader(HTMLParser):
         self._depth = 0
         self._block: _Paragraph | None = None
         self._block_tag = ""
-        self._row: list | None = None  # [metric, cells seen, text of the first value cell]
+        self._row: list | None = None  # [metric, 1 while in the value cell (else 0 or 2), its text]
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -103,7 +103,8 @@ class _StatementReader(HTMLParser):
         if tag == "tr" and attrs.get("data-metric"):
             self._row = [attrs["data-metric"], 0, None]
         if tag == "td" and self._row is not None:
-            self._row[1] += 1
+            # This year's cell: the one marked data-this-year (the previous year's comes first), else the first.
+            self._row[1] = 1 if "data-this-year" in attrs or (self._row[1] == 0 and self._row[2] is None) else 2
             if self._row[1] == 1:
                 self._row[2] = ""
         self._depth += 1

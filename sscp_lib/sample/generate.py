@@ -294,6 +294,7 @@ def generate_sample(
     reporting_years = sorted(ReportingYear.parse(y) for y in years)
     generator = _Generator(contract, config, int(seed), float(scale), reporting_years)
     census = SampleCensusReturns(generator.pool, ANNEX_A_GENDERS, ANNEX_A_ETHNICITIES) if cin_xml else None
+    counts = CouncilHistory() if annex_a else None
     written: list[Path] = []
     for year in reporting_years:
         folder = out_dir / year.label
@@ -307,8 +308,8 @@ def generate_sample(
         )
         written.append(marker)
         tables = generator.year_tables(year)
-        if annex_a:
-            written.append(_write_annex_a(folder, year, tables, contract, generator.pool))
+        if counts is not None:
+            written.append(_write_annex_a(folder, year, counts.counted(tables), contract, generator.pool))
         if census:
             written.append(census.write(folder, year, tables))
         for name, frame in tables.items():
@@ -1446,6 +1447,9 @@ def _render(
 def _write_dataset(
     folder: Path, dataset: Dataset, frame: pd.DataFrame, contract: Contract, pool: _ChildPool, rng: np.random.Generator
 ) -> Path:
+    # An optional column the generator does not make (the Annex A counts) is not written.
+    made = [c for c in dataset.columns if c.required or c.role or c.name in frame.columns]
+    dataset = replace(dataset, columns=tuple(made))
     fmt = EARLIER_FORMATS.get((dataset.name, folder.name), FILE_FORMATS[dataset.name])
     headings = _headings(dataset, fmt, rng)
     raw = _render(dataset, frame, fmt, contract, pool, for_excel=fmt.kind == "xlsx")
@@ -1502,6 +1506,8 @@ def _annex_a_frame(dataset: Dataset, frame: pd.DataFrame, contract: Contract, po
         col = dataset.column(column)
         if column in values:
             series = values[column]
+        elif col.type == "int":
+            series = pd.Series(frame[column].to_numpy(), dtype="Int64")
         elif col.type == "date":
             series = pd.Series(np.asarray(frame[column], dtype="datetime64[D]").astype("datetime64[ms]"))
         elif column in annex.get("values", {}):
@@ -1530,6 +1536,43 @@ def _annex_a_codes(values: pd.Series, codes) -> pd.Series:
         text = f"{code}: {label}" if codes.name == "referral_source" else label
         lettered[code] = f"{chr(ord('a') + i)}) {text}"
     return values.reset_index(drop=True).map(lettered)
+
+
+class CouncilHistory:
+    """What the council's system counts from its earlier records, for Annex A: each referral's
+    referrals of the child in the 12 months before it, each plan's earlier plans of the child.
+    Years are passed in order; earlier years' records count."""
+
+    def __init__(self):
+        empty = {"_child": pd.Series(dtype="int64"), "date": pd.Series(dtype="datetime64[s]")}
+        self.referrals, self.plans = pd.DataFrame(empty), pd.DataFrame(empty)
+
+    @staticmethod
+    def _history(before: pd.DataFrame, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        now = pd.DataFrame({"_child": frame["_child"].to_numpy(), "date": frame[column].to_numpy()})
+        return pd.concat([before, now.astype(before.dtypes)], ignore_index=True)
+
+    def counted(self, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        tables = dict(tables)
+        referrals = self._history(self.referrals, tables["referrals"], "referral_date")
+        ordered = referrals.sort_values(["_child", "date"], kind="stable")
+        dates = ordered["date"].to_numpy(dtype="datetime64[D]")
+        children = ordered["_child"].to_numpy()
+        counts = np.zeros(len(ordered), dtype=np.int64)
+        # Per child, the referrals dated in the 365 days before each one (same-day ones not counted).
+        starts = np.flatnonzero(np.r_[True, children[1:] != children[:-1]])
+        for first, end in zip(starts, np.r_[starts[1:], len(ordered)]):
+            own = dates[first:end]
+            counts[first:end] = np.searchsorted(own, own, side="left") - np.searchsorted(
+                own, own - np.timedelta64(365, "D"), side="left"
+            )
+        in_order = pd.Series(counts, index=ordered.index).sort_index().to_numpy()
+        tables["referrals"] = tables["referrals"].assign(referrals_last_12_months=in_order[len(self.referrals) :])
+        plans = self._history(self.plans, tables["cp_plans"], "cp_plan_start_date")
+        earlier = plans.sort_values(["_child", "date"], kind="stable").groupby("_child").cumcount().sort_index()
+        tables["cp_plans"] = tables["cp_plans"].assign(previous_cp_plans=earlier.to_numpy()[len(self.plans) :])
+        self.referrals, self.plans = referrals, plans
+        return tables
 
 
 def _write_annex_a(folder: Path, year: ReportingYear, tables: dict, contract: Contract, pool: _ChildPool) -> Path:

@@ -34,7 +34,9 @@ def metric_values(report: ValidationReport) -> dict[str, object]:
         "validation.expectations_failed": sum((not r.success) and r.critical for r in results),
         "validation.expectations_warned": sum((not r.success) and not r.critical for r in results),
         "validation.rows_quarantined": report.rows_quarantined,
-        "validation.by_table": validate.summary_frame(report)[BY_TABLE_COLUMNS],
+        "validation.by_table": validate.summary_frame(report)[BY_TABLE_COLUMNS].assign(
+            dataset=[table.title for table in report.tables.values()]  # in words on the statement's page
+        ),
         "validation.warnings": report.warnings,
     }
 

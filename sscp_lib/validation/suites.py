@@ -631,8 +631,8 @@ def run_suite(frame: pd.DataFrame, suite, dataset: str, key: Iterable[str] = ())
 
 
 def _table_title(ds: Dataset) -> str:
-    """The dataset in words for sentences: its description before any bracket."""
-    return ds.description.split(" (")[0]
+    """The dataset in words for sentences and tables: its label in the contract."""
+    return ds.label
 
 
 @dataclass
@@ -980,7 +980,8 @@ def validate_year(
 
 
 def summary_frame(report: ValidationReport) -> pd.DataFrame:
-    """One row per table: rows, expectations passed/failed/warned, rows validated and quarantined."""
+    """One row per table: rows, expectations passed/failed/warned, rows quarantined, outcome. (Rows
+    validated, the rows less those quarantined, are left out so that the table fits the page unsplit.)"""
     rows = []
     for t in report.tables.values():
         rows.append(
@@ -989,12 +990,17 @@ def summary_frame(report: ValidationReport) -> pd.DataFrame:
                 "rows": t.rows,
                 f"rows in {report.year.label}": t.rows_in_year,
                 **t.counts(),
-                "rows_validated": t.rows_validated,
                 "rows_quarantined": t.rows_quarantined,
                 "outcome": "STOP: " + "; ".join(t.stops) if t.stops else "ok",
             }
         )
-    return report_frame(pd.DataFrame(rows), empty="No table was validated.")
+    # Short headings, so that the ten columns fit the report's text column at 1,280 px.
+    labels = {
+        f"rows in {report.year.label}": f"In {report.year.label}",
+        "expectations": "Checks",
+        "rows_quarantined": "Quarantined",
+    }
+    return report_frame(pd.DataFrame(rows), empty="No table was validated.", labels=labels)
 
 
 def _example_words(examples: list[dict]) -> str:
