@@ -376,6 +376,7 @@ def config_schema() -> Fields:
             ),
             "signatories": Fields(required={}, optional={"delegated": ListOf(person), "lead": ListOf(person)}),
             "narrative": TEXT,
+            "dashboard_narrative": TEXT,
             "protective_marking": TEXT,
             "review": Fields(required={}, optional={"runs_kept": WHOLE}),
             "child_population": WHOLE,

@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sscp_lib.chain import dashboard_run
 from sscp_lib.chain.kernels import KernelPool, chain_kernel_pool
 from sscp_lib.config import (
     DEFAULT_CONFIG,
@@ -30,6 +31,7 @@ from sscp_lib.config import (
     PROJECT_ROOT,
     PartnershipConfig,
     Paths,
+    Period,
     ReportingYear,
     ReportPaths,
     load_config,
@@ -37,7 +39,7 @@ from sscp_lib.config import (
 from sscp_lib.errors import UserError
 from sscp_lib.files import sha256_file, write_json_atomic
 from sscp_lib.publishing.pdf import PdfFailed, PdfProcess
-from sscp_lib.stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
+from sscp_lib.stages import STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from sscp_lib.stages.runner import discard_derived_data
 from sscp_lib.synthetic import is_synthetic
 
@@ -84,6 +86,7 @@ class StageRecord:
 @dataclass
 class RunContext:
     year: ReportingYear
+    period: Period  # the year, or one quarter of it (dashboard_run)
     paths: Paths
     config_path: Path
     staging: ReportPaths
@@ -92,6 +95,10 @@ class RunContext:
     started: datetime
     stages: list[StageRecord] = field(default_factory=list)
     statement_status: StatementStatus | None = None  # draft or approved
+
+    @property
+    def run_stages(self) -> tuple[Stage, ...]:
+        return tuple(record.stage for record in self.stages)
 
 
 def _say(message: str) -> None:
@@ -152,7 +159,7 @@ def run_fingerprint(ctx: RunContext) -> dict:
         # A source mapping kept in its own file is recorded like the config
         "source_mapping": _source_mapping_record(ctx.config_path),
         "inputs": {str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)},
-        **narrative_fields(ctx.config_path, ctx.year),
+        **narrative_fields(ctx.config_path, ctx.year, ctx.period),
     }
 
 
@@ -160,6 +167,7 @@ def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> 
     config_path = ctx.config_path
     manifest = {
         "year": ctx.year.label,
+        "period": ctx.period.label,
         "outcome": outcome,
         "parameters": {
             "raw_dir": str(ctx.paths.raw),
@@ -192,7 +200,7 @@ def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) ->
 
     out_nb = ctx.staging.notebooks / record.notebook
     out_nb.parent.mkdir(parents=True, exist_ok=True)
-    parameters = notebook_parameters(ctx.year, ctx.paths, ctx.staging, ctx.config_path)
+    parameters = notebook_parameters(ctx.year, ctx.paths, ctx.staging, ctx.config_path, ctx.period.quarter_number)
     started = time.perf_counter()  # includes any wait for the warm kernel
     kernel = kernels.take(record.name)
     try:
@@ -263,7 +271,7 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
     if not staging_root.exists():
         if not ctx.final.root.exists():
             raise UserError(
-                f"cannot resume from stage '{STAGE_NAMES[start_index]}': no earlier run for {ctx.year} "
+                f"cannot resume from stage '{ctx.stages[start_index].name}': no earlier run for {ctx.period} "
                 f"in {ctx.paths.reports} (run without --from first)"
             )
         shutil.copytree(ctx.final.root, staging_root)
@@ -274,7 +282,7 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
             old = earlier.get(record.name, {})
             if old.get("outcome") not in {"ok", "reused"}:
                 raise UserError(
-                    f"cannot resume from stage '{STAGE_NAMES[start_index]}': stage '{record.name}' "
+                    f"cannot resume from stage '{ctx.stages[start_index].name}': stage '{record.name}' "
                     f"did not succeed in the earlier run"
                 )
             record.outcome, record.seconds, record.html = "reused", old.get("seconds"), old.get("html")
@@ -282,7 +290,7 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
 
 def _swap_into_place(ctx: RunContext) -> None:
     final_root, staging_root = ctx.final.root, ctx.staging.root
-    retired = final_root.with_name(f".previous-{ctx.year.label}")
+    retired = final_root.with_name(f".previous-{ctx.period.label}")
     if retired.exists():
         shutil.rmtree(retired)
     if final_root.exists():
@@ -356,7 +364,7 @@ def _write_index(ctx: RunContext, synthetic: bool, partnership: str, changes: di
     ]
     return write_index(
         ctx.staging.root,
-        year=ctx.year.label,
+        year=ctx.period.label,
         partnership=partnership,
         stages=stages,
         synthetic=synthetic,
@@ -373,27 +381,27 @@ def run_chain(
     pdf: bool = True,
     start_from: str | None = None,
     kernels: KernelPool | None = None,
+    quarter: int | str | None = None,
 ) -> int:
-    """Run the chain for a reporting year; returns the process exit code. kernels: the run's
-    kernel pool if the caller started it earlier (`sscp run` does, before importing this module)."""
+    """Run the chain for a reporting year, or one quarter of it; returns the process exit code.
+    kernels: the run's kernel pool if the caller started it earlier (`sscp run` does, before
+    importing this module)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     if kernels is None:
         kernels = chain_kernel_pool()
     with closing(kernels):  # a failed check shuts down the zygote and any kernel started
-        try:
-            reporting_year = ReportingYear.parse(year)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        start_index = STAGE_NAMES.index(get_stage(start_from).name) if start_from else 0
+        period = dashboard_run.parse_period(year, quarter)
+        stages = dashboard_run.run_stages(period)
+        start_index = dashboard_run.resume_index(stages, get_stage(start_from).name if start_from else None, period)
         # The first stage's kernel starts now, on the core the chain's own checks leave free.
-        for stage in stage_groups(start_index)[0]:
+        for stage in stage_groups(start_index, stages)[0]:
             kernels.warm(stage.name)
-        ctx, partnership_config = _checked_context(reporting_year, raw, processed, reports, config, pdf)
+        ctx, partnership_config = _checked_context(period, raw, processed, reports, config, pdf)
         return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
 
 
 def _checked_context(
-    reporting_year: ReportingYear,
+    period: Period,
     raw: str | Path | None,
     processed: str | Path | None,
     reports: str | Path | None,
@@ -401,7 +409,9 @@ def _checked_context(
     pdf: bool,
 ) -> tuple[RunContext, PartnershipConfig]:
     """The run's context once its folders, configuration and source mapping are checked."""
+    reporting_year = period.year
     paths = Paths.with_overrides(*(Path(folder).resolve() if folder else None for folder in (raw, processed, reports)))
+    paths = paths.for_period(period)
     config_path = Path(config).resolve() if config else DEFAULT_CONFIG
     try:
         partnership_config = load_config(config_path)
@@ -418,13 +428,14 @@ def _checked_context(
         )
     ctx = RunContext(
         year=reporting_year,
+        period=period,
         paths=paths,
         config_path=config_path,
-        staging=ReportPaths(paths.reports / f".staging-{reporting_year.label}"),
-        final=ReportPaths(paths.reports_year(reporting_year)),
+        staging=ReportPaths(paths.staging_period(period)),
+        final=ReportPaths(paths.reports_period(period)),
         make_pdf=pdf,
         started=datetime.now(UTC),
-        stages=[StageRecord(stage.name, stage.notebook) for stage in STAGES],
+        stages=[StageRecord(stage.name, stage.notebook) for stage in dashboard_run.run_stages(period)],
     )
     return ctx, partnership_config
 
@@ -446,25 +457,30 @@ def _run_stages(
 
     partnership = partnership_config["partnership"]["name"]
     marking = partnership_config.get("protective_marking", "OFFICIAL")
-    _say(f"sscp: {partnership}, year {reporting_year}, {len(STAGES) - start_index} stage(s)")
+    total = len(ctx.stages)
+    what = f"quarter {ctx.period}" if ctx.period.quarterly else f"year {reporting_year}"
+    _say(f"sscp: {partnership}, {what}, {total - start_index} stage(s)")
     chain_started = time.perf_counter()
     # Stage notebooks render to HTML on a second thread while the next stage's kernel works.
     # The next group's kernels start and import while the current group runs.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer, ExitStack() as finishing:
         pending: list = []
         pdf_process: PdfProcess | None = None
+        dashboard_pdf: PdfProcess | None = None
         for index, record in enumerate(ctx.stages[:start_index]):
-            _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
+            _say(f"[{index + 1}/{total}] {record.name:<18} reused from the earlier run")
         records = {record.name: (index, record) for index, record in enumerate(ctx.stages)}
-        groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index)]
+        groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index, ctx.run_stages)]
         for number, group in enumerate(groups):
             for _, record in groups[number + 1] if number + 1 < len(groups) else []:
                 kernels.warm(record.name)
             if pdf and number == len(groups) - 1:
-                # The PDF's process starts, and imports WeasyPrint, while the last stage runs.
+                # The PDFs' processes start, and import WeasyPrint, while the last stage runs.
                 pdf_process = finishing.enter_context(closing(PdfProcess()))
+                if not ctx.period.quarterly:  # the Q4 dashboard's PDF, beside the statement's
+                    dashboard_pdf = finishing.enter_context(closing(PdfProcess()))
             for index, record in group:
-                _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} running ...")
+                _say(f"[{index + 1}/{total}] {record.name:<18} running ...")
             if len(group) == 1:
                 _execute_stage(ctx, group[0][1], kernels)
             else:
@@ -485,19 +501,33 @@ def _run_stages(
                     f"  executed notebook: {nb}\n"
                     f"  rendered notebook: {nb.with_suffix('.html')}\n"
                     f"  the previous report in {ctx.final.root} is unchanged; after fixing, resume with "
-                    f"`sscp run --year {reporting_year} --from {record.name}`",
+                    f"`sscp run --year {reporting_year}{_quarter_argument(ctx)} --from {record.name}`",
                     file=sys.stderr,
                     flush=True,
                 )
                 return 1
             for index, record in group:
                 pending.append(renderer.submit(_render_stage_html, ctx, record, synthetic, marking))
-                _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
+                _say(f"[{index + 1}/{total}] {record.name:<18} ok ({record.seconds:.1f} s)")
 
         synthetic = is_synthetic(ctx.paths, ctx.year)
         render_started = time.perf_counter()
+        status = ctx.statement_status
         try:
-            written = _finish_statement(ctx, synthetic, partnership, marking, pdf_process)
+            written = []
+            if STATEMENT_STAGE in ctx.run_stages:
+                written += _finish_statement(ctx, synthetic, partnership, marking, pdf_process)
+            else:
+                dashboard_pdf, pdf_process = pdf_process, None  # a quarter's one PDF is its dashboard's
+                written.append(dashboard_run.write_quarter_metrics(ctx.staging))
+            written += dashboard_run.finish_dashboard(
+                ctx.staging,
+                partnership_config,
+                synthetic=synthetic,
+                marking=status.marking(marking) if status else marking,
+                status=status.as_dict() if status else None,
+                pdf_process=dashboard_pdf,
+            )
         except FiguresDisagree as exc:
             write_manifest(ctx, datetime.now(UTC), outcome="failed")
             listed = "\n".join(f"  - {problem}" for problem in exc.problems)
@@ -512,9 +542,9 @@ def _run_stages(
             return 1
         for job in pending:
             job.result()  # re-raises a rendering error here, before anything is swapped in
-        if pdf_process is not None:
+        for process in [p for p in (pdf_process, dashboard_pdf) if p is not None]:
             try:
-                pdf_process.result()
+                process.result()
             except PdfFailed as exc:
                 write_manifest(ctx, datetime.now(UTC), outcome="failed")
                 print(
@@ -533,12 +563,14 @@ def _run_stages(
         partnership=partnership,
         synthetic=synthetic,
         marking=marking,
+        period=ctx.period,
     )
     written.append(ctx.staging.root / review.CHANGES_PAGE)
     _say(comparison.summary_line())
     changes = review.index_entry(comparison)
     written.append(_write_index(ctx, synthetic, partnership, changes))  # last: it links the manifest
-    _say(f"rendered statement{', PDF' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
+    what = "dashboard" if ctx.period.quarterly else "statement and dashboard"
+    _say(f"rendered {what}{', PDFs' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
     _swap_into_place(ctx)
 
     final = ctx.final
@@ -548,3 +580,7 @@ def _run_stages(
     _say(f"  {final.notebooks}/ (executed and rendered stage notebooks)")
     _say(f"  {paths.processed_year(reporting_year)}/ (processed tables, quarantine, metrics)")
     return 0
+
+
+def _quarter_argument(ctx: RunContext) -> str:
+    return f" --quarter {ctx.period.quarter_number}" if ctx.period.quarterly else ""

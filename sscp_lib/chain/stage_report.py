@@ -121,6 +121,21 @@ def analysis_summary(metrics: dict, nb, charts: int) -> list[SummaryLine]:
     ]
 
 
+def dashboard_summary(dataset_json: Path, charts: int) -> list[SummaryLine]:
+    """The dashboard stage's summary, from the dataset.json it wrote."""
+    dataset = json.loads(dataset_json.read_text(encoding="utf-8")) if dataset_json.is_file() else {}
+    indicators = dataset.get("indicators") or []
+    return [
+        SummaryLine("In", "The validated tables, cut at the end of the quarter reported on."),
+        SummaryLine(
+            "Out",
+            f"The partnership dataset for {dataset.get('period', 'the period')}: {len(indicators)} indicators "
+            f"(dataset.json and dataset.xlsx) and {charts} charts.",
+        ),
+        SummaryLine("Check", "The dashboard itself, linked from the index, shows what changed significantly."),
+    ]
+
+
 def statement_summary(metrics: dict, approval_line: str | None) -> list[SummaryLine]:
     return [
         SummaryLine("In", f"{len(metrics)} figures, the partnership configuration and the year's narrative."),
@@ -212,11 +227,12 @@ def parts_for(
     registry's Stage)."""
     import nbformat
 
-    from sscp_lib.config import ReportPaths, load_config
+    from sscp_lib.config import Period, ReportPaths, load_config
     from sscp_lib.stages import StageContext
 
+    report = ReportPaths(report_root)
     ctx = StageContext(
-        stage=stage, year=year, paths=paths, report=ReportPaths(report_root), config=load_config(config_path)
+        stage=stage, year=year, paths=paths, report=report, config=load_config(config_path), period=Period(year)
     )
     nb = nbformat.read(str(nb_path), as_version=4)
     metrics = read_fragment(paths.metrics_dir(year), stage.name)
@@ -224,6 +240,8 @@ def parts_for(
         summary = clean_summary(metrics, nb, len(_dataset_tables(paths.clean_dir(year))))
     elif stage.name == "validate":
         summary = validate_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))))
+    elif "dataset" in stage.writes:
+        summary = dashboard_summary(report.dataset_json, _charts_in(nb))
     elif "validated" in stage.reads:
         summary = analysis_summary(metrics, nb, _charts_in(nb))
     else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sscp_lib.config import DEFAULT_CONFIG, Paths, ReportingYear, load_config
+from sscp_lib.config import DEFAULT_CONFIG, Paths, Period, ReportingYear, load_config
 from sscp_lib.errors import UserError
 from sscp_lib.files import display_path, sha256_file
 from sscp_lib.review.approvals import ApprovalState, approval_state, fingerprint, load_approvals, record_approval
@@ -29,16 +29,33 @@ def narrative_file(config, year: str) -> Path | None:
 # --- Hooks for the chain ------------------------------------------------------------------------
 
 
-def narrative_fields(config_path: Path, year) -> dict:
-    """The manifest's narrative entries: its file and SHA-256 (None where there is none)."""
+def dashboard_commentary_file(config, period: Period) -> Path | None:
+    """The dashboard commentary the run's dashboard reads, where it has been written."""
+    from sscp_lib.publishing.dashboard_commentary import commentary_path
 
+    path = commentary_path(config, period.dashboard_quarter)
+    return path if path.is_file() else None
+
+
+def narrative_fields(config_path: Path, year, period: Period | None = None) -> dict:
+    """The manifest's narrative entries: the statement's narrative (a year's run) and the
+    dashboard's commentary, each file and its SHA-256 (None where there is none). A quarter's
+    run has no statement: its narrative is the dashboard's commentary."""
+    period = period or Period(ReportingYear.parse(str(year)))
     try:
-        path = narrative_file(load_config(config_path), str(year))
+        config = load_config(config_path)
     except FileNotFoundError:
-        path = None
-    if path is None:
-        return {"narrative_file": None, "narrative_sha256": None}
-    return {"narrative_file": display_path(path), "narrative_sha256": sha256_file(path)}
+        config = None
+    statement = narrative_file(config, str(year)) if config is not None and not period.quarterly else None
+    dashboard = dashboard_commentary_file(config, period) if config is not None else None
+    if period.quarterly:
+        statement = dashboard
+    fields: dict = {"narrative_file": None, "narrative_sha256": None}
+    if statement is not None:
+        fields = {"narrative_file": display_path(statement), "narrative_sha256": sha256_file(statement)}
+    if not period.quarterly:
+        fields["dashboard_narrative_sha256"] = sha256_file(dashboard) if dashboard else None
+    return fields
 
 
 @dataclass
@@ -72,11 +89,21 @@ def before_statement(
 
 
 def after_manifest(
-    staging_root: Path, previous: Run | None, config, *, partnership: str, synthetic: bool, marking: str
+    staging_root: Path,
+    previous: Run | None,
+    config,
+    *,
+    partnership: str,
+    synthetic: bool,
+    marking: str,
+    period: Period | None = None,
 ):
     """Write the changes page into the staging folder; returns the comparison."""
     new = load_run(staging_root)
-    comparison = compare_runs(new, previous, config, narrative_file(config, new.manifest["year"]))
+    quarterly = period is not None and period.quarterly  # a quarter's figures are in no statement narrative
+    comparison = compare_runs(
+        new, previous, config, None if quarterly else narrative_file(config, new.manifest["year"])
+    )
     write_changes_page(comparison, staging_root, partnership=partnership, synthetic=synthetic, marking=marking)
     return comparison
 
@@ -95,13 +122,14 @@ def _approval_words(state: ApprovalState | None) -> str:
 # --- Commands -----------------------------------------------------------------------------------
 
 
-def _year_root(year: str, reports: str | Path | None) -> tuple[str, Path]:
+def _year_root(year: str, reports: str | Path | None, quarter: int | str | None = None) -> tuple[str, Path]:
+    """The run's label ('2023-24' or '2023-24-Q3') and its report folder."""
     try:
-        label = ReportingYear.parse(year).label
+        period = Period.parse(year, quarter)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    root = Paths.with_overrides(reports=Path(reports).resolve() if reports else None).reports / label
-    return label, root
+    paths = Paths.with_overrides(reports=Path(reports).resolve() if reports else None)
+    return period.label, paths.reports_period(period)
 
 
 def _config_for(run: Run, config: str | Path | None):
@@ -118,13 +146,15 @@ def diff(
     against: str | Path | None = None,
     run: str | Path | None = None,
     config: str | Path | None = None,
+    quarter: int | str | None = None,
 ) -> str:
-    """`sscp diff`: the year's run (or `run`) against the last earlier run kept (or `against`)."""
-    label, root = _year_root(year, reports)
+    """`sscp diff`: the year's (or quarter's) run, or `run`, against the last earlier run kept (or `against`)."""
+    label, root = _year_root(year, reports, quarter)
     newer = load_run(Path(run) if run else root)
     older = load_run(against) if against else latest_earlier_run(root if not run else Path(run))
     cfg = _config_for(newer, config)
-    comparison = compare_runs(newer, older, cfg, narrative_file(cfg, newer.manifest.get("year") or label))
+    narrative = None if quarter else narrative_file(cfg, newer.manifest.get("year") or label)
+    comparison = compare_runs(newer, older, cfg, narrative)
     return changes_text(comparison)
 
 
@@ -134,13 +164,15 @@ def approve(
     on: str | None = None,
     reports: str | Path | None = None,
     config: str | Path | None = None,
+    quarter: int | str | None = None,
 ) -> str:
-    """`sscp approve`: record the roles' approval of the year's current run."""
-    _, root = _year_root(year, reports)
+    """`sscp approve`: record the roles' approval of the year's (or quarter's) current run."""
+    label, root = _year_root(year, reports, quarter)
     if not root.is_dir():
-        raise UserError(f"no report for {year} in {root.parent}: run the year first (`sscp run --year {year}`)")
+        command = f"sscp run --year {year}" + (f" --quarter {quarter}" if quarter else "")
+        raise UserError(f"no report for {label} in {root.parent}: run it first (`{command}`)")
     cfg = _config_for(load_run(root), config)
     records = record_approval(root, cfg, roles, on)
     state = approval_state(load_approvals(root), fingerprint(load_run(root).manifest))
     who = "; ".join(f"{r['role']}, {r['organisation']}" for r in records)
-    return f"recorded approval of the {year} run by {who} on {records[0]['date']}\n{state.approved_line()}\n"
+    return f"recorded approval of the {label} run by {who} on {records[0]['date']}\n{state.approved_line()}\n"

@@ -1,0 +1,99 @@
+"""Dashboard stage: the partnership dataset for the quarter reported on (dataset.json and
+dataset.xlsx) and the dashboard's XmR charts, from the validated tables cut at the quarter's end.
+
+A year's run reports on its Q4 (beside the statement); a quarter's run on its own quarter. The
+indicators are computed by sscp_lib.analysis.indicators.build_dataset (one computation each);
+this stage cuts the tables at the quarter's end, marks the quarters a dataset has not been
+received for (never zero), writes the files and draws the charts. The dashboard page and its
+PDF are rendered by the chain, which knows whether the run is approved.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sscp_lib.analysis.received import cut_at, quarters_received, year_quarters
+from sscp_lib.contract import load_contract
+from sscp_lib.errors import UserError
+from sscp_lib.publishing import dashboard as wording
+from sscp_lib.publishing.charts.dashboard import save_dashboard_charts
+from sscp_lib.stages.context import StageContext
+from sscp_lib.stages.loading import load_validated_tables
+from sscp_lib.stages.result import StageResult
+
+
+def available_datasets(ctx: StageContext) -> list[str]:
+    """The contract's datasets with a validated table this run (a partnership may send fewer)."""
+    folder = ctx.location("validated")
+    return [name for name in load_contract().datasets if (folder / f"{name}.parquet").exists()]
+
+
+def build(ctx: StageContext) -> dict:
+    """The quarter's dataset (the dataset.json structure) from the tables cut at its end."""
+    from sscp_lib.analysis.indicators import build_dataset
+    from sscp_lib.ingest.comparators import read_comparators
+
+    quarter = ctx.period.dashboard_quarter
+    tables = cut_at(load_validated_tables(ctx, available_datasets(ctx)), quarter)
+    quarters = year_quarters(quarter)
+    received = quarters_received(tables, quarters)
+    if not any(received.values()):
+        raise UserError(
+            f"no data for {quarter.label}: none of the validated tables holds a row dated between "
+            f"{quarter.year.start:%d %B %Y} and {quarter.end:%d %B %Y}"
+        )
+    comparators = read_comparators(ctx.config)
+    return build_dataset(tables, ctx.year, quarter.number, ctx.config, comparators, synthetic=ctx.synthetic)
+
+
+def grid_frame(dataset: dict) -> pd.DataFrame:
+    """The dashboard's summary grid as a table for the notebook."""
+    quarter = wording.period_quarter(dataset["period"])
+    rows = [
+        {
+            "theme": theme,
+            "indicator": row.label,
+            wording.quarter_short(quarter): row.latest.text,
+            wording.quarter_short(quarter.previous): row.previous.text,
+            wording.quarter_short(quarter.same_quarter_last_year): row.last_year.text,
+            "comparator": row.comparator,
+            "rating": row.rag.words,
+            "variation": row.variation.words,
+            "assurance": row.assurance.words,
+        }
+        for theme, row in wording.indicator_rows(dataset, {})
+    ]
+    return pd.DataFrame(rows)
+
+
+def received_frame(dataset: dict) -> pd.DataFrame:
+    """Indicators with a quarter of the year not yet received."""
+    rows = [
+        {"indicator": i["label"], "not yet received": ", ".join(wording.not_received(i, dataset))}
+        for i in dataset.get("indicators", [])
+        if wording.not_received(i, dataset)
+    ]
+    return pd.DataFrame(rows, columns=["indicator", "not yet received"])
+
+
+def run(ctx: StageContext) -> StageResult:
+    from sscp_lib.publishing.dataset_files import write_dataset_files
+
+    dataset = build(ctx)
+    write_dataset_files(dataset, ctx.location("dataset"))
+    charts = save_dashboard_charts(dataset, ctx.location("dashboard_charts"), ctx.synthetic)
+    changed = wording.changed_sentences(dataset)
+    return StageResult(
+        stage=ctx.stage.name,
+        summary=(
+            f"{dataset['period']}: {len(dataset.get('indicators', []))} indicators written to dataset.json and "
+            f"dataset.xlsx, {len(charts)} charts; synthetic sample: {'yes' if ctx.synthetic else 'no'}"
+        ),
+        tables={
+            "grid": grid_frame(dataset),
+            "not_received": received_frame(dataset),
+            "changed": pd.DataFrame({"what changed significantly": changed}),
+        },
+        charts=charts,
+        detail=dataset,
+    )
