@@ -18,6 +18,7 @@ from sscp_lib.formatting import SUPPRESSED, format_value
 NOT_RECEIVED_TEXT = "Not yet received"
 NO_DATA_TEXT = "No data"
 NO_COMPARATOR_TEXT = "Comparator not supplied"
+NO_DFE_COMPARATOR_TEXT = "None published"  # DfE publishes no comparator for the indicator
 
 
 # --- Values -------------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ def comparator_text(indicator: Mapping) -> str:
     if not comparator:
         return NO_COMPARATOR_TEXT
     if isinstance(comparator, Mapping) and comparator.get("status") not in (None, "supplied"):
-        return str(comparator.get("text") or NO_COMPARATOR_TEXT)
+        return NO_DFE_COMPARATOR_TEXT if comparator.get("status") == "not_published" else NO_COMPARATOR_TEXT
     if isinstance(comparator, Mapping):
         unit = indicator.get("unit")
         parts = []
@@ -201,7 +202,9 @@ def changed_sentences(dataset: Mapping) -> list[str]:
     the datasets not yet received for the quarter."""
     quarter = period_quarter(dataset["period"])
     sentences: list[str] = []
-    for indicator in dataset.get("indicators", []):
+    order = {"concerning": 0, "improving": 1, "special": 2}  # concerns first
+    indicators = sorted(dataset.get("indicators", []), key=lambda i: order.get(variation_verdict(i).code, 3))
+    for indicator in indicators:
         verdict = variation_verdict(indicator)
         if verdict.code in {"improving", "concerning", "special"}:
             latest = value_cell(indicator, quarter)

@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sscp_lib.config import PartnershipConfig, ReportPaths
-from sscp_lib.publishing.dashboard import NO_COMPARATOR_TEXT, Dashboard, Verdict, build_dashboard, period_quarter
+from sscp_lib.publishing.dashboard import (
+    NO_COMPARATOR_TEXT,
+    NO_DFE_COMPARATOR_TEXT,
+    Dashboard,
+    Verdict,
+    build_dashboard,
+    period_quarter,
+)
 from sscp_lib.publishing.dashboard_commentary import commentary
 from sscp_lib.publishing.render import (
     TEMPLATES_DIR,
@@ -45,6 +52,7 @@ KEY: list[tuple[str, Verdict, str]] = [
      "The process limits are all on the wrong side of the target: it will not be met unless something changes."),
     ("assurance", Verdict("hitmiss", "", "Hit and miss: the target may or may not be met"),
      "The target lies between the process limits: some months will meet it, some will not."),
+    ("assurance", Verdict("unknown", "", "Too few months to judge"), "Fewer months are held than the rules need."),
     ("assurance", Verdict("none", "", "No target set"), "The partnership has set no target for this indicator."),
     ("rag", Verdict("green", "", "Green"), "Within the partnership's threshold for the quarter."),
     ("rag", Verdict("amber", "", "Amber"), "Near the threshold: watch."),
@@ -76,7 +84,7 @@ def render_dashboard_page(dashboard: Dashboard, marking: str) -> str:
             marking=marking,
             marking_css=_css_string(marking),
             page_css=_page_css(),
-            no_comparator=NO_COMPARATOR_TEXT,
+            no_comparator=(NO_COMPARATOR_TEXT, NO_DFE_COMPARATOR_TEXT),
             key=[(kind, verdict) for kind, verdict, _ in KEY],
             key_text={f"{kind}-{verdict.code}": text for kind, verdict, text in KEY},
             generated=datetime.now(UTC).strftime("%d %B %Y at %H:%M UTC").lstrip("0"),

@@ -586,7 +586,9 @@ class _Generator:
         if len(extra):
             shift_rng = self.rng(year, "health_shift")
             extra_concern = _pick(shift_rng, {"NEG": 40, "EMO": 25, "PHY": 20, "SAB": 5}, len(extra))
-            extra_provider = HEALTH_PROVIDERS[shift_rng.choice(len(HEALTH_PROVIDERS), len(extra), p=[0.3, 0.3, 0.2, 0.1, 0.1])]
+            extra_provider = HEALTH_PROVIDERS[
+                shift_rng.choice(len(HEALTH_PROVIDERS), len(extra), p=[0.3, 0.3, 0.2, 0.1, 0.1])
+            ]
             order = np.argsort(np.concatenate([chosen, extra]), kind="stable")
             chosen = np.concatenate([chosen, extra])[order]
             concern = np.concatenate([concern, extra_concern])[order]
