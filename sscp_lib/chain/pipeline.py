@@ -570,7 +570,8 @@ def _run_stages(
     changes = review.index_entry(comparison)
     written.append(_write_index(ctx, synthetic, partnership, changes))  # last: it links the manifest
     what = "dashboard" if ctx.period.quarterly else "statement and dashboard"
-    _say(f"rendered {what}{', PDFs' if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
+    pdfs = ", PDF" if ctx.period.quarterly else ", PDFs"
+    _say(f"rendered {what}{pdfs if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
     _swap_into_place(ctx)
 
     final = ctx.final

@@ -9,6 +9,7 @@ changed significantly this quarter (special-cause variation, ratings that moved)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -207,17 +208,7 @@ def changed_sentences(dataset: Mapping) -> list[str]:
     for indicator in indicators:
         verdict = variation_verdict(indicator)
         if verdict.code in {"improving", "concerning", "special"}:
-            latest = value_cell(indicator, quarter)
-            before = value_cell(indicator, quarter.previous)
-            kind = {"improving": ", an improvement", "concerning": ", a concern", "special": ""}[verdict.code]
-            sentence = (
-                f"{indicator['label']}: the monthly figures show special-cause variation{_direction(indicator)}{kind}"
-            )
-            if latest.state == "value":
-                sentence += f"; {latest.text} in {quarter_short(quarter)}"
-                if before.state == "value":
-                    sentence += f" against {before.text} the quarter before"
-            sentences.append(sentence + ".")
+            sentences.append(special_cause_sentence(indicator, verdict, quarter))
     for indicator in dataset.get("indicators", []):
         now, then = rag_verdict(current_rag(indicator, quarter)), rag_verdict(previous_rag(indicator, quarter))
         if now.code != "none" and then.code != "none" and now.code != then.code:
@@ -235,6 +226,28 @@ def changed_sentences(dataset: Mapping) -> list[str]:
             "since the quarter before."
         )
     return sentences
+
+
+_RULES_RE = re.compile(r"\((?:higher|lower):\s*(.+)\)\s*$")
+
+
+def special_cause_sentence(indicator: Mapping, verdict: Verdict, quarter: Quarter) -> str:
+    """E.g. "Health referrals rose beyond their usual variation (a run of 7 or more points on one
+    side of the mean): 291 in Q3 2023-24 against 246 the quarter before." """
+    direction = _direction(indicator).strip(" ()")
+    moved = {"higher": "rose", "lower": "fell"}.get(direction, "changed")
+    variation = indicator.get("variation")
+    rules = _RULES_RE.search(str(variation.get("text", ""))) if isinstance(variation, Mapping) else None
+    sentence = f"{indicator['label']} {moved} beyond their usual variation"
+    if rules:
+        sentence += f" ({rules.group(1)})"
+    sentence += {"improving": ", an improvement", "concerning": ", a concern"}.get(verdict.code, "")
+    latest, before = value_cell(indicator, quarter), value_cell(indicator, quarter.previous)
+    if latest.state == "value":
+        sentence += f": {latest.text} in {quarter_short(quarter)}"
+        if before.state == "value":
+            sentence += f" against {before.text} the quarter before"
+    return sentence + "."
 
 
 def _join(items: list[str]) -> str:
