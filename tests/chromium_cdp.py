@@ -108,11 +108,15 @@ class Chromium:
 
     # --- pages ------------------------------------------------------------------------------
 
-    def axe(self, page: Path, tags=WCAG_TAGS) -> list[dict]:
-        """axe-core's violations on a page: [{id, impact, help, nodes: [css selector, ...]}]."""
+    def axe(self, page: Path, tags=WCAG_TAGS, width: int | None = None) -> list[dict]:
+        """axe-core's violations on a page: [{id, impact, help, nodes: [css selector, ...]}];
+        with `width`, the page laid out in a viewport that many CSS pixels wide."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         try:
+            if width is not None:
+                metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}
+                self.send("Emulation.setDeviceMetricsOverride", metrics, session)
             self.send("Page.enable", session=session)
             self.send("Page.navigate", {"url": Path(page).resolve().as_uri()}, session)
             self.wait_for("Page.loadEventFired", session)
