@@ -242,11 +242,12 @@ def special_cause_sentence(indicator: Mapping, verdict: Verdict, quarter: Quarte
     if rules:
         sentence += f" ({rules.group(1)})"
     sentence += {"improving": ", an improvement", "concerning": ", a concern"}.get(verdict.code, "")
-    latest, before = value_cell(indicator, quarter), value_cell(indicator, quarter.previous)
+    # Against the same quarter a year earlier: a shift shows there without the seasons' noise.
+    latest, before = value_cell(indicator, quarter), value_cell(indicator, quarter.same_quarter_last_year)
     if latest.state == "value":
         sentence += f": {latest.text} in {quarter_short(quarter)}"
         if before.state == "value":
-            sentence += f" against {before.text} the quarter before"
+            sentence += f" against {before.text} a year earlier"
     return sentence + "."
 
 
@@ -313,6 +314,13 @@ class Dashboard:
         return quarter_short(self.quarter)
 
 
+def _unit_shown(indicator: Mapping) -> str:
+    """The unit to print after the label ('number' and a unit the label already says: none)."""
+    words = unit_words(indicator.get("unit"))
+    label = str(indicator.get("label", "")).lower()
+    return "number" if words == "number" or words.lower() in label else words
+
+
 def _anchor(text: str) -> str:
     import re
 
@@ -331,7 +339,7 @@ def indicator_rows(dataset: Mapping, charts: Mapping[str, dict]) -> list[tuple[s
                 IndicatorRow(
                     id=indicator["id"],
                     label=str(indicator.get("label", indicator["id"])),
-                    unit=unit_words(indicator.get("unit")),
+                    unit=_unit_shown(indicator),
                     definition=str(indicator.get("definition") or ""),
                     latest=value_cell(indicator, quarter),
                     previous=value_cell(indicator, quarter.previous),

@@ -46,24 +46,30 @@ def build(ctx: StageContext) -> dict:
     return build_dataset(tables, ctx.year, quarter.number, ctx.config, comparators, synthetic=ctx.synthetic)
 
 
-def grid_frame(dataset: dict) -> pd.DataFrame:
-    """The dashboard's summary grid as a table for the notebook."""
+def grid_frames(dataset: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The dashboard's summary grid for the notebook: the values (latest quarter, the quarter
+    before, the same quarter a year earlier) and the verdicts, indicator first in each."""
     quarter = wording.period_quarter(dataset["period"])
-    rows = [
-        {
-            "theme": theme,
-            "indicator": row.label,
-            wording.quarter_short(quarter): row.latest.text,
-            wording.quarter_short(quarter.previous): row.previous.text,
-            wording.quarter_short(quarter.same_quarter_last_year): row.last_year.text,
-            "comparator": row.comparator,
-            "rating": row.rag.words,
-            "variation": row.variation.words,
-            "assurance": row.assurance.words,
-        }
-        for theme, row in wording.indicator_rows(dataset, {})
-    ]
-    return pd.DataFrame(rows)
+    values, verdicts = [], []
+    for _, row in wording.indicator_rows(dataset, {}):
+        values.append(
+            {
+                "indicator": row.label,
+                wording.quarter_short(quarter): row.latest.text,
+                wording.quarter_short(quarter.previous): row.previous.text,
+                wording.quarter_short(quarter.same_quarter_last_year): row.last_year.text,
+            }
+        )
+        verdicts.append(
+            {
+                "indicator": row.label,
+                "rating": row.rag.words,
+                "variation": row.variation.words,
+                "assurance": row.assurance.words,
+                "comparator": row.comparator,
+            }
+        )
+    return pd.DataFrame(values), pd.DataFrame(verdicts)
 
 
 def received_frame(dataset: dict) -> pd.DataFrame:
@@ -83,6 +89,7 @@ def run(ctx: StageContext) -> StageResult:
     write_dataset_files(dataset, ctx.location("dataset"))
     charts = save_dashboard_charts(dataset, ctx.location("dashboard_charts"), ctx.synthetic)
     changed = wording.changed_sentences(dataset)
+    values, verdicts = grid_frames(dataset)
     return StageResult(
         stage=ctx.stage.name,
         summary=(
@@ -90,7 +97,8 @@ def run(ctx: StageContext) -> StageResult:
             f"dataset.xlsx, {len(charts)} charts; synthetic sample: {'yes' if ctx.synthetic else 'no'}"
         ),
         tables={
-            "grid": grid_frame(dataset),
+            "values": values,
+            "verdicts": verdicts,
             "not_received": received_frame(dataset),
             "changed": pd.DataFrame({"what changed significantly": changed}),
         },
