@@ -111,7 +111,9 @@ def test_a_quarter_not_yet_received_is_said_so_never_zero():
 def test_what_changed_names_the_special_cause_with_its_direction_and_values():
     sentences = wording.changed_sentences(sample_dataset("2023-24-Q3", health_missing=False))
     assert sentences[0].startswith("Re-referrals within 12 months rose beyond their usual variation")
-    assert ", a concern: " in sentences[0] and "in Q3 2023-24 against" in sentences[0] and "a year earlier" in sentences[0]
+    assert (
+        ", a concern: " in sentences[0] and "in Q3 2023-24 against" in sentences[0] and "a year earlier" in sentences[0]
+    )
     assert len(sentences) == 1  # the other series are common cause; nothing missing
 
 

@@ -35,9 +35,11 @@ def test_a_years_run_publishes_the_q4_dashboard_beside_the_statement(chain_run):
     assert 'href="dataset.xlsx"' in index and 'href="assurance-statement.html"' in index
     page = (report / "partnership-dashboard.html").read_text(encoding="utf-8")
     assert "Partnership Dashboard: Q4 2023-24" in page and "DRAFT" in page
-    # The planted shift in health referrals is found, in the right direction.
-    assert _indicator(report, "health_referrals")["variation"]["direction"] == "higher"
-    assert re.search(r"Health [a-z ]*referrals rose beyond their usual variation", page)
+    # The planted shift in health referrals (May to December) is special cause at Q4 too: the
+    # months since it ended fall back, six in a row.
+    points = _indicator(report, "health_referrals")["spc"]["points"]
+    assert [p["month"] for p in points if p["special"] and p["direction"] == "higher"][:2] == ["2023-05", "2023-06"]
+    assert re.search(r"Health [a-z ]*referrals (rose|fell) beyond their usual variation", page)
 
 
 def _drop_police_rows_from(raw_year, first_day: str) -> int:
@@ -91,6 +93,9 @@ def test_a_dataset_with_no_rows_for_the_quarter_is_not_yet_received_never_zero(q
     # Later quarters of the year are not shown at all: the run stops at the quarter's end.
     dataset = json.loads((report / "dataset.json").read_text(encoding="utf-8"))
     assert dataset["period"] == "2023-24-Q3" and max(dataset["months"]) == "2023-12"
+    # The planted eight-month shift in health referrals is what the quarter's dashboard finds.
+    assert _indicator(report, "health_referrals")["variation"]["direction"] == "higher"
+    assert re.search(r"Health [a-z ]*referrals rose beyond their usual variation \(a run of 7", page)
 
 
 def test_the_quarters_pdf_passes_pdfua(quarter_run):
