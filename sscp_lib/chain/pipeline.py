@@ -3,195 +3,149 @@
 Reports are built in a staging folder (reports/.staging-<year>) and swapped into
 reports/<year> only when every stage has succeeded, so an interrupted or failed run leaves the
 previous report as it was. A failed run keeps its staging folder so `--from STAGE` can resume.
+
+The run's context (chain.run), what goes on beside the stages (chain.scheduling), the manifest
+(chain.manifest) and the message a failed run ends with (chain.failures) are pieces of their own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import platform
 import shutil
-import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, closing
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from contextlib import closing
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sscp_lib.chain import dashboard_run
+from sscp_lib.chain.failures import ChainStopped, figures_disagree, pdf_failed, report_failure, stage_failed
 from sscp_lib.chain.kernels import KernelPool, chain_kernel_pool
-from sscp_lib.config import (
-    DEFAULT_CONFIG,
-    KERNEL_NAME,
-    NOTEBOOK_DIR,
-    PROJECT_ROOT,
-    PartnershipConfig,
-    Paths,
-    Period,
-    ReportingYear,
-    ReportPaths,
-    load_config,
-)
+from sscp_lib.chain.manifest import write_manifest
+from sscp_lib.chain.run import RunContext, StageRecord, open_run
+from sscp_lib.chain.scheduling import Schedule, side_by_side
+from sscp_lib.config import KERNEL_NAME, NOTEBOOK_DIR
 from sscp_lib.errors import UserError
-from sscp_lib.files import sha256_file, write_json_atomic
-from sscp_lib.publishing.pdf import PdfFailed, PdfProcess
-from sscp_lib.stages import STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
+from sscp_lib.publishing.pdf import PdfFailed
+from sscp_lib.stages import STATEMENT_STAGE, get_stage, notebook_parameters, stage_groups
 from sscp_lib.stages.runner import discard_derived_data
 from sscp_lib.synthetic import is_synthetic
 
 if TYPE_CHECKING:
-    from sscp_lib.review.workflow import StatementStatus
-
-# Packages whose versions go into the manifest.
-MANIFEST_PACKAGES = (
-    "pandas",
-    "pyarrow",
-    "numpy",
-    "great-expectations",
-    "papermill",
-    "nbconvert",
-    "nbformat",
-    "ipykernel",
-    "matplotlib",
-    "weasyprint",
-    "openpyxl",
-    "jinja2",
-    "pyyaml",
-)
+    from sscp_lib.publishing.pdf import PdfProcess
 
 
-@dataclass
-class StageRecord:
-    """One stage's outcome in this run, as the manifest and the index record it."""
-
-    name: str
-    notebook: str
-    outcome: str = "not run"  # ok | failed | not run | reused
-    seconds: float | None = None
-    error: str | None = None
-    html: str | None = None
-
-    @property
-    def stage(self) -> Stage:
-        return get_stage(self.name)
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class RunContext:
-    year: ReportingYear
-    period: Period  # the year, or one quarter of it (dashboard_run)
-    paths: Paths
-    config_path: Path
-    staging: ReportPaths
-    final: ReportPaths
-    make_pdf: bool
-    started: datetime
-    stages: list[StageRecord] = field(default_factory=list)
-    statement_status: StatementStatus | None = None  # draft or approved
-
-    @property
-    def run_stages(self) -> tuple[Stage, ...]:
-        return tuple(record.stage for record in self.stages)
+def run_chain(
+    year: str,
+    raw: str | Path | None = None,
+    processed: str | Path | None = None,
+    reports: str | Path | None = None,
+    config: str | Path | None = None,
+    pdf: bool = True,
+    start_from: str | None = None,
+    kernels: KernelPool | None = None,
+    quarter: int | str | None = None,
+) -> int:
+    """Run the chain for a reporting year, or (with `quarter`) that quarter's dashboard; returns
+    the process exit code. kernels: the run's kernel pool if the caller started it earlier (`sscp
+    run` does, before importing this module)."""
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    if kernels is None:
+        kernels = chain_kernel_pool()
+    with closing(kernels):  # a failed check shuts down the zygote and any kernel started
+        period = dashboard_run.parse_period(year, quarter)
+        stages = dashboard_run.run_stages(period)  # the registry's stages for a year's or a quarter's run
+        start_index = dashboard_run.resume_index(stages, get_stage(start_from).name if start_from else None, period)
+        # The first stage's kernel starts now, on the core the chain's own checks leave free.
+        for stage in stage_groups(start_index, stages)[0]:
+            kernels.warm(stage.name)
+        ctx = open_run(period.year, raw, processed, reports, config, pdf, quarter=period.quarter_number)
+        return _run_stages(ctx, kernels, start_index)
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def input_files(paths: Paths, year: ReportingYear) -> list[Path]:
-    """Raw files the clean stage reads: the reporting year and every earlier year folder."""
-    files: list[Path] = []
-    if not paths.raw.exists():
-        return files
-    for folder in sorted(p for p in paths.raw.iterdir() if p.is_dir()):
-        try:
-            folder_year = ReportingYear.parse(folder.name)
-        except ValueError:
-            continue
-        if folder_year <= year:
-            files.extend(sorted(f for f in folder.rglob("*") if f.is_file()))
-    return files
-
-
-def _git_commit() -> dict:
+def _run_stages(ctx: RunContext, kernels: KernelPool, start_index: int) -> int:
+    """The chain from `start_index` on, once its arguments are checked: stages, statement, index, swap."""
+    _prepare_staging(ctx, start_index)
+    previous_run = _carry_review_over(ctx)
+    if start_index == 0:
+        discard_derived_data(ctx.paths, ctx.year)
+    what = f"quarter {ctx.period}" if ctx.period.quarterly else f"year {ctx.year}"
+    _say(f"sscp: {ctx.partnership}, {what}, {len(ctx.stages) - start_index} stage(s)")
+    chain_started = time.perf_counter()
+    for index, record in enumerate(ctx.stages[:start_index]):
+        _say(f"[{index + 1}/{len(ctx.stages)}] {record.name:<18} reused from the earlier run")
+    records = {record.name: record for record in ctx.stages}
+    groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index, ctx.run_stages)]
+    with_statement = STATEMENT_STAGE in ctx.run_stages
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = (
-            subprocess.run(
-                ["git", "status", "--porcelain", "--untracked-files=no"],
-                cwd=PROJECT_ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            != ""
-        )
-        return {"commit": commit, "uncommitted_changes": dirty}
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "uncommitted_changes": None}
+        with Schedule(kernels, groups, pdf=ctx.make_pdf, pdfs=2 if with_statement else 1) as schedule:
+            for group in schedule.groups():
+                _run_group(ctx, group, schedule)
+            synthetic = is_synthetic(ctx.paths, ctx.year)
+            render_started = time.perf_counter()
+            written = _finish_statement(ctx, synthetic, schedule.pdf_process) if with_statement else []
+            written += _finish_dashboard(ctx, synthetic, schedule.last_pdf_process)
+            schedule.finish()  # the stage reports and the PDF: an error is raised here, before anything is swapped in
+    except ChainStopped as stopped:
+        return report_failure(ctx, stopped)
+    except PdfFailed as exc:
+        return report_failure(ctx, pdf_failed(ctx, exc))
+    written += _publish(ctx, previous_run, synthetic)
+    rendered = "statement and dashboard" if with_statement else "dashboard"
+    pdfs = (", PDFs" if with_statement else ", PDF") if ctx.make_pdf else ""
+    _say(f"rendered {rendered}{pdfs} and index ({time.perf_counter() - render_started:.1f} s)")
+    _swap_into_place(ctx)
+    _say_done(ctx, written, time.perf_counter() - chain_started, synthetic)
+    return 0
 
 
-def _package_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in MANIFEST_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+def _run_group(ctx: RunContext, group: Sequence[StageRecord], schedule: Schedule) -> None:
+    """One group of stages, side by side; each stage's report rendered behind it. ChainStopped,
+    once the failed stage's report is rendered, if one failed."""
+    for record in group:
+        _say(f"[{_number(ctx, record)}/{len(ctx.stages)}] {record.name:<18} running ...")
+    side_by_side(lambda record: _execute_stage(ctx, record, schedule.kernels), group)
+    synthetic = is_synthetic(ctx.paths, ctx.year)
+    failed = next((record for record in group if record.outcome == "failed"), None)
+    if failed is not None:
+        schedule.rendered()
+        _render_stage_html(ctx, failed, synthetic)
+        raise stage_failed(ctx, failed)
+    for record in group:
+        schedule.render(_render_stage_html, ctx, record, synthetic)
+        _say(f"[{_number(ctx, record)}/{len(ctx.stages)}] {record.name:<18} ok ({record.seconds:.1f} s)")
 
 
-def run_fingerprint(ctx: RunContext) -> dict:
-    """What an approval holds for: input, config and narrative hashes."""
-    from sscp_lib.review.workflow import narrative_fields
+def _carry_review_over(ctx: RunContext):
+    """Run history and approvals carried into staging, and the statement's status (draft or
+    approved); the last earlier run kept, for the changes page."""
+    from sscp_lib.review import workflow as review
 
-    return {
-        "config_sha256": sha256_file(ctx.config_path),
-        # A source mapping kept in its own file is recorded like the config
-        "source_mapping": _source_mapping_record(ctx.config_path),
-        "inputs": {str(f.relative_to(ctx.paths.raw)): sha256_file(f) for f in input_files(ctx.paths, ctx.year)},
-        **narrative_fields(ctx.config_path, ctx.year, ctx.period),
-    }
+    previous_run, ctx.statement_status = review.before_statement(
+        ctx.final.root, ctx.staging.root, ctx.config, ctx.inputs.fingerprint(), ctx.started.isoformat()
+    )
+    return previous_run
 
 
-def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> Path:
-    config_path = ctx.config_path
-    manifest = {
-        "year": ctx.year.label,
-        "period": ctx.period.label,
-        "outcome": outcome,
-        "parameters": {
-            "raw_dir": str(ctx.paths.raw),
-            "processed_dir": str(ctx.paths.processed),
-            "reports_dir": str(ctx.paths.reports),
-            "config_path": str(config_path),
-            "pdf": ctx.make_pdf,
-        },
-        **run_fingerprint(ctx),
-        "packages": _package_versions(),
-        "git": _git_commit(),
-        "started": ctx.started.isoformat(timespec="seconds"),
-        "finished": finished.isoformat(timespec="seconds") if finished else None,
-        "stages": [s.as_dict() for s in ctx.stages],
-    }
-    write_json_atomic(ctx.staging.manifest_json, manifest)
-    return ctx.staging.manifest_json
+def _publish(ctx: RunContext, previous_run, synthetic: bool) -> list[Path]:
+    """The manifest, the changes page and the index (last: it links the manifest) in the staging
+    folder; the files written."""
+    from sscp_lib.review import workflow as review
 
-
-def _source_mapping_record(config_path: Path) -> dict | None:
-    from sscp_lib.ingest.sources import mapping_file
-
-    path = mapping_file(load_config(config_path))
-    return {"path": str(path), "sha256": sha256_file(path)} if path and path.is_file() else None
+    write_manifest(ctx, datetime.now(UTC), outcome="ok")
+    comparison = review.after_manifest(  # the changes page, linked from the index with its one-line count
+        ctx.staging.root,
+        previous_run,
+        ctx.config,
+        partnership=ctx.partnership,
+        synthetic=synthetic,
+        marking=ctx.marking,
+        period=ctx.period,
+    )
+    _say(comparison.summary_line())
+    return [ctx.staging.root / review.CHANGES_PAGE, _write_index(ctx, synthetic, review.index_entry(comparison))]
 
 
 def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) -> None:
@@ -227,7 +181,7 @@ def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) ->
         record.outcome = "ok"
 
 
-def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, marking: str) -> None:
+def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool) -> None:
     from sscp_lib.chain.stage_report import parts_for
     from sscp_lib.publishing.render import notebook_to_html
 
@@ -236,16 +190,13 @@ def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, ma
         return
     html_path = nb_path.with_suffix(".html")
     parts = parts_for(  # summary, failure banner, provenance
-        record.stage,
+        ctx.stage_context(record),
         nb_path,
         outcome=record.outcome,
         error=record.error,
         seconds=record.seconds,
-        year=ctx.year,
-        paths=ctx.paths,
-        report_root=ctx.staging.root,
-        config_path=ctx.config_path,
-        raw_inputs=input_files(ctx.paths, ctx.year),
+        raw_inputs=ctx.inputs.raw_files,
+        known_hashes=ctx.inputs.sha256,
         approval_line=ctx.statement_status.line if ctx.statement_status else None,
     )
     notebook_to_html(
@@ -254,7 +205,7 @@ def _render_stage_html(ctx: RunContext, record: StageRecord, synthetic: bool, ma
         title=record.stage.title,
         synthetic=synthetic,
         kind="report",
-        marking=marking,
+        marking=ctx.marking,
         review=parts.as_dict(),
     )
     record.html = str(html_path.relative_to(ctx.staging.root))
@@ -288,27 +239,13 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
             record.outcome, record.seconds, record.html = "reused", old.get("seconds"), old.get("html")
 
 
-def _swap_into_place(ctx: RunContext) -> None:
-    final_root, staging_root = ctx.final.root, ctx.staging.root
-    retired = final_root.with_name(f".previous-{ctx.period.label}")
-    if retired.exists():
-        shutil.rmtree(retired)
-    if final_root.exists():
-        final_root.rename(retired)
-    staging_root.rename(final_root)
-    if retired.exists():
-        shutil.rmtree(retired)
-
-
-def _finish_statement(
-    ctx: RunContext, synthetic: bool, partnership: str, marking: str, pdf_process: PdfProcess | None
-) -> list[Path]:
+def _finish_statement(ctx: RunContext, synthetic: bool, pdf_process: PdfProcess | None) -> list[Path]:
     """The statement's HTML, checked; its PDF asked of pdf_process (the caller waits for it)."""
     from sscp_lib.publishing.render import notebook_to_html
 
     written = [ctx.staging.metrics_json]  # written by the statement stage
     statement_nb = ctx.staging.notebooks / STATEMENT_STAGE.notebook
-    title = f"{partnership}: assurance statement {ctx.year.label}"
+    title = f"{ctx.partnership}: assurance statement {ctx.year.label}"
     status = ctx.statement_status  # DRAFT until approved
     notebook_to_html(
         statement_nb,
@@ -316,13 +253,13 @@ def _finish_statement(
         title=title,
         synthetic=synthetic,
         kind="statement",
-        marking=status.marking(marking) if status else marking,
+        marking=status.marking(ctx.marking) if status else ctx.marking,
         review={"status": status.as_dict()} if status else None,
     )
     written.append(ctx.staging.statement_html)
     problems = figures_disagreeing(ctx.staging.metrics_json, ctx.staging.statement_html)
     if problems:
-        raise FiguresDisagree(problems)
+        raise figures_disagree(ctx, problems)
     if pdf_process is not None:
         pdf_process.start(ctx.staging.statement_html, ctx.staging.statement_pdf)
         written.append(ctx.staging.statement_pdf)
@@ -331,12 +268,19 @@ def _finish_statement(
     return written
 
 
-class FiguresDisagree(Exception):
-    """The rendered statement's figures disagree with each other (sscp_lib/publishing/consistency.py)."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
+def _finish_dashboard(ctx: RunContext, synthetic: bool, pdf_process: PdfProcess | None) -> list[Path]:
+    """The dashboard's page (DRAFT until approved) and its PDF asked of pdf_process; a quarter's
+    run also writes its metrics.json, which the history keeps and the changes page compares."""
+    written = [dashboard_run.write_quarter_metrics(ctx.staging)] if ctx.period.quarterly else []
+    status = ctx.statement_status
+    return written + dashboard_run.finish_dashboard(
+        ctx.staging,
+        ctx.config,
+        synthetic=synthetic,
+        marking=status.marking(ctx.marking) if status else ctx.marking,
+        status=status.as_dict() if status else None,
+        pdf_process=pdf_process,
+    )
 
 
 def figures_disagreeing(metrics_json: Path, statement_html: Path) -> list[str]:
@@ -348,7 +292,7 @@ def figures_disagreeing(metrics_json: Path, statement_html: Path) -> list[str]:
     return check_run(metrics, statement_html.read_text(encoding="utf-8"), load_catalogue())
 
 
-def _write_index(ctx: RunContext, synthetic: bool, partnership: str, changes: dict | None = None) -> Path:
+def _write_index(ctx: RunContext, synthetic: bool, changes: dict | None = None) -> Path:
     from sscp_lib.publishing.render import write_index
 
     stages = [
@@ -365,223 +309,36 @@ def _write_index(ctx: RunContext, synthetic: bool, partnership: str, changes: di
     return write_index(
         ctx.staging.root,
         year=ctx.period.label,
-        partnership=partnership,
+        partnership=ctx.partnership,
         stages=stages,
         synthetic=synthetic,
         changes=changes,
     )
 
 
-def run_chain(
-    year: str,
-    raw: str | Path | None = None,
-    processed: str | Path | None = None,
-    reports: str | Path | None = None,
-    config: str | Path | None = None,
-    pdf: bool = True,
-    start_from: str | None = None,
-    kernels: KernelPool | None = None,
-    quarter: int | str | None = None,
-) -> int:
-    """Run the chain for a reporting year, or one quarter of it; returns the process exit code.
-    kernels: the run's kernel pool if the caller started it earlier (`sscp run` does, before
-    importing this module)."""
-    logging.getLogger("papermill").setLevel(logging.WARNING)
-    if kernels is None:
-        kernels = chain_kernel_pool()
-    with closing(kernels):  # a failed check shuts down the zygote and any kernel started
-        period = dashboard_run.parse_period(year, quarter)
-        stages = dashboard_run.run_stages(period)
-        start_index = dashboard_run.resume_index(stages, get_stage(start_from).name if start_from else None, period)
-        # The first stage's kernel starts now, on the core the chain's own checks leave free.
-        for stage in stage_groups(start_index, stages)[0]:
-            kernels.warm(stage.name)
-        ctx, partnership_config = _checked_context(period, raw, processed, reports, config, pdf)
-        return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
+def _swap_into_place(ctx: RunContext) -> None:
+    final_root, staging_root = ctx.final.root, ctx.staging.root
+    retired = final_root.with_name(f".previous-{ctx.period.label}")
+    if retired.exists():
+        shutil.rmtree(retired)
+    if final_root.exists():
+        final_root.rename(retired)
+    staging_root.rename(final_root)
+    if retired.exists():
+        shutil.rmtree(retired)
 
 
-def _checked_context(
-    period: Period,
-    raw: str | Path | None,
-    processed: str | Path | None,
-    reports: str | Path | None,
-    config: str | Path | None,
-    pdf: bool,
-) -> tuple[RunContext, PartnershipConfig]:
-    """The run's context once its folders, configuration and source mapping are checked."""
-    reporting_year = period.year
-    paths = Paths.with_overrides(*(Path(folder).resolve() if folder else None for folder in (raw, processed, reports)))
-    paths = paths.for_period(period)
-    config_path = Path(config).resolve() if config else DEFAULT_CONFIG
-    try:
-        partnership_config = load_config(config_path)
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from None
-    from sscp_lib.contract import load_contract
-    from sscp_lib.ingest.sources import resolve_sources
-
-    resolve_sources(load_contract(), partnership_config)  # A bad source mapping stops here, in one message
-    if not paths.raw_year(reporting_year).is_dir():
-        raise UserError(
-            f"no raw data for {reporting_year}: expected a folder {paths.raw_year(reporting_year)} "
-            f"(`make report` writes the synthetic sample there)"
-        )
-    ctx = RunContext(
-        year=reporting_year,
-        period=period,
-        paths=paths,
-        config_path=config_path,
-        staging=ReportPaths(paths.staging_period(period)),
-        final=ReportPaths(paths.reports_period(period)),
-        make_pdf=pdf,
-        started=datetime.now(UTC),
-        stages=[StageRecord(stage.name, stage.notebook) for stage in dashboard_run.run_stages(period)],
-    )
-    return ctx, partnership_config
-
-
-def _run_stages(
-    ctx: RunContext, kernels: KernelPool, partnership_config: PartnershipConfig, start_index: int, pdf: bool
-) -> int:
-    """The chain from `start_index` on, once its arguments are checked: stages, statement, index, swap."""
-    paths, reporting_year = ctx.paths, ctx.year
-    _prepare_staging(ctx, start_index)
-    # Run history and approvals carried into staging; the statement's status (draft or approved).
-    from sscp_lib.review import workflow as review
-
-    previous_run, ctx.statement_status = review.before_statement(
-        ctx.final.root, ctx.staging.root, partnership_config, run_fingerprint(ctx), ctx.started.isoformat()
-    )
-    if start_index == 0:
-        discard_derived_data(paths, reporting_year)
-
-    partnership = partnership_config["partnership"]["name"]
-    marking = partnership_config.get("protective_marking", "OFFICIAL")
-    total = len(ctx.stages)
-    what = f"quarter {ctx.period}" if ctx.period.quarterly else f"year {reporting_year}"
-    _say(f"sscp: {partnership}, {what}, {total - start_index} stage(s)")
-    chain_started = time.perf_counter()
-    # Stage notebooks render to HTML on a second thread while the next stage's kernel works.
-    # The next group's kernels start and import while the current group runs.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer, ExitStack() as finishing:
-        pending: list = []
-        pdf_process: PdfProcess | None = None
-        dashboard_pdf: PdfProcess | None = None
-        for index, record in enumerate(ctx.stages[:start_index]):
-            _say(f"[{index + 1}/{total}] {record.name:<18} reused from the earlier run")
-        records = {record.name: (index, record) for index, record in enumerate(ctx.stages)}
-        groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index, ctx.run_stages)]
-        for number, group in enumerate(groups):
-            for _, record in groups[number + 1] if number + 1 < len(groups) else []:
-                kernels.warm(record.name)
-            if pdf and number == len(groups) - 1:
-                # The PDFs' processes start, and import WeasyPrint, while the last stage runs.
-                pdf_process = finishing.enter_context(closing(PdfProcess()))
-                if not ctx.period.quarterly:  # the Q4 dashboard's PDF, beside the statement's
-                    dashboard_pdf = finishing.enter_context(closing(PdfProcess()))
-            for index, record in group:
-                _say(f"[{index + 1}/{total}] {record.name:<18} running ...")
-            if len(group) == 1:
-                _execute_stage(ctx, group[0][1], kernels)
-            else:
-                with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="stage") as together:
-                    for job in [together.submit(_execute_stage, ctx, record, kernels) for _, record in group]:
-                        job.result()
-            synthetic = is_synthetic(ctx.paths, ctx.year)
-            failed = next((record for _, record in group if record.outcome == "failed"), None)
-            if failed is not None:
-                record = failed
-                for job in pending:
-                    job.result()
-                _render_stage_html(ctx, record, synthetic, marking)
-                write_manifest(ctx, datetime.now(UTC), outcome="failed")
-                nb = ctx.staging.notebooks / record.notebook
-                print(
-                    f"sscp: stage '{record.name}' failed at {record.error}\n"
-                    f"  executed notebook: {nb}\n"
-                    f"  rendered notebook: {nb.with_suffix('.html')}\n"
-                    f"  the previous report in {ctx.final.root} is unchanged; after fixing, resume with "
-                    f"`sscp run --year {reporting_year}{_quarter_argument(ctx)} --from {record.name}`",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                return 1
-            for index, record in group:
-                pending.append(renderer.submit(_render_stage_html, ctx, record, synthetic, marking))
-                _say(f"[{index + 1}/{total}] {record.name:<18} ok ({record.seconds:.1f} s)")
-
-        synthetic = is_synthetic(ctx.paths, ctx.year)
-        render_started = time.perf_counter()
-        status = ctx.statement_status
-        try:
-            written = []
-            if STATEMENT_STAGE in ctx.run_stages:
-                written += _finish_statement(ctx, synthetic, partnership, marking, pdf_process)
-            else:
-                dashboard_pdf, pdf_process = pdf_process, None  # a quarter's one PDF is its dashboard's
-                written.append(dashboard_run.write_quarter_metrics(ctx.staging))
-            written += dashboard_run.finish_dashboard(
-                ctx.staging,
-                partnership_config,
-                synthetic=synthetic,
-                marking=status.marking(marking) if status else marking,
-                status=status.as_dict() if status else None,
-                pdf_process=dashboard_pdf,
-            )
-        except FiguresDisagree as exc:
-            write_manifest(ctx, datetime.now(UTC), outcome="failed")
-            listed = "\n".join(f"  - {problem}" for problem in exc.problems)
-            print(
-                f"sscp: the statement's figures do not agree with each other, so it was not published:\n{listed}\n"
-                f"  rendered for checking: {ctx.staging.statement_html}\n"
-                f"  the previous report in {ctx.final.root} is unchanged; after mending the narrative or "
-                f"the catalogue, rerun with `sscp run --year {reporting_year} --from {STATEMENT_STAGE.name}`",
-                file=sys.stderr,
-                flush=True,
-            )
-            return 1
-        for job in pending:
-            job.result()  # re-raises a rendering error here, before anything is swapped in
-        for process in [p for p in (pdf_process, dashboard_pdf) if p is not None]:
-            try:
-                process.result()
-            except PdfFailed as exc:
-                write_manifest(ctx, datetime.now(UTC), outcome="failed")
-                print(
-                    f"sscp: {exc}\n  the previous report in {ctx.final.root} is unchanged; the statement's "
-                    f"HTML is in {ctx.staging.statement_html}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                return 1
-    write_manifest(ctx, datetime.now(UTC), outcome="ok")
-    # The changes page, linked from the index with its one-line count.
-    comparison = review.after_manifest(
-        ctx.staging.root,
-        previous_run,
-        partnership_config,
-        partnership=partnership,
-        synthetic=synthetic,
-        marking=marking,
-        period=ctx.period,
-    )
-    written.append(ctx.staging.root / review.CHANGES_PAGE)
-    _say(comparison.summary_line())
-    changes = review.index_entry(comparison)
-    written.append(_write_index(ctx, synthetic, partnership, changes))  # last: it links the manifest
-    what = "dashboard" if ctx.period.quarterly else "statement and dashboard"
-    pdfs = ", PDF" if ctx.period.quarterly else ", PDFs"
-    _say(f"rendered {what}{pdfs if pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)")
-    _swap_into_place(ctx)
-
-    final = ctx.final
-    _say(f"\ndone in {time.perf_counter() - chain_started:.1f} s" + (" (synthetic sample data)" if synthetic else ""))
+def _say_done(ctx: RunContext, written: list[Path], seconds: float, synthetic: bool) -> None:
+    _say(f"\ndone in {seconds:.1f} s" + (" (synthetic sample data)" if synthetic else ""))
     for path in written + [ctx.staging.manifest_json]:
-        _say(f"  {final.root / path.relative_to(ctx.staging.root)}")
-    _say(f"  {final.notebooks}/ (executed and rendered stage notebooks)")
-    _say(f"  {paths.processed_year(reporting_year)}/ (processed tables, quarantine, metrics)")
-    return 0
+        _say(f"  {ctx.final.root / path.relative_to(ctx.staging.root)}")
+    _say(f"  {ctx.final.notebooks}/ (executed and rendered stage notebooks)")
+    _say(f"  {ctx.paths.processed_year(ctx.year)}/ (processed tables, quarantine, metrics)")
 
 
-def _quarter_argument(ctx: RunContext) -> str:
-    return f" --quarter {ctx.period.quarter_number}" if ctx.period.quarterly else ""
+def _number(ctx: RunContext, record: StageRecord) -> int:
+    return [r.name for r in ctx.stages].index(record.name) + 1
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)

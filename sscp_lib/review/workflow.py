@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sscp_lib.config import DEFAULT_CONFIG, Paths, Period, ReportingYear, load_config
+from sscp_lib.config import DEFAULT_CONFIG, Paths, Period, load_config
 from sscp_lib.errors import UserError
-from sscp_lib.files import display_path, sha256_file
 from sscp_lib.review.approvals import ApprovalState, approval_state, fingerprint, load_approvals, record_approval
 from sscp_lib.review.changes import Comparison, compare_runs
 from sscp_lib.review.changes_report import CHANGES_PAGE, changes_text, write_changes_page
@@ -35,27 +34,6 @@ def dashboard_commentary_file(config, period: Period) -> Path | None:
 
     path = commentary_path(config, period.dashboard_quarter)
     return path if path.is_file() else None
-
-
-def narrative_fields(config_path: Path, year, period: Period | None = None) -> dict:
-    """The manifest's narrative entries: the statement's narrative (a year's run) and the
-    dashboard's commentary, each file and its SHA-256 (None where there is none). A quarter's
-    run has no statement: its narrative is the dashboard's commentary."""
-    period = period or Period(ReportingYear.parse(str(year)))
-    try:
-        config = load_config(config_path)
-    except FileNotFoundError:
-        config = None
-    statement = narrative_file(config, str(year)) if config is not None and not period.quarterly else None
-    dashboard = dashboard_commentary_file(config, period) if config is not None else None
-    if period.quarterly:
-        statement = dashboard
-    fields: dict = {"narrative_file": None, "narrative_sha256": None}
-    if statement is not None:
-        fields = {"narrative_file": display_path(statement), "narrative_sha256": sha256_file(statement)}
-    if not period.quarterly:
-        fields["dashboard_narrative_sha256"] = sha256_file(dashboard) if dashboard else None
-    return fields
 
 
 @dataclass

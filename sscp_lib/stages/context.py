@@ -55,7 +55,17 @@ class StageContext:
     paths: Paths
     report: ReportPaths
     config: PartnershipConfig
-    period: Period
+    period: Period | None = None  # None: the whole year (set in __post_init__)
+
+    def __post_init__(self) -> None:
+        if self.period is None:
+            object.__setattr__(self, "period", Period(self.year))
+
+    @property
+    def run_period(self) -> Period:
+        """The year, or the quarter of it, the run reports on."""
+        assert self.period is not None
+        return self.period
 
     @classmethod
     def from_parameters(
