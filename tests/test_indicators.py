@@ -213,6 +213,10 @@ def test_small_counts_and_what_reveals_them_are_suppressed(sample):
             y, n = key.split("-Q")
             months = [entry["monthly"][str(m)] for m in quarter_months(ReportingYear.parse(y), int(n))]
             assert months.count("c") != 1, (entry["id"], key)
+    # One count reached by two indicators is hidden in both or neither.
+    share, count = by_id(dataset)["unknown_source_pct"], by_id(dataset)["referrals_by_source_agency.UNKNOWN"]
+    for part in ("monthly", "values"):
+        assert [v == "c" for v in share[part].values()] == [v == "c" for v in count[part].values()]
     housing = by_id(dataset)["referrals_by_source_agency.HOUSING"]
     assert "c" in housing["monthly"].values()
     # A suppressed month still shows as "c" on the chart.

@@ -374,20 +374,23 @@ class Receipt:
 
 def suppress_linked(values: dict, lines: list[tuple[list, object]], threshold: int) -> set:
     """Cells to hide: small counts (1..threshold), then, while any published sum (its `cells`
-    adding to `total`, a cell or None when the total is not published) has exactly one hidden
+    adding to `total`, a cell or a label for a total published elsewhere) has exactly one hidden
     cell, another of its cells (the smallest non-zero) or, failing that, its total."""
     hidden = {cell for cell, v in values.items() if is_small(v, threshold)}
-    changed = True
-    while changed:
-        changed = False
-        for cells, total in lines:
-            if total is None or total in hidden:
-                continue
-            if sum(c in hidden for c in cells) != 1:
-                continue
-            candidates = [c for c in cells if c not in hidden and values.get(c)]
-            hidden.add(min(candidates, key=lambda c: (values[c], str(c))) if candidates else total)
-            changed = True
+    lines_of: dict = {}
+    for i, (cells, total) in enumerate(lines):
+        for cell in [*cells, total]:
+            lines_of.setdefault(cell, []).append(i)
+    pending = set(range(len(lines)))
+    while pending:
+        i = pending.pop()
+        cells, total = lines[i]
+        if total in hidden or sum(c in hidden for c in cells) != 1:
+            continue
+        candidates = [c for c in cells if c not in hidden and values.get(c)]
+        more = min(candidates, key=lambda c: (values[c], str(c))) if candidates else total
+        hidden.add(more)
+        pending.update(lines_of.get(more, []))
     return hidden
 
 
@@ -641,52 +644,71 @@ def _indicator_entry(
 
 
 def _suppress(entries: list[dict], threshold: int) -> None:
-    """Hide child-level counts of 1..threshold and every figure that would reveal one."""
-    families: dict[str, list[dict]] = {}
-    for entry in entries:
-        if entry["child_level"]:
-            families.setdefault(entry["breakdown_of"] or entry["id"], []).append(entry)
+    """Hide child-level counts of 1..threshold and every figure that would reveal one.
+
+    One pass over every child-level indicator at once: the same count reached by two indicators
+    (a breakdown's category and a share's numerator, e.g. unknown-source referrals) is one cell,
+    so what one hides the other cannot show."""
+    child = [e for e in entries if e["child_level"]]
+    series_ids: dict[tuple, int] = {}
+
+    def series(entry: dict, part: str) -> int:
+        """One id per distinct series of counts (its dataset and its values in every period)."""
+        tallies = entry["_tallies"]
+        values = tuple(
+            (k, t[0] if part == "num" else int(t[1] or 0) - t[0]) for k, t in tallies.items() if t is not None
+        )
+        return series_ids.setdefault((tuple(entry["_indicator"].spec["datasets"]), values), len(series_ids))
+
+    values: dict = {}
+    lines: set[tuple] = set()  # each line: its cells, then its total
+    cells_of: dict[str, dict[str, list]] = {}
+    families: dict[str, list[tuple[dict, int]]] = {}
+    for entry in child:
+        num_id = series(entry, "num")
+        percent = any(t is not None and t[1] is not None for t in entry["_tallies"].values())
+        rest_id = series(entry, "rest") if percent else None
+        families.setdefault(entry["breakdown_of"] or entry["id"], []).append((entry, num_id))
+        cells_of[entry["id"]] = {}
+        for key, tally in entry["_tallies"].items():
+            if tally is None:
+                continue
+            cells = [(num_id, key)]
+            values[(num_id, key)] = tally[0]
+            if rest_id is not None:
+                values[(rest_id, key)] = int(tally[1] or 0) - tally[0]
+                cells.append((rest_id, key))
+                # The percent with its denominator reveals the numerator and the rest.
+                lines.add(((num_id, key), (rest_id, key)) + (("den", entry["id"], key),))
+            cells_of[entry["id"]][key] = cells
+        if entry["measured"] == "over_period":
+            for part_id in (num_id, rest_id):
+                if part_id is not None:
+                    lines.update(_period_lines(entry["_tallies"], part_id))
     for members in families.values():
-        values: dict = {}
-        lines: list[tuple[list, object]] = []
-        keys = [k for k in members[0]["_tallies"]]
-        for entry in members:
-            for key, tally in entry["_tallies"].items():
-                if tally is None:
-                    continue
-                num, den = tally
-                values[(entry["id"], key, "num")] = num
-                if den is not None:
-                    values[(entry["id"], key, "rest")] = den - num
-                    # A percent and its denominator reveal the numerator and the rest.
-                    lines.append(([(entry["id"], key, "num"), (entry["id"], key, "rest")], (entry["id"], key, "den")))
-            if entry["measured"] == "over_period":
-                lines += _period_lines(entry, "num") + _period_lines(entry, "rest")
         if len(members) > 1:
             # A breakdown's categories add up to the whole (published as its own indicator).
-            lines += [([(e["id"], key, "num") for e in members], ("whole", key)) for key in keys]
-        hidden = suppress_linked(values, lines, threshold)
-        for entry in members:
-            for key in entry["_tallies"]:
-                cells = {(entry["id"], key, "num"), (entry["id"], key, "rest")}
-                if cells & hidden:
-                    _set(entry, key, SUPPRESSED)
+            for key in members[0][0]["_tallies"]:
+                lines.add(tuple((num_id, key) for _, num_id in members) + (("whole", members[0][0]["id"], key),))
+    hidden = suppress_linked(values, [(list(line[:-1]), line[-1]) for line in lines], threshold)
+    for entry in child:
+        for key, cells in cells_of[entry["id"]].items():
+            if any(cell in hidden for cell in cells):
+                _set(entry, key, SUPPRESSED)
 
 
-def _period_lines(entry: dict, part: str) -> list[tuple[list, object]]:
-    """A quarter's months add to the quarter, a year's quarters to the year."""
-    tallies = entry["_tallies"]
-    lines: list[tuple[list, object]] = []
+def _period_lines(tallies: dict, series_id: int) -> list[tuple]:
+    """A quarter's months add to the quarter, a year's quarters to the year (each line its
+    cells, then its total)."""
+    lines: list[tuple] = []
     for key in tallies:
         if "-Q" in key:
             year, q = key.split("-Q")
-            start = ReportingYear.parse(year)
-            qm = quarter_months(start, int(q))
-            lines.append(([(entry["id"], month_key(m), part) for m in qm], (entry["id"], key, part)))
-    years = {k for k in tallies if _is_year_key(k)}
-    for y in years:
-        parts = [k for k in tallies if k.startswith(y + "-Q")]
-        lines.append(([(entry["id"], k, part) for k in parts], (entry["id"], y, part)))
+            qm = quarter_months(ReportingYear.parse(year), int(q))
+            lines.append(tuple((series_id, month_key(m)) for m in qm) + ((series_id, key),))
+        elif _is_year_key(key):
+            parts = [k for k in tallies if k.startswith(key + "-Q")]
+            lines.append(tuple((series_id, k) for k in parts) + ((series_id, key),))
     return lines
 
 
