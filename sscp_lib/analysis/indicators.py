@@ -70,6 +70,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -98,6 +99,7 @@ def quarter_key(year: ReportingYear, quarter: int) -> str:
     return f"{year.label}-Q{quarter}"
 
 
+@lru_cache(maxsize=256)
 def quarter_months(year: ReportingYear, quarter: int) -> pd.PeriodIndex:
     return pd.period_range(f"{year.start_year}-04", periods=12, freq="M")[3 * (quarter - 1) : 3 * quarter]
 
@@ -141,11 +143,15 @@ class Events:
         return num.astype(np.int64), den.astype(np.int64)
 
 
+Periods = list[tuple[pd.Timestamp, pd.Timestamp]]
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """A tally judged for a whole period at once (e.g. as at its last day)."""
+    """Tallies judged for each period as a whole (e.g. as at its last day), all periods in one
+    call: `tally_all([(start, end), ...])` -> one tally per period."""
 
-    tally: Callable[[pd.Timestamp, pd.Timestamp], Tally]
+    tally_all: Callable[[Periods], list[Tally]]
 
 
 Measure = Events | Snapshot
@@ -194,41 +200,77 @@ def lasted_two_years(plans: pd.DataFrame) -> pd.Series:
     return flag(plans["cp_plan_end_date"] >= plans["cp_plan_start_date"] + pd.DateOffset(years=2))
 
 
-def _audit_actions_on_time(actions: pd.DataFrame) -> Snapshot:
-    def tally(start: pd.Timestamp, end: pd.Timestamp) -> Tally:
-        due = flag((actions["due_date"] >= start) & (actions["due_date"] <= end))
-        state = classify_actions(actions[due], end)
-        return int((state == "on_time").sum()), int(due.sum())
+def _stacked(frame: pd.DataFrame, periods: Periods) -> pd.DataFrame:
+    """The frame once per period, with the period's `_start`, `_end` and position `_period`:
+    the assurance module's own rules then judge every period in one call (they compare dates
+    with the as-at date element by element)."""
+    n = len(frame)
+    stacked = pd.concat([frame] * len(periods), ignore_index=True) if periods else frame.iloc[:0]
+    return stacked.assign(
+        _period=np.repeat(np.arange(len(periods)), n),
+        _start=np.repeat(np.array([p[0] for p in periods], dtype="datetime64[ms]"), n),
+        _end=np.repeat(np.array([p[1] for p in periods], dtype="datetime64[ms]"), n),
+    )
 
-    return Snapshot(tally)
+
+def _per_period(flags: pd.Series, stacked: pd.DataFrame, periods: Periods) -> list[int]:
+    counts = np.bincount(stacked["_period"].to_numpy()[flag(flags).to_numpy()], minlength=len(periods))
+    return [int(c) for c in counts]
+
+
+def _audit_actions_on_time(actions: pd.DataFrame) -> Snapshot:
+    """Audit actions due in the period, completed on time as at its last day (the statement's
+    rule, sscp_lib.analysis.assurance.classify_actions)."""
+
+    def tally_all(periods: Periods) -> list[Tally]:
+        stacked = _stacked(actions, periods)
+        due = flag((stacked["due_date"] >= stacked["_start"]) & (stacked["due_date"] <= stacked["_end"]))
+        stacked = stacked[due]
+        on_time = classify_actions(stacked, stacked["_end"]) == "on_time"
+        return list(zip(_per_period(on_time, stacked, periods), _per_period(due[due], stacked, periods)))
+
+    return Snapshot(tally_all)
 
 
 def _plan_actions_complete(plan: pd.DataFrame) -> Snapshot:
+    """IPBP actions due in the period, complete on its last day (assurance.completed_by)."""
     ipbp = plan[flag(plan["source"] == "IPBP")]
 
-    def tally(start: pd.Timestamp, end: pd.Timestamp) -> Tally:
-        due = ipbp[flag((ipbp["due_date"] >= start) & (ipbp["due_date"] <= end))]
-        return int(completed_by(due, end).sum()), len(due)
+    def tally_all(periods: Periods) -> list[Tally]:
+        stacked = _stacked(ipbp, periods)
+        due = flag((stacked["due_date"] >= stacked["_start"]) & (stacked["due_date"] <= stacked["_end"]))
+        stacked = stacked[due]
+        done = completed_by(stacked, stacked["_end"])
+        return list(zip(_per_period(done, stacked, periods), _per_period(due[due], stacked, periods)))
 
-    return Snapshot(tally)
+    return Snapshot(tally_all)
 
 
 def _escalations_open(frame: pd.DataFrame) -> Snapshot:
-    def tally(start: pd.Timestamp, end: pd.Timestamp) -> Tally:
-        raised = frame[flag(frame["raised_date"] <= end)]
-        resolved = flag(raised["resolved_date"] <= end) | flag(
-            raised["resolved_date"].isna() & (raised["status"] == "RESOLVED")
-        )
-        return int((~resolved).sum()), None
+    """Escalations raised by the period's last day and not resolved by it (resolved means a
+    resolution date by then, or resolved with no date, as the statement counts them)."""
 
-    return Snapshot(tally)
+    def tally_all(periods: Periods) -> list[Tally]:
+        stacked = _stacked(frame, periods)
+        raised = flag(stacked["raised_date"] <= stacked["_end"])
+        resolved = flag(stacked["resolved_date"] <= stacked["_end"]) | flag(
+            stacked["resolved_date"].isna() & (stacked["status"] == "RESOLVED")
+        )
+        return [(n, None) for n in _per_period(raised & ~resolved, stacked, periods)]
+
+    return Snapshot(tally_all)
 
 
 def _children_on_plan(plans: pd.DataFrame) -> Snapshot:
-    def tally(start: pd.Timestamp, end: pd.Timestamp) -> Tally:
-        return int(plans_open_at(plans, end.date())["child_pid"].nunique()), None
+    """Children on a plan at the end of the period's last day (referrals.plans_open_at)."""
 
-    return Snapshot(tally)
+    def tally_all(periods: Periods) -> list[Tally]:
+        stacked = _stacked(plans[["child_pid", "cp_plan_start_date", "cp_plan_end_date"]], periods)
+        open_plans = plans_open_at(stacked, stacked["_end"])
+        children = open_plans.groupby("_period")["child_pid"].nunique()
+        return [(int(children.get(i, 0)), None) for i in range(len(periods))]
+
+    return Snapshot(tally_all)
 
 
 def measures(tables: Mapping[str, pd.DataFrame]) -> dict[str, Callable[[], Measure]]:
@@ -328,14 +370,15 @@ def _months_held(tables: Mapping[str, pd.DataFrame], dataset: str) -> set[int]:
     if frame is None or frame.empty:
         return set()
     column = load_contract().datasets[dataset].period_column
-    return set(frame[column].dropna().dt.to_period("M").array.asi8.tolist())
+    months = frame[column].dropna().dt.to_period("M").array.asi8
+    return set(np.unique(months).tolist())
 
 
 def _years_held(tables: Mapping[str, pd.DataFrame], dataset: str) -> set[str]:
     frame = tables.get(dataset)
     if frame is None or frame.empty:
         return set()
-    return set(frame["reporting_year"].dropna().astype(str))
+    return {str(y) for y in frame["reporting_year"].dropna().unique()}
 
 
 @dataclass(frozen=True)
@@ -374,20 +417,23 @@ class Receipt:
 
 def suppress_linked(values: dict, lines: list[tuple[list, object]], threshold: int) -> set:
     """Cells to hide: small counts (1..threshold), then, while any published sum (its `cells`
-    adding to `total`, a cell or None when the total is not published) has exactly one hidden
+    adding to `total`, a cell or a label for a total published elsewhere) has exactly one hidden
     cell, another of its cells (the smallest non-zero) or, failing that, its total."""
     hidden = {cell for cell, v in values.items() if is_small(v, threshold)}
-    changed = True
-    while changed:
-        changed = False
-        for cells, total in lines:
-            if total is None or total in hidden:
-                continue
-            if sum(c in hidden for c in cells) != 1:
-                continue
-            candidates = [c for c in cells if c not in hidden and values.get(c)]
-            hidden.add(min(candidates, key=lambda c: (values[c], str(c))) if candidates else total)
-            changed = True
+    lines_of: dict = {}
+    for i, (cells, total) in enumerate(lines):
+        for cell in [*cells, total]:
+            lines_of.setdefault(cell, []).append(i)
+    pending = set(range(len(lines)))
+    while pending:
+        i = pending.pop()
+        cells, total = lines[i]
+        if total in hidden or sum(c in hidden for c in cells) != 1:
+            continue
+        candidates = [c for c in cells if c not in hidden and values.get(c)]
+        more = min(candidates, key=lambda c: (values[c], str(c))) if candidates else total
+        hidden.add(more)
+        pending.update(lines_of.get(more, []))
     return hidden
 
 
@@ -557,28 +603,38 @@ def _tally_series(
         monthly_num, monthly_den = measure.monthly(months)
     position = {m: i for i, m in enumerate(months)}
 
-    def tally(period_months: pd.PeriodIndex) -> Tally:
-        if isinstance(measure, Events):
-            idx = [position[m] for m in period_months]
-            num = int(monthly_num[idx].sum())  # type: ignore[index]
-            den = None if monthly_den is None else int(monthly_den[idx].sum())
-            return num, den
-        assert isinstance(measure, Snapshot)
-        return measure.tally(_start(period_months), _end(period_months))
+    def events_tally(period_months: pd.PeriodIndex) -> Tally:
+        assert monthly_num is not None
+        idx = [position[m] for m in period_months]
+        num = int(monthly_num[idx].sum())
+        den = None if monthly_den is None else int(monthly_den[idx].sum())
+        return num, den
+
+    wanted: dict[str, pd.PeriodIndex] = {}  # a snapshot's periods, tallied together at the end
 
     def record(key: str, y: ReportingYear, period_months: pd.PeriodIndex, receipt_months: pd.PeriodIndex) -> None:
         months_of[key] = period_months
         why = blocked(y, receipt_months)
         if why:
             tallies[key], reasons[key] = None, why
+        elif isinstance(measure, Events):
+            tallies[key] = events_tally(period_months)
         else:
-            tallies[key] = tally(period_months)
+            wanted[key] = period_months
 
     for y, q in quarters:
         qm = quarter_months(y, q)
         record(quarter_key(y, q), y, qm, qm)
         for m in qm:
             record(month_key(m), y, pd.PeriodIndex([m]), qm)
+    if isinstance(measure, Snapshot):
+        # A year's tally (to date) is wanted too, over the months of its quarters held.
+        for y in years:
+            last_q = quarter if y == year else 4
+            if any(quarter_key(y, q) in wanted for q in range(1, last_q + 1)):
+                wanted[y.label] = pd.period_range(f"{y.start_year}-04", periods=3 * last_q, freq="M")
+        found = measure.tally_all([(_start(m), _end(m)) for m in wanted.values()])
+        tallies.update(zip(wanted, found))
     for y in years:
         last_q = quarter if y == year else 4
         held = [quarter_key(y, q) for q in range(1, last_q + 1) if tallies.get(quarter_key(y, q)) is not None]
@@ -593,9 +649,7 @@ def _tally_series(
             num = sum(p[0] for p in parts if p)
             den = None if parts[0] is None or parts[0][1] is None else sum(int(p[1] or 0) for p in parts if p)
             tallies[y.label] = (num, den)
-        else:
-            # A tracker arrives for the whole year: its quarters are all held or none.
-            tallies[y.label] = tally(ym)
+        # A snapshot's year was tallied with its quarters (a tracker arrives for the whole year).
     return _Series(tallies, reasons, months_of)
 
 
@@ -641,52 +695,71 @@ def _indicator_entry(
 
 
 def _suppress(entries: list[dict], threshold: int) -> None:
-    """Hide child-level counts of 1..threshold and every figure that would reveal one."""
-    families: dict[str, list[dict]] = {}
-    for entry in entries:
-        if entry["child_level"]:
-            families.setdefault(entry["breakdown_of"] or entry["id"], []).append(entry)
+    """Hide child-level counts of 1..threshold and every figure that would reveal one.
+
+    One pass over every child-level indicator at once: the same count reached by two indicators
+    (a breakdown's category and a share's numerator, e.g. unknown-source referrals) is one cell,
+    so what one hides the other cannot show."""
+    child = [e for e in entries if e["child_level"]]
+    series_ids: dict[tuple, int] = {}
+
+    def series(entry: dict, part: str) -> int:
+        """One id per distinct series of counts (its dataset and its values in every period)."""
+        tallies = entry["_tallies"]
+        values = tuple(
+            (k, t[0] if part == "num" else int(t[1] or 0) - t[0]) for k, t in tallies.items() if t is not None
+        )
+        return series_ids.setdefault((tuple(entry["_indicator"].spec["datasets"]), values), len(series_ids))
+
+    values: dict = {}
+    lines: set[tuple] = set()  # each line: its cells, then its total
+    cells_of: dict[str, dict[str, list]] = {}
+    families: dict[str, list[tuple[dict, int]]] = {}
+    for entry in child:
+        num_id = series(entry, "num")
+        percent = any(t is not None and t[1] is not None for t in entry["_tallies"].values())
+        rest_id = series(entry, "rest") if percent else None
+        families.setdefault(entry["breakdown_of"] or entry["id"], []).append((entry, num_id))
+        cells_of[entry["id"]] = {}
+        for key, tally in entry["_tallies"].items():
+            if tally is None:
+                continue
+            cells = [(num_id, key)]
+            values[(num_id, key)] = tally[0]
+            if rest_id is not None:
+                values[(rest_id, key)] = int(tally[1] or 0) - tally[0]
+                cells.append((rest_id, key))
+                # The percent with its denominator reveals the numerator and the rest.
+                lines.add(((num_id, key), (rest_id, key)) + (("den", entry["id"], key),))
+            cells_of[entry["id"]][key] = cells
+        if entry["measured"] == "over_period":
+            for part_id in (num_id, rest_id):
+                if part_id is not None:
+                    lines.update(_period_lines(entry["_tallies"], part_id))
     for members in families.values():
-        values: dict = {}
-        lines: list[tuple[list, object]] = []
-        keys = [k for k in members[0]["_tallies"]]
-        for entry in members:
-            for key, tally in entry["_tallies"].items():
-                if tally is None:
-                    continue
-                num, den = tally
-                values[(entry["id"], key, "num")] = num
-                if den is not None:
-                    values[(entry["id"], key, "rest")] = den - num
-                    # A percent and its denominator reveal the numerator and the rest.
-                    lines.append(([(entry["id"], key, "num"), (entry["id"], key, "rest")], (entry["id"], key, "den")))
-            if entry["measured"] == "over_period":
-                lines += _period_lines(entry, "num") + _period_lines(entry, "rest")
         if len(members) > 1:
             # A breakdown's categories add up to the whole (published as its own indicator).
-            lines += [([(e["id"], key, "num") for e in members], ("whole", key)) for key in keys]
-        hidden = suppress_linked(values, lines, threshold)
-        for entry in members:
-            for key in entry["_tallies"]:
-                cells = {(entry["id"], key, "num"), (entry["id"], key, "rest")}
-                if cells & hidden:
-                    _set(entry, key, SUPPRESSED)
+            for key in members[0][0]["_tallies"]:
+                lines.add(tuple((num_id, key) for _, num_id in members) + (("whole", members[0][0]["id"], key),))
+    hidden = suppress_linked(values, [(list(line[:-1]), line[-1]) for line in lines], threshold)
+    for entry in child:
+        for key, cells in cells_of[entry["id"]].items():
+            if any(cell in hidden for cell in cells):
+                _set(entry, key, SUPPRESSED)
 
 
-def _period_lines(entry: dict, part: str) -> list[tuple[list, object]]:
-    """A quarter's months add to the quarter, a year's quarters to the year."""
-    tallies = entry["_tallies"]
-    lines: list[tuple[list, object]] = []
+def _period_lines(tallies: dict, series_id: int) -> list[tuple]:
+    """A quarter's months add to the quarter, a year's quarters to the year (each line its
+    cells, then its total)."""
+    lines: list[tuple] = []
     for key in tallies:
         if "-Q" in key:
             year, q = key.split("-Q")
-            start = ReportingYear.parse(year)
-            qm = quarter_months(start, int(q))
-            lines.append(([(entry["id"], month_key(m), part) for m in qm], (entry["id"], key, part)))
-    years = {k for k in tallies if _is_year_key(k)}
-    for y in years:
-        parts = [k for k in tallies if k.startswith(y + "-Q")]
-        lines.append(([(entry["id"], k, part) for k in parts], (entry["id"], y, part)))
+            qm = quarter_months(ReportingYear.parse(year), int(q))
+            lines.append(tuple((series_id, month_key(m)) for m in qm) + ((series_id, key),))
+        elif _is_year_key(key):
+            parts = [k for k in tallies if k.startswith(key + "-Q")]
+            lines.append(tuple((series_id, k) for k in parts) + ((series_id, key),))
     return lines
 
 

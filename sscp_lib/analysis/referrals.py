@@ -471,9 +471,10 @@ def abuse_categories(
     )
 
 
-def plans_open_at(plans: pd.DataFrame, day: date) -> pd.DataFrame:
-    """Plans open at the end of `day`: started on or before it, not ended by it."""
-    day = pd.Timestamp(day)
+def plans_open_at(plans: pd.DataFrame, day: date | pd.Series) -> pd.DataFrame:
+    """Plans open at the end of `day`: started on or before it, not ended by it (`day` may be a
+    Series aligned with the plans: each row judged on its own day)."""
+    day = pd.to_datetime(day)
     started = plans["cp_plan_start_date"] <= day
     not_ended = plans["cp_plan_end_date"].isna() | (plans["cp_plan_end_date"] > day)
     return plans[flag(started & not_ended)]
