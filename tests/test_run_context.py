@@ -53,7 +53,7 @@ def _spy_everywhere(monkeypatch, function, spy) -> None:
 
 @pytest.fixture()
 def config_checks(monkeypatch) -> Spy:
-    spy = Spy(config_module.check_config, lambda data, path, metrics: path)
+    spy = Spy(config_module.check_config, lambda data, path, *catalogues: path)
     _spy_everywhere(monkeypatch, config_module.check_config, spy)
     return spy
 
