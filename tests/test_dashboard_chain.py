@@ -47,7 +47,10 @@ def _drop_police_rows_from(raw_year, first_day: str) -> int:
     path = raw_year / "police_referrals.csv"
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    column = rows[0].index("REFERRAL_DATE")
+    from sscp_lib.contract import load_contract, normalise_header
+
+    lookup = load_contract().dataset("police_referrals").header_lookup()
+    column = next(i for i, heading in enumerate(rows[0]) if lookup.get(normalise_header(heading)) == "referral_date")
     kept = [rows[0]] + [r for r in rows[1:] if r[column] < first_day]
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         csv.writer(fh).writerows(kept)
