@@ -741,7 +741,10 @@ def _suppress(entries: list[dict], threshold: int) -> None:
             # A breakdown's categories add up to the whole (published as its own indicator).
             for key in members[0][0]["_tallies"]:
                 lines.add(tuple((num_id, key) for _, num_id in members) + (("whole", members[0][0]["id"], key),))
-    hidden = suppress_linked(values, [(list(line[:-1]), line[-1]) for line in lines], threshold)
+    # In a fixed order: a set of tuples of strings iterates in an order that changes from one
+    # process to the next (string hashing), and so would the cells chosen to hide.
+    ordered = sorted(lines, key=repr)
+    hidden = suppress_linked(values, [(list(line[:-1]), line[-1]) for line in ordered], threshold)
     for entry in child:
         for key, cells in cells_of[entry["id"]].items():
             if any(cell in hidden for cell in cells):
