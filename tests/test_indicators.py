@@ -360,3 +360,31 @@ def test_comparators_reach_the_dataset_and_the_statements_sexual_abuse_share(sam
     )
     fragment = json.loads((root / "processed" / YEAR / "metrics" / "analyse_referrals.json").read_text())
     assert fragment["challenges.sexual_abuse_comparator_pct"]["value"] == 4.8  # England's, from the file
+
+
+def test_a_broken_indicator_catalogue_is_refused_naming_line_and_key(tmp_path):
+    import yaml
+
+    from sscp_lib.catalogue import INDICATORS_FILE, load_catalogue
+    from sscp_lib.schema import SchemaError, check_indicators
+
+    text = INDICATORS_FILE.read_text(encoding="utf-8")
+    text = text.replace("    theme: front_door\n", "    theme: front_dor\n", 1)
+    text = text.replace("    unit: percent\n", "    unit: percentage\n", 1)
+    text = text.replace("statement_metric: data.referrals\n", "statement_metric: data.referals\n", 1)
+    path = tmp_path / "indicators.yaml"
+    path.write_text(text, encoding="utf-8")
+    contract = load_contract()
+    args = (load_catalogue()["metrics"], contract.datasets, contract.code_lists["agency"].codes, contract.code_lists)
+    with pytest.raises(SchemaError) as caught:
+        check_indicators(yaml.safe_load(text), path, *args)
+    message = str(caught.value)
+    assert "indicators.contact_conversion_pct.unit" in message and "'percentage' is not one of" in message
+    lines = text.splitlines()
+    assert f"line {lines.index('    unit: percentage') + 1}" in message
+    fixed = text.replace("unit: percentage", "unit: percent")
+    with pytest.raises(SchemaError) as caught:
+        check_indicators(yaml.safe_load(fixed), path, *args)
+    message = str(caught.value)
+    assert "indicators.contacts.theme" in message and "front_dor" in message
+    assert "indicators.referrals.statement_metric" in message and "data.referals" in message
