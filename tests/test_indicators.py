@@ -5,6 +5,7 @@ suppression, "not yet received", a planted shift, the catalogue's checks and the
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -316,3 +317,74 @@ def test_the_dataset_files(tmp_path, sample):
     assert "referrals" in ids
     row = next(r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] == "referrals")
     assert row[header.index("2023-24-Q3")] == by_id(dataset)["referrals"]["values"]["2023-24-Q3"]
+
+
+def test_comparators_reach_the_dataset_and_the_statements_sexual_abuse_share(sample, tmp_path):
+    import yaml
+
+    from sscp_lib.config import DEFAULT_CONFIG
+    from sscp_lib.ingest.comparators import read_comparators
+    from sscp_lib.stages.runner import run_in_process
+
+    fixture = "made_up_cin_cpp_comparators.csv"
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data["narrative"] = str(DEFAULT_CONFIG.parent.parent / "narrative" / "{year}.md")
+    data["dashboard"]["comparators"] = {
+        "folder": str(Path(__file__).parent / "fixtures" / "comparators"),
+        "local_authority": "E08000029",
+        "statistical_neighbours": ["E08000025", "359"],
+        "measures": {
+            "referral_rate": {"file": fixture, "column": "referral_rate_per_10000"},
+            "cp_plans_by_category.NEG": {"file": fixture, "column": "initial_category_neglect_percent"},
+            "sexual_abuse_share": {"file": fixture, "column": "sexual_abuse_factor_percent"},
+        },
+    }
+    path = tmp_path / "partnership.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = load_config(path)
+    dataset = build_dataset(sample[1], YEAR, 4, config, read_comparators(config))
+    rate = by_id(dataset)["referral_rate"]["comparator"]
+    assert rate["status"] == "supplied" and rate["england"] == 544.5 and rate["region_name"] == "West Midlands"
+    assert by_id(dataset)["cp_plans_by_category.NEG"]["comparator"]["england"] == 48.6
+    assert by_id(dataset)["cp_plan_rate"]["comparator"]["text"] == "comparator not supplied"
+    assert by_id(dataset)["contacts"]["comparator"]["status"] == "not_published"
+
+    root = sample[0]
+    run_in_process(
+        YEAR,
+        raw_dir=root / "raw",
+        processed_dir=root / "processed",
+        reports_dir=tmp_path / "reports",
+        config_path=path,
+        stages=("analyse_referrals",),
+    )
+    fragment = json.loads((root / "processed" / YEAR / "metrics" / "analyse_referrals.json").read_text())
+    assert fragment["challenges.sexual_abuse_comparator_pct"]["value"] == 4.8  # England's, from the file
+
+
+def test_a_broken_indicator_catalogue_is_refused_naming_line_and_key(tmp_path):
+    import yaml
+
+    from sscp_lib.catalogue import INDICATORS_FILE, load_catalogue
+    from sscp_lib.schema import SchemaError, check_indicators
+
+    text = INDICATORS_FILE.read_text(encoding="utf-8")
+    text = text.replace("    theme: front_door\n", "    theme: front_dor\n", 1)
+    text = text.replace("    unit: percent\n", "    unit: percentage\n", 1)
+    text = text.replace("statement_metric: data.referrals\n", "statement_metric: data.referals\n", 1)
+    path = tmp_path / "indicators.yaml"
+    path.write_text(text, encoding="utf-8")
+    contract = load_contract()
+    args = (load_catalogue()["metrics"], contract.datasets, contract.code_lists["agency"].codes, contract.code_lists)
+    with pytest.raises(SchemaError) as caught:
+        check_indicators(yaml.safe_load(text), path, *args)
+    message = str(caught.value)
+    assert "indicators.contact_conversion_pct.unit" in message and "'percentage' is not one of" in message
+    lines = text.splitlines()
+    assert f"line {lines.index('    unit: percentage') + 1}" in message
+    fixed = text.replace("unit: percentage", "unit: percent")
+    with pytest.raises(SchemaError) as caught:
+        check_indicators(yaml.safe_load(fixed), path, *args)
+    message = str(caught.value)
+    assert "indicators.contacts.theme" in message and "front_dor" in message
+    assert "indicators.referrals.statement_metric" in message and "data.referals" in message

@@ -122,3 +122,18 @@ def test_assurance_compares_the_target_with_the_process_limits():
     assert spc.assurance(chart, "neither", 12) is None
     assert spc.assurance(chart, "higher_is_better", None) is None
     assert spc.assurance(chart, "higher_is_better", 12).text == spc.ASSURANCE_TEXT["hit_and_miss"]
+
+
+def test_assurance_after_a_special_cause_says_the_limits_may_need_re_basing():
+    rng = np.random.default_rng(7)
+    values = list(40 + rng.normal(0, 3, 28)) + list(90 + rng.normal(0, 3, 8))
+    chart = spc.xmr(values)
+    variation = spc.variation(chart, "higher_is_better", [33, 34, 35])
+    verdict = spc.assurance_after(variation, spc.assurance(chart, "higher_is_better", 85))
+    assert variation.code == "improving"
+    assert verdict.code in ("failing", "hit_and_miss") and "re-base" in verdict.text
+    steady = spc.xmr(list(40 + rng.normal(0, 3, 36)))
+    calm = spc.assurance_after(
+        spc.variation(steady, "higher_is_better", [35]), spc.assurance(steady, "higher_is_better", 85)
+    )
+    assert calm.code == "failing" and "re-base" not in calm.text

@@ -816,7 +816,7 @@ def _judge(
     variation = spc.variation(chart, entry["polarity"], latest_positions)
     entry["variation"] = {"code": variation.code, "direction": variation.direction, "text": variation.text}
     target = None if not rule else rule.get("target")
-    assurance = spc.assurance(chart, entry["polarity"], target)
+    assurance = spc.assurance_after(variation, spc.assurance(chart, entry["polarity"], target))
     entry["assurance"] = None if assurance is None else {"code": assurance.code, "text": assurance.text}
     entry["spc"] = (
         None

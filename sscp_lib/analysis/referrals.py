@@ -683,8 +683,15 @@ def data_sources(config: PartnershipConfig) -> dict[str, str]:
     }
 
 
-def analyse(tables: Mapping[str, pd.DataFrame], year: ReportingYear, config: PartnershipConfig) -> ReferralAnalysis:
-    """Every table and figure of the stage from the validated tables."""
+def analyse(
+    tables: Mapping[str, pd.DataFrame],
+    year: ReportingYear,
+    config: PartnershipConfig,
+    sexual_abuse_comparator_share: float | None = None,
+) -> ReferralAnalysis:
+    """Every table and figure of the stage from the validated tables. The sexual-abuse comparator
+    (a share, 0-1) is DfE's when the partnership supplies its file (the stage reads it with
+    sscp_lib.ingest.comparators), else the config's `analysis.sexual_abuse_comparator_share`."""
     threshold = config.suppression_threshold
     rules = config["analysis"]
     z_threshold, min_count = float(rules["anomaly_z_threshold"]), int(rules["anomaly_min_count"])
@@ -699,7 +706,14 @@ def analyse(tables: Mapping[str, pd.DataFrame], year: ReportingYear, config: Par
         by_outcome=referrals_by_outcome(referrals, year, threshold),
         anomalies=referral_anomalies(referrals, year, z_threshold, min_count),
         unknown_spike=unknown_source_spike(referrals, year, z_threshold, min_count),
-        categories=abuse_categories(referrals, year, float(rules["sexual_abuse_comparator_share"]), threshold),
+        categories=abuse_categories(
+            referrals,
+            year,
+            float(rules["sexual_abuse_comparator_share"])
+            if sexual_abuse_comparator_share is None
+            else sexual_abuse_comparator_share,
+            threshold,
+        ),
         child_protection=child_protection(tables["cp_plans"], year, config.child_population, threshold),
         dara=dara_compliance(
             tables["police_referrals"], year, config.data_rule_date("dara_correction_date"), threshold

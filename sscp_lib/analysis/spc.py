@@ -198,3 +198,17 @@ def assurance(chart: XmR | None, polarity: str, target: float | None) -> Verdict
         passing, failing = chart.upper <= target, chart.lower > target
     code = "passing" if passing else "failing" if failing else "hit_and_miss"
     return Verdict(code, ASSURANCE_TEXT[code])
+
+
+REBASE_NOTE = (
+    "; the latest months show special cause variation, so these limits may no longer describe the "
+    "process: re-base them once the change is confirmed"
+)
+
+
+def assurance_after(variation_verdict: Verdict, assurance_verdict: Verdict | None) -> Verdict | None:
+    """The assurance verdict with a caution when the latest months are special cause (MDC
+    re-bases limits after a sustained change; until then the limits describe the old process)."""
+    if assurance_verdict is None or variation_verdict.code not in ("improving", "concerning", "neither"):
+        return assurance_verdict
+    return Verdict(assurance_verdict.code, assurance_verdict.text + REBASE_NOTE)
