@@ -103,6 +103,9 @@ def main() -> None:
         del sys.path[0]
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    from sscp_lib.chain import lean_imports
+
+    lean_imports.install()  # the kernels forked from here inherit it (GX's unused imports deferred)
     signal.signal(signal.SIGCHLD, _reap)
     gc.disable()  # nothing here makes cycles worth collecting; kernels collect as usual
     import ipykernel.kernelapp  # noqa: F401 - loaded once here, shared by every kernel
