@@ -398,3 +398,11 @@ def test_a_missing_table_is_not_yet_received_everywhere_and_judged_as_no_data(sa
     assert health["variation"]["code"] == "no_data" and NOT_RECEIVED in health["variation"]["text"]
     assert health["spc"] is None and health["received"] is False
     assert by_id(dataset)["referrals"]["values"]["2023-24-Q2"] > 0
+
+
+def test_referral_rate_is_a_yearly_rate_per_10000_children(full_year):
+    population = load_config().child_population
+    rate, referrals = by_id(full_year)["referral_rate"], by_id(full_year)["referrals"]
+    assert rate["year_to_date"][YEAR] == round(10_000 * referrals["year_to_date"][YEAR] / population, 1)
+    assert rate["values"][f"{YEAR}-Q2"] == round(4 * 10_000 * referrals["values"][f"{YEAR}-Q2"] / population, 1)
+    assert rate["monthly"]["2023-05"] == round(12 * 10_000 * referrals["monthly"]["2023-05"] / population, 1)

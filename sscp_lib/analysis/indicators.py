@@ -645,6 +645,8 @@ def _tally_series(
         elif spec["measured"] == "at_period_end":
             tallies[y.label] = tallies[quarter_key(y, int(held[-1][-1]))]
         elif isinstance(measure, Events):
+            # The year to date covers the quarters held (a rate is scaled to a year from them).
+            months_of[y.label] = pd.PeriodIndex([m for k in held for m in months_of[k]])
             parts = [tallies[k] for k in held]
             num = sum(p[0] for p in parts if p)
             den = None if parts[0] is None or parts[0][1] is None else sum(int(p[1] or 0) for p in parts if p)
