@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sscp_lib.analysis.indicators import NOT_RECEIVED, build_dataset, quarter_months
+from sscp_lib.analysis.indicators import NOT_RECEIVED, build_dataset, quarter_months, statement_year_values
 from sscp_lib.catalogue import load_indicators
 from sscp_lib.config import PartnershipConfig, ReportingYear, load_config
 from sscp_lib.contract import load_contract, normalise_header
@@ -165,12 +165,11 @@ def test_year_figures_are_the_statements(sample, full_year):
         **analyse_referrals.metric_values(referrals.analyse(tables, year, config)),
         **analyse_assurance.metric_values(assurance.analyse(tables, year, config)),
     }
-    related = [e for e in full_year["indicators"] if e["statement_metric"]]
-    assert len(related) >= 8
-    for entry in related:
-        expected = statement[entry["statement_metric"]]
-        mine = entry["year_to_date"][YEAR]
-        assert mine == (round(expected, 1) if isinstance(expected, float) else expected), entry["id"]
+    mine = statement_year_values(full_year)
+    assert len(mine) >= 8
+    for name, value in mine.items():
+        expected = statement[name]
+        assert value == (round(expected, 1) if isinstance(expected, float) else expected), name
 
 
 def test_a_dataset_without_rows_for_a_quarter_is_not_yet_received(full_year):
@@ -388,3 +387,22 @@ def test_a_broken_indicator_catalogue_is_refused_naming_line_and_key(tmp_path):
     message = str(caught.value)
     assert "indicators.contacts.theme" in message and "front_dor" in message
     assert "indicators.referrals.statement_metric" in message and "data.referals" in message
+
+
+def test_a_missing_table_is_not_yet_received_everywhere_and_judged_as_no_data(sample):
+    tables = {name: frame for name, frame in sample[1].items() if name != "health_referrals"}
+    dataset = build_dataset(tables, YEAR, 2, load_config(), None)
+    health = by_id(dataset)["health_referrals"]
+    assert set(health["values"].values()) == {None}
+    assert set(health["reasons"].values()) == {NOT_RECEIVED}
+    assert health["variation"]["code"] == "no_data" and NOT_RECEIVED in health["variation"]["text"]
+    assert health["spc"] is None and health["received"] is False
+    assert by_id(dataset)["referrals"]["values"]["2023-24-Q2"] > 0
+
+
+def test_referral_rate_is_a_yearly_rate_per_10000_children(full_year):
+    population = load_config().child_population
+    rate, referrals = by_id(full_year)["referral_rate"], by_id(full_year)["referrals"]
+    assert rate["year_to_date"][YEAR] == round(10_000 * referrals["year_to_date"][YEAR] / population, 1)
+    assert rate["values"][f"{YEAR}-Q2"] == round(4 * 10_000 * referrals["values"][f"{YEAR}-Q2"] / population, 1)
+    assert rate["monthly"]["2023-05"] == round(12 * 10_000 * referrals["monthly"]["2023-05"] / population, 1)

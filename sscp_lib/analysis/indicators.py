@@ -38,7 +38,8 @@ The dataset's shape (dataset.json)::
         "received": bool,                        # the latest quarter's data have arrived
         "target": {"target": 80 or null, "green": 80, "amber": 60} or null,
         "rag": {"status": "green" | "amber" | "red" | "not rated", "text": ...} or null (no thresholds),
-        "variation": {"code": "improving" | "concerning" | "neither" | "common_cause" | "too_few_points",
+        "variation": {"code": "improving" | "concerning" | "neither" | "common_cause" | "too_few_points"
+                      | "no_data" (the latest quarter not received or not computable),
                       "direction": "higher" | "lower" | null, "text": ...},
         "assurance": {"code": "passing" | "failing" | "hit_and_miss" | "too_few_points", "text": ...}
                      or null (no target),
@@ -69,7 +70,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -645,6 +645,8 @@ def _tally_series(
         elif spec["measured"] == "at_period_end":
             tallies[y.label] = tallies[quarter_key(y, int(held[-1][-1]))]
         elif isinstance(measure, Events):
+            # The year to date covers the quarters held (a rate is scaled to a year from them).
+            months_of[y.label] = pd.PeriodIndex([m for k in held for m in months_of[k]])
             parts = [tallies[k] for k in held]
             num = sum(p[0] for p in parts if p)
             den = None if parts[0] is None or parts[0][1] is None else sum(int(p[1] or 0) for p in parts if p)
@@ -814,6 +816,10 @@ def _judge(
     chart = spc.xmr([entry["_monthly"][month_key(m)] for m in months])
     latest_positions = [i for i, m in enumerate(months) if m in set(quarter_months(year, quarter))]
     variation = spc.variation(chart, entry["polarity"], latest_positions)
+    missing = entry["reasons"].get(latest_key)
+    if missing:
+        # No months of the latest quarter to judge: say so rather than "common cause".
+        variation = spc.Verdict("no_data", f"No value for the latest quarter: {missing}")
     entry["variation"] = {"code": variation.code, "direction": variation.direction, "text": variation.text}
     target = None if not rule else rule.get("target")
     assurance = spc.assurance_after(variation, spc.assurance(chart, entry["polarity"], target))
@@ -847,7 +853,3 @@ def statement_year_values(dataset: dict) -> dict[str, object]:
         for entry in dataset["indicators"]
         if entry["statement_metric"]
     }
-
-
-def first_day(month: str) -> date:
-    return pd.Period(month, freq="M").start_time.date()
