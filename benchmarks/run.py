@@ -24,7 +24,7 @@ import pandas as pd
 import psutil
 
 from benchmarks import baseline, stage_memory
-from sscp_lib.config import Paths, ReportingYear, ReportPaths
+from sscp_lib.config import Paths, Period, ReportingYear, ReportPaths
 from sscp_lib.stages import STAGE_NAMES
 
 HERE = Path(__file__).resolve().parent
@@ -40,10 +40,16 @@ TARGETS = {
     "scale_100_seconds": 100.0,
     "scale_100_peak_gb": 2.5,
     "chain_vs_in_process_ratio": 1.5,
+    # Issue 25: a quarter's run (its dashboard) within 1.2 times the year's run, at 1x and 100x.
+    "quarter_vs_year_ratio": 1.2,
 }
+QUARTER = 3
+# The scales at which a quarter's run is measured beside the year's.
+QUARTER_SCALES = (1.0, 100.0)
 
 
-def run_chain_subprocess(work: Path) -> dict:
+def run_chain_subprocess(work: Path, quarter: int | None = None) -> dict:
+    """`sscp run` for the year (or, with `quarter`, that quarter's dashboard), measured."""
     sscp = Path(sys.executable).with_name("sscp")
     cmd = [
         str(sscp),
@@ -56,13 +62,16 @@ def run_chain_subprocess(work: Path) -> dict:
         str(work / "processed"),
         "--reports",
         str(work / "reports"),
-    ]
+    ] + (["--quarter", str(quarter)] if quarter else [])
     run = stage_memory.run_chain_measured(
         cmd
     )  # peak memory (PSS and RSS sums) overall and by stage: benchmarks/stage_memory.py
     if run["returncode"] != 0:
         raise RuntimeError(f"chain failed at {work}:\n{run['output']}")
-    manifest = json.loads((work / "reports" / YEAR / "manifest.json").read_text())
+    period = Period.parse(YEAR, quarter)
+    manifest = json.loads(
+        (Paths(work / "raw", work / "processed", work / "reports").reports_period(period) / "manifest.json").read_text()
+    )
     stage_seconds = {s["name"]: s["seconds"] for s in manifest["stages"]}
     return {
         "seconds": run["seconds"],
@@ -119,7 +128,19 @@ def render_as_the_chain(work: Path) -> float:
         kind="statement",
     )
     html_to_pdf(out.statement_html, out.statement_pdf)
+    render_dashboard_as_the_chain(ReportPaths(work / "in-process-reports" / YEAR))
     return time.perf_counter() - started
+
+
+def render_dashboard_as_the_chain(report: ReportPaths) -> None:
+    """The Q4 dashboard's page and PDF, as the chain makes them beside the statement."""
+    from sscp_lib.config import load_config
+    from sscp_lib.publishing.dashboard_page import write_dashboard_html
+    from sscp_lib.publishing.pdf import html_to_pdf
+
+    if report.dataset_json.is_file():
+        write_dashboard_html(report, load_config(), synthetic=True, marking="OFFICIAL", status=None)
+        html_to_pdf(report.dashboard_html, report.dashboard_pdf)
 
 
 def run_in_process_fresh(work: Path) -> dict:
@@ -158,10 +179,13 @@ def bench_scale(scale: float, repeats: int) -> dict:
         shutil.rmtree(pair_work, ignore_errors=True)
         generate_sample(out_dir=pair_work / "raw", scale=1)
     chain_runs, in_process_runs, plain_runs, validate_runs, paired_runs = [], [], [], [], []
+    quarter_runs: list[dict] = []
     for _ in range(repeats):
         if paired:
             paired_runs.append(run_chain_subprocess(pair_work)["seconds"])
         chain_runs.append(run_chain_subprocess(work))
+        if scale in QUARTER_SCALES:  # right after the year's run, under the same load
+            quarter_runs.append(run_chain_subprocess(work, quarter=QUARTER))
         in_process_runs.append(run_in_process_fresh(work))
         if scale == 1:
             validate_runs.append(baseline.validate_alone(work))
@@ -194,6 +218,8 @@ def bench_scale(scale: float, repeats: int) -> dict:
     result["stage_peak_gb"] = stage_memory.highest([r["stage_peak_gb"] for r in chain_runs])
     if plain_runs:
         result["baseline"] = baseline.summary(plain_runs, validate_runs)
+    if quarter_runs:
+        result.update(quarter_result(chain_runs, quarter_runs))
     if paired_runs:
         result["paired_1x_seconds_all"] = [round(s, 2) for s in paired_runs]
         result["ratio_to_paired_1x_median"] = round(
@@ -202,6 +228,22 @@ def bench_scale(scale: float, repeats: int) -> dict:
         shutil.rmtree(pair_work, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def quarter_result(year_runs: list[dict], quarter_runs: list[dict]) -> dict:
+    """A quarter's runs against the year's runs each followed: seconds, and the median ratio."""
+    return {
+        "quarter": QUARTER,
+        "quarter_seconds_all": [round(r["seconds"], 2) for r in quarter_runs],
+        "quarter_seconds_median": round(statistics.median(r["seconds"] for r in quarter_runs), 2),
+        "quarter_peak_gb": round(max(r["peak_gb"] for r in quarter_runs), 3),
+        "quarter_stage_seconds_median": {
+            n: round(statistics.median(r["stages"][n] for r in quarter_runs), 2) for n in quarter_runs[0]["stages"]
+        },
+        "quarter_vs_year_ratio": round(
+            statistics.median(q["seconds"] / y["seconds"] for q, y in zip(quarter_runs, year_runs)), 3
+        ),
+    }
 
 
 def scaling_ratio(one: dict | None, ten: dict | None) -> tuple[float, str] | None:
@@ -241,6 +283,14 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
     if scaling:
         ratio, name = scaling
         check(name, ratio, TARGETS["scale_10_vs_1_ratio"], ratio <= TARGETS["scale_10_vs_1_ratio"])
+    for label, r in (("1x", one), ("100x", hundred)):
+        if r and "quarter_vs_year_ratio" in r:
+            check(
+                f"{label} quarter's run / year's run (Q{QUARTER}, each after a year's run)",
+                r["quarter_vs_year_ratio"],
+                TARGETS["quarter_vs_year_ratio"],
+                r["quarter_vs_year_ratio"] <= TARGETS["quarter_vs_year_ratio"],
+            )
     if hundred:
         check(
             "100x chain seconds",
@@ -292,6 +342,14 @@ def write_results(
         "| --- | ---: | ---: | --- |",
     ]
     lines += [f"| {c['target']} | {c['measured']} | {c['limit']} | {'yes' if c['met'] else 'NO'} |" for c in checks]
+    for r in results.values():
+        if "quarter_seconds_all" in r:
+            lines += [
+                "",
+                f"{r['scale']:g}x: each year's run was followed by a run of Q{r['quarter']}: year "
+                f"{', '.join(map(str, r['chain_seconds_all']))} s, quarter {', '.join(map(str, r['quarter_seconds_all']))} s "
+                f"(quarter stages: {', '.join(f'{k} {v}' for k, v in r['quarter_stage_seconds_median'].items())}).",
+            ]
     for r in results.values():
         if "paired_1x_seconds_all" in r:
             lines += [

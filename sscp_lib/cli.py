@@ -55,6 +55,7 @@ def _cmd_run(args) -> int:
         config=args.config,
         pdf=not args.no_pdf,
         start_from=args.start_from,
+        quarter=args.quarter,
         wait=args.wait,
     )
 
@@ -77,7 +78,15 @@ def _cmd_diff(args) -> int:
     from sscp_lib.review.workflow import diff
 
     with _year_report_lock(args, "diff"):
-        print(diff(args.year, reports=args.reports, against=args.against, run=args.run, config=args.config), end="")
+        text = diff(
+            args.year,
+            reports=args.reports,
+            against=args.against,
+            run=args.run,
+            config=args.config,
+            quarter=args.quarter,
+        )
+        print(text, end="")
     return 0
 
 
@@ -85,7 +94,8 @@ def _cmd_approve(args) -> int:
     from sscp_lib.review.workflow import approve
 
     with _year_report_lock(args, "approve"):
-        print(approve(args.year, args.by, on=args.date, reports=args.reports, config=args.config), end="")
+        text = approve(args.year, args.by, on=args.date, reports=args.reports, config=args.config, quarter=args.quarter)
+        print(text, end="")
     return 0
 
 
@@ -172,8 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kernel", help="register this environment's Jupyter kernel 'sscp'")
     p.set_defaults(func=_cmd_kernel)
 
-    p = sub.add_parser("run", help="run the notebook chain for a reporting year")
+    p = sub.add_parser("run", help="run the notebook chain for a reporting year, or a quarter's dashboard")
     p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")
+    p.add_argument(
+        "--quarter",
+        help="1-4: the Partnership Dashboard for that quarter (data up to its end) in reports/<year>-Q<n>; "
+        "without it, the year's statement and its Q4 dashboard",
+    )
     p.add_argument("--raw", help="raw data folder (default data/raw)")
     p.add_argument("--processed", help="processed data folder (default data/processed)")
     p.add_argument("--reports", help="reports folder (default reports)")
@@ -186,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     # --- review ---
     p = sub.add_parser("diff", help="what changed between two runs of a year (figures, inputs, config, narrative)")
     p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")
+    p.add_argument("--quarter", help="1-4: the quarter's dashboard run rather than the year's")
     p.add_argument("--against", help="an earlier run's folder (default: the last run kept in the year's history)")
     p.add_argument("--run", help="the newer run's folder (default reports/<year>)")
     p.add_argument("--reports", help="reports folder (default reports)")
@@ -195,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("approve", help="record the signatories' approval of the year's current run")
     p.add_argument("--year", required=True, help="reporting year, e.g. 2023-24")
+    p.add_argument("--quarter", help="1-4: approve the quarter's dashboard run rather than the year's")
     p.add_argument("--by", action="append", required=True, metavar="ROLE", help="a signatory's role (repeatable)")
     p.add_argument("--date", help="date of the approval, e.g. 2024-06-30 (default today)")
     p.add_argument("--reports", help="reports folder (default reports)")

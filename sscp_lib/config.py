@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sscp_lib.catalogue import load_catalogue
+from sscp_lib.catalogue import load_catalogue, load_indicators
 from sscp_lib.files import PROJECT_ROOT
 from sscp_lib.schema import check_config, read_yaml
 
@@ -52,6 +52,107 @@ class ReportingYear:
     @property
     def previous(self) -> ReportingYear:
         return ReportingYear(self.start_year - 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+    def quarter(self, number: int) -> Quarter:
+        return Quarter(self, number)
+
+
+QUARTERS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A quarter of a reporting year: Q1 is April to June, Q4 January to March."""
+
+    year: ReportingYear
+    number: int
+
+    def __post_init__(self) -> None:
+        if self.number not in QUARTERS:
+            raise ValueError(f"a quarter is 1, 2, 3 or 4 (April-June to January-March), not {self.number!r}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.year.label}-Q{self.number}"
+
+    @property
+    def start(self) -> date:
+        month = 4 + 3 * (self.number - 1)
+        return date(self.year.start_year + (month > 12), (month - 1) % 12 + 1, 1)
+
+    @property
+    def end(self) -> date:
+        following = self.next.start if self.number < 4 else date(self.year.start_year + 1, 4, 1)
+        return date.fromordinal(following.toordinal() - 1)
+
+    @property
+    def next(self) -> Quarter:
+        return (
+            Quarter(self.year, self.number + 1)
+            if self.number < 4
+            else Quarter(ReportingYear(self.year.start_year + 1), 1)
+        )
+
+    @property
+    def previous(self) -> Quarter:
+        return Quarter(self.year, self.number - 1) if self.number > 1 else Quarter(self.year.previous, 4)
+
+    @property
+    def same_quarter_last_year(self) -> Quarter:
+        return Quarter(self.year.previous, self.number)
+
+    @property
+    def months(self) -> list[str]:
+        """The quarter's months as 'YYYY-MM'."""
+        first = self.start
+        return [f"{first.year + (first.month + i > 12)}-{(first.month + i - 1) % 12 + 1:02d}" for i in range(3)]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a run reports on: a whole year (the statement, with the Q4 dashboard beside it) or
+    one quarter of it (the dashboard alone, in a report folder of its own)."""
+
+    year: ReportingYear
+    quarter_number: int | None = None
+
+    @classmethod
+    def parse(cls, year: str, quarter: int | str | None = None) -> Period:
+        """ValueError with one sentence for a year or quarter that is not one."""
+        reporting_year = ReportingYear.parse(year)
+        if quarter is None or quarter == "":
+            return cls(reporting_year)
+        try:
+            number = int(quarter)
+        except (TypeError, ValueError):
+            number = -1
+        if number not in QUARTERS:
+            raise ValueError(f"a quarter is 1, 2, 3 or 4 (April-June to January-March), not {quarter!r}")
+        return cls(reporting_year, number)
+
+    @property
+    def quarterly(self) -> bool:
+        return self.quarter_number is not None
+
+    @property
+    def dashboard_quarter(self) -> Quarter:
+        """The quarter the run's dashboard shows: the quarter run's own, or Q4 for a year."""
+        return Quarter(self.year, self.quarter_number or 4)
+
+    @property
+    def label(self) -> str:
+        """The report folder's name: '2023-24' or '2023-24-Q3'."""
+        return self.dashboard_quarter.label if self.quarterly else self.year.label
+
+    @property
+    def end(self) -> date:
+        return self.dashboard_quarter.end
 
     def __str__(self) -> str:
         return self.label
@@ -111,6 +212,22 @@ class Paths:
     def reports_year(self, year: ReportingYear) -> Path:
         return self.reports / year.label
 
+    def reports_period(self, period: Period) -> Path:
+        """A run's report folder: reports/2023-24 for a year, reports/2023-24-Q3 for a quarter."""
+        return self.reports / period.label
+
+    def staging_period(self, period: Period) -> Path:
+        """Where a run's report is built before it is swapped into reports_period."""
+        return self.reports / f".staging-{period.label}"
+
+    def for_period(self, period: Period) -> Paths:
+        """The folders a run of `period` uses: a quarter run keeps its processed tables apart
+        (data/processed/2023-24-Q3/2023-24/...), so it never replaces those the year's
+        statement was made from."""
+        if not period.quarterly:
+            return self
+        return Paths(raw=self.raw, processed=self.processed / period.label, reports=self.reports)
+
 
 def charts_index(charts_dir: Path) -> Path:
     """The index of a charts folder: {name: {title, alt, source, heading, file}}."""
@@ -155,6 +272,31 @@ class ReportPaths:
     def manifest_json(self) -> Path:
         return self.root / "manifest.json"
 
+    # The Partnership Dashboard: in a quarter's folder, or beside the statement (Q4).
+    @property
+    def dashboard_html(self) -> Path:
+        return self.root / "partnership-dashboard.html"
+
+    @property
+    def dashboard_pdf(self) -> Path:
+        return self.root / "partnership-dashboard.pdf"
+
+    @property
+    def dataset_json(self) -> Path:
+        return self.root / "dataset.json"
+
+    @property
+    def dataset_xlsx(self) -> Path:
+        return self.root / "dataset.xlsx"
+
+    @property
+    def dashboard_charts(self) -> Path:
+        return self.root / "dashboard-charts"
+
+    @property
+    def dashboard_charts_index(self) -> Path:
+        return charts_index(self.dashboard_charts)
+
 
 class PartnershipConfig(dict):
     """config/partnership.yaml as a dict, with the few typed accessors the code needs."""
@@ -176,10 +318,25 @@ class PartnershipConfig(dict):
         return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def indicator_specs() -> dict[str, dict]:
+    """Every indicator id (a breakdown's as <id>.<code>) with its catalogue entry."""
+    from sscp_lib.contract import load_contract
+
+    specs: dict[str, dict] = {}
+    for name, spec in load_indicators()["indicators"].items():
+        breakdown = spec.get("breakdown")
+        if not breakdown:
+            specs[name] = spec
+            continue
+        for code in load_contract().code_lists[breakdown["codes"]].codes:
+            specs[f"{name}.{code}"] = spec
+    return specs
+
+
 def load_config(path: Path | str | None = None) -> PartnershipConfig:
     path = Path(path) if path else Path(os.environ.get("SSCP_CONFIG", DEFAULT_CONFIG))
     if not path.exists():
         raise FileNotFoundError(f"partnership configuration not found: {path}")
     data = read_yaml(path.read_text(encoding="utf-8")) or {}
-    check_config(data, path, load_catalogue()["metrics"])
+    check_config(data, path, load_catalogue()["metrics"], indicator_specs())
     return PartnershipConfig(data, path)

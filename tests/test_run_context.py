@@ -13,6 +13,7 @@ import pytest
 
 from sscp_lib import config as config_module
 from sscp_lib import files
+from sscp_lib.stages import STAGE_NAMES
 
 YEAR = "2023-24"
 
@@ -52,7 +53,7 @@ def _spy_everywhere(monkeypatch, function, spy) -> None:
 
 @pytest.fixture()
 def config_checks(monkeypatch) -> Spy:
-    spy = Spy(config_module.check_config, lambda data, path, metrics: path)
+    spy = Spy(config_module.check_config, lambda data, path, *catalogues: path)
     _spy_everywhere(monkeypatch, config_module.check_config, spy)
     return spy
 
@@ -85,11 +86,11 @@ def test_the_chains_process_reads_the_config_once_and_hashes_each_raw_file_once(
 
 
 def test_a_process_running_the_stages_reads_the_config_once(chain_run, config_checks, tmp_path):
-    """What each stage's kernel does, all five stages in one process (stages.runner)."""
+    """What each stage's kernel does, every stage in one process (stages.runner)."""
     from sscp_lib.stages.runner import run_in_process
 
     runs = run_in_process(
         YEAR, raw_dir=chain_run.raw, processed_dir=tmp_path / "processed", reports_dir=tmp_path / "reports"
     )
-    assert len(runs) == 5
+    assert len(runs) == len(STAGE_NAMES)
     assert list(config_checks.calls.values()) == [1], config_checks.calls

@@ -28,7 +28,7 @@ def stage_failed(ctx: RunContext, record: StageRecord) -> ChainStopped:
     return ChainStopped(
         f"stage '{record.name}' failed at {record.error}",
         [f"executed notebook: {nb}", f"rendered notebook: {nb.with_suffix('.html')}"],
-        f"after fixing, resume with `sscp run --year {ctx.year} --from {record.name}`",
+        f"after fixing, resume with `sscp run {ctx.run_arguments} --from {record.name}`",
     )
 
 
@@ -42,7 +42,8 @@ def figures_disagree(ctx: RunContext, problems: list[str]) -> ChainStopped:
 
 
 def pdf_failed(ctx: RunContext, why: Exception) -> ChainStopped:
-    return ChainStopped(str(why), [], f"the statement's HTML is in {ctx.staging.statement_html}")
+    html = ctx.staging.dashboard_html if "dashboard" in str(why) else ctx.staging.statement_html
+    return ChainStopped(str(why), [], f"the page it was made from is in {html}")
 
 
 def report_failure(ctx: RunContext, stopped: ChainStopped) -> int:

@@ -64,6 +64,7 @@ def _package_versions() -> dict[str, str | None]:
 def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> Path:
     manifest = {
         "year": ctx.year.label,
+        "period": ctx.period.label,  # the year, or the quarter a dashboard's run reports on
         "outcome": outcome,
         "parameters": {
             "raw_dir": str(ctx.paths.raw),

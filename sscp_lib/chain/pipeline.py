@@ -20,16 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sscp_lib.chain import dashboard_run
 from sscp_lib.chain.failures import ChainStopped, figures_disagree, pdf_failed, report_failure, stage_failed
 from sscp_lib.chain.kernels import KernelPool, chain_kernel_pool
 from sscp_lib.chain.manifest import write_manifest
 from sscp_lib.chain.run import RunContext, StageRecord, open_run
 from sscp_lib.chain.scheduling import Schedule, side_by_side
 from sscp_lib.chain.year_lock import year_lock
-from sscp_lib.config import KERNEL_NAME, NOTEBOOK_DIR, ReportingYear
+from sscp_lib.config import KERNEL_NAME, NOTEBOOK_DIR
 from sscp_lib.errors import UserError
 from sscp_lib.publishing.pdf import PdfFailed
-from sscp_lib.stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, get_stage, notebook_parameters, stage_groups
+from sscp_lib.stages import STATEMENT_STAGE, get_stage, notebook_parameters, stage_groups
 from sscp_lib.stages.runner import discard_derived_data
 from sscp_lib.synthetic import is_synthetic
 
@@ -46,28 +47,34 @@ def run_chain(
     pdf: bool = True,
     start_from: str | None = None,
     kernels: KernelPool | None = None,
+    quarter: int | str | None = None,
     wait: bool = False,
 ) -> int:
-    """Run the chain for a reporting year; returns the process exit code. kernels: the run's
-    kernel pool if the caller started it earlier (`sscp run` does, before importing this module).
-    wait: if another run holds the year's lock, wait for it rather than stop (year_lock.py)."""
+    """Run the chain for a reporting year, or (with `quarter`) that quarter's dashboard; returns
+    the process exit code. kernels: the run's kernel pool if the caller started it earlier (`sscp
+    run` does, before importing this module). wait: if another run holds the year's lock, wait for
+    it rather than stop (year_lock.py); a year's quarters share the year's lock."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     if kernels is None:
         kernels = chain_kernel_pool()
     with closing(kernels):  # a failed check shuts down the zygote and any kernel started
-        try:
-            reporting_year = ReportingYear.parse(year)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        start_index = STAGE_NAMES.index(get_stage(start_from).name) if start_from else 0
+        period = dashboard_run.parse_period(year, quarter)
+        stages = dashboard_run.run_stages(period)  # the registry's stages for a year's or a quarter's run
+        start_index = dashboard_run.resume_index(stages, get_stage(start_from).name if start_from else None, period)
         # The first stage's kernel starts now, on the core the chain's own checks leave free.
-        for stage in stage_groups(start_index)[0]:
+        for stage in stage_groups(start_index, stages)[0]:
             kernels.warm(stage.name)
-        ctx = open_run(reporting_year, raw, processed, reports, config, pdf)
-        label = reporting_year.label
-        with year_lock((ctx.paths.reports, ctx.paths.processed), label, command=f"sscp run --year {label}", wait=wait):
+        ctx = open_run(period.year, raw, processed, reports, config, pdf, quarter=period.quarter_number)
+        label = period.year.label
+        with year_lock((ctx.paths.reports, ctx.paths.processed), label, command=_command(period), wait=wait):
             ctx.started = datetime.now(UTC)  # after any wait for the lock
             return _run_stages(ctx, kernels, start_index)
+
+
+def _command(period) -> str:
+    """The command a waiting user sees named as the lock's holder."""
+    quarter = f" --quarter {period.quarter_number}" if period.quarterly else ""
+    return f"sscp run --year {period.year.label}{quarter}"
 
 
 def _run_stages(ctx: RunContext, kernels: KernelPool, start_index: int) -> int:
@@ -76,28 +83,31 @@ def _run_stages(ctx: RunContext, kernels: KernelPool, start_index: int) -> int:
     previous_run = _carry_review_over(ctx)
     if start_index == 0:
         discard_derived_data(ctx.paths, ctx.year)
-    _say(f"sscp: {ctx.partnership}, year {ctx.year}, {len(STAGES) - start_index} stage(s)")
+    what = f"quarter {ctx.period}" if ctx.period.quarterly else f"year {ctx.year}"
+    _say(f"sscp: {ctx.partnership}, {what}, {len(ctx.stages) - start_index} stage(s)")
     chain_started = time.perf_counter()
     for index, record in enumerate(ctx.stages[:start_index]):
-        _say(f"[{index + 1}/{len(STAGES)}] {record.name:<18} reused from the earlier run")
+        _say(f"[{index + 1}/{len(ctx.stages)}] {record.name:<18} reused from the earlier run")
     records = {record.name: record for record in ctx.stages}
-    groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index)]
+    groups = [[records[stage.name] for stage in group] for group in stage_groups(start_index, ctx.run_stages)]
+    with_statement = STATEMENT_STAGE in ctx.run_stages
     try:
-        with Schedule(kernels, groups, pdf=ctx.make_pdf) as schedule:
+        with Schedule(kernels, groups, pdf=ctx.make_pdf, pdfs=2 if with_statement else 1) as schedule:
             for group in schedule.groups():
                 _run_group(ctx, group, schedule)
             synthetic = is_synthetic(ctx.paths, ctx.year)
             render_started = time.perf_counter()
-            written = _finish_statement(ctx, synthetic, schedule.pdf_process)
+            written = _finish_statement(ctx, synthetic, schedule.pdf_process) if with_statement else []
+            written += _finish_dashboard(ctx, synthetic, schedule.last_pdf_process)
             schedule.finish()  # the stage reports and the PDF: an error is raised here, before anything is swapped in
     except ChainStopped as stopped:
         return report_failure(ctx, stopped)
     except PdfFailed as exc:
         return report_failure(ctx, pdf_failed(ctx, exc))
     written += _publish(ctx, previous_run, synthetic)
-    _say(
-        f"rendered statement{', PDF' if ctx.make_pdf else ''} and index ({time.perf_counter() - render_started:.1f} s)"
-    )
+    rendered = "statement and dashboard" if with_statement else "dashboard"
+    pdfs = (", PDFs" if with_statement else ", PDF") if ctx.make_pdf else ""
+    _say(f"rendered {rendered}{pdfs} and index ({time.perf_counter() - render_started:.1f} s)")
     _swap_into_place(ctx)
     _say_done(ctx, written, time.perf_counter() - chain_started, synthetic)
     return 0
@@ -107,7 +117,7 @@ def _run_group(ctx: RunContext, group: Sequence[StageRecord], schedule: Schedule
     """One group of stages, side by side; each stage's report rendered behind it. ChainStopped,
     once the failed stage's report is rendered, if one failed."""
     for record in group:
-        _say(f"[{_number(record)}/{len(STAGES)}] {record.name:<18} running ...")
+        _say(f"[{_number(ctx, record)}/{len(ctx.stages)}] {record.name:<18} running ...")
     side_by_side(lambda record: _execute_stage(ctx, record, schedule.kernels), group)
     synthetic = is_synthetic(ctx.paths, ctx.year)
     failed = next((record for record in group if record.outcome == "failed"), None)
@@ -117,7 +127,7 @@ def _run_group(ctx: RunContext, group: Sequence[StageRecord], schedule: Schedule
         raise stage_failed(ctx, failed)
     for record in group:
         schedule.render(_render_stage_html, ctx, record, synthetic)
-        _say(f"[{_number(record)}/{len(STAGES)}] {record.name:<18} ok ({record.seconds:.1f} s)")
+        _say(f"[{_number(ctx, record)}/{len(ctx.stages)}] {record.name:<18} ok ({record.seconds:.1f} s)")
 
 
 def _carry_review_over(ctx: RunContext):
@@ -144,6 +154,7 @@ def _publish(ctx: RunContext, previous_run, synthetic: bool) -> list[Path]:
         partnership=ctx.partnership,
         synthetic=synthetic,
         marking=ctx.marking,
+        period=ctx.period,
     )
     _say(comparison.summary_line())
     return [ctx.staging.root / review.CHANGES_PAGE, _write_index(ctx, synthetic, review.index_entry(comparison))]
@@ -155,7 +166,7 @@ def _execute_stage(ctx: RunContext, record: StageRecord, kernels: KernelPool) ->
 
     out_nb = ctx.staging.notebooks / record.notebook
     out_nb.parent.mkdir(parents=True, exist_ok=True)
-    parameters = notebook_parameters(ctx.year, ctx.paths, ctx.staging, ctx.config_path)
+    parameters = notebook_parameters(ctx.year, ctx.paths, ctx.staging, ctx.config_path, ctx.period.quarter_number)
     started = time.perf_counter()  # includes any wait for the warm kernel
     kernel = kernels.take(record.name)
     try:
@@ -223,7 +234,7 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
     if not staging_root.exists():
         if not ctx.final.root.exists():
             raise UserError(
-                f"cannot resume from stage '{STAGE_NAMES[start_index]}': no earlier run for {ctx.year} "
+                f"cannot resume from stage '{ctx.stages[start_index].name}': no earlier run for {ctx.period} "
                 f"in {ctx.paths.reports} (run without --from first)"
             )
         shutil.copytree(ctx.final.root, staging_root)
@@ -234,7 +245,7 @@ def _prepare_staging(ctx: RunContext, start_index: int) -> None:
             old = earlier.get(record.name, {})
             if old.get("outcome") not in {"ok", "reused"}:
                 raise UserError(
-                    f"cannot resume from stage '{STAGE_NAMES[start_index]}': stage '{record.name}' "
+                    f"cannot resume from stage '{ctx.stages[start_index].name}': stage '{record.name}' "
                     f"did not succeed in the earlier run"
                 )
             record.outcome, record.seconds, record.html = "reused", old.get("seconds"), old.get("html")
@@ -269,6 +280,21 @@ def _finish_statement(ctx: RunContext, synthetic: bool, pdf_process: PdfProcess 
     return written
 
 
+def _finish_dashboard(ctx: RunContext, synthetic: bool, pdf_process: PdfProcess | None) -> list[Path]:
+    """The dashboard's page (DRAFT until approved) and its PDF asked of pdf_process; a quarter's
+    run also writes its metrics.json, which the history keeps and the changes page compares."""
+    written = [dashboard_run.write_quarter_metrics(ctx.staging)] if ctx.period.quarterly else []
+    status = ctx.statement_status
+    return written + dashboard_run.finish_dashboard(
+        ctx.staging,
+        ctx.config,
+        synthetic=synthetic,
+        marking=status.marking(ctx.marking) if status else ctx.marking,
+        status=status.as_dict() if status else None,
+        pdf_process=pdf_process,
+    )
+
+
 def figures_disagreeing(metrics_json: Path, statement_html: Path) -> list[str]:
     """What consistency.check_run finds in a run's metrics and rendered statement."""
     from sscp_lib.catalogue import load_catalogue
@@ -294,7 +320,7 @@ def _write_index(ctx: RunContext, synthetic: bool, changes: dict | None = None) 
     ]
     return write_index(
         ctx.staging.root,
-        year=ctx.year.label,
+        year=ctx.period.label,
         partnership=ctx.partnership,
         stages=stages,
         synthetic=synthetic,
@@ -304,7 +330,7 @@ def _write_index(ctx: RunContext, synthetic: bool, changes: dict | None = None) 
 
 def _swap_into_place(ctx: RunContext) -> None:
     final_root, staging_root = ctx.final.root, ctx.staging.root
-    retired = final_root.with_name(f".previous-{ctx.year.label}")
+    retired = final_root.with_name(f".previous-{ctx.period.label}")
     if retired.exists():
         shutil.rmtree(retired)
     if final_root.exists():
@@ -322,8 +348,8 @@ def _say_done(ctx: RunContext, written: list[Path], seconds: float, synthetic: b
     _say(f"  {ctx.paths.processed_year(ctx.year)}/ (processed tables, quarantine, metrics)")
 
 
-def _number(record: StageRecord) -> int:
-    return STAGE_NAMES.index(record.name) + 1
+def _number(ctx: RunContext, record: StageRecord) -> int:
+    return [r.name for r in ctx.stages].index(record.name) + 1
 
 
 def _say(message: str) -> None:

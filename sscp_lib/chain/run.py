@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sscp_lib.config import DEFAULT_CONFIG, PartnershipConfig, Paths, ReportingYear, ReportPaths, load_config
+from sscp_lib.config import DEFAULT_CONFIG, PartnershipConfig, Paths, Period, ReportingYear, ReportPaths, load_config
 from sscp_lib.errors import UserError
 from sscp_lib.files import display_path, sha256_file
-from sscp_lib.stages import STAGES, Stage, get_stage
+from sscp_lib.stages import Stage, get_stage, stages_for
 
 if TYPE_CHECKING:
     from sscp_lib.review.workflow import StatementStatus
@@ -69,19 +69,27 @@ class RunInputs:
     raw_files: list[Path]
     config: Path
     source_mapping: Path | None  # a source mapping kept in its own file
-    narrative: Path | None
+    narrative: Path | None  # the statement's narrative; a quarter's run: the dashboard's commentary
     sha256: dict[Path, str]
+    # A year's run: the Q4 dashboard's commentary beside the statement; its hash (None where none
+    # is written) is in the fingerprint too, so changing it makes the approved run a draft again.
+    dashboard_commentary: Path | None = None
+    period: Period | None = None
 
     @classmethod
-    def hashed(cls, paths: Paths, year: ReportingYear, config: PartnershipConfig) -> RunInputs:
+    def hashed(
+        cls, paths: Paths, year: ReportingYear, config: PartnershipConfig, period: Period | None = None
+    ) -> RunInputs:
         from sscp_lib.ingest.sources import mapping_file
-        from sscp_lib.review.workflow import narrative_file
+        from sscp_lib.review.workflow import dashboard_commentary_file, narrative_file
 
+        period = period or Period(year)
         mapping = mapping_file(config)
         raw_files, config_path = input_files(paths, year), Path(config.path)
         mapping = mapping if mapping and mapping.is_file() else None
-        narrative = narrative_file(config, year.label)
-        hashed = [path for path in (*raw_files, config_path, mapping, narrative) if path is not None]
+        commentary = dashboard_commentary_file(config, period)
+        narrative = commentary if period.quarterly else narrative_file(config, year.label)
+        hashed = [path for path in (*raw_files, config_path, mapping, narrative, commentary) if path is not None]
         return cls(
             raw_root=paths.raw,
             raw_files=raw_files,
@@ -89,6 +97,8 @@ class RunInputs:
             source_mapping=mapping,
             narrative=narrative,
             sha256={path: sha256_file(path) for path in dict.fromkeys(hashed)},
+            dashboard_commentary=None if period.quarterly else commentary,
+            period=period,
         )
 
     def fingerprint(self) -> dict:
@@ -100,12 +110,19 @@ class RunInputs:
             "inputs": {str(f.relative_to(self.raw_root)): self.sha256[f] for f in self.raw_files},
             "narrative_file": display_path(narrative) if narrative else None,
             "narrative_sha256": self.sha256[narrative] if narrative else None,
-        }
+        } | self._dashboard_fingerprint()
+
+    def _dashboard_fingerprint(self) -> dict:
+        if self.period is not None and self.period.quarterly:
+            return {}
+        commentary = self.dashboard_commentary
+        return {"dashboard_narrative_sha256": self.sha256[commentary] if commentary else None}
 
 
 @dataclass
 class RunContext:
     year: ReportingYear
+    period: Period  # the year (statement and Q4 dashboard) or one quarter (its dashboard)
     paths: Paths
     config: PartnershipConfig  # read and checked once for the run
     inputs: RunInputs  # hashed once for the run
@@ -121,6 +138,15 @@ class RunContext:
         return Path(self.config.path)
 
     @property
+    def run_stages(self) -> tuple[Stage, ...]:
+        return tuple(record.stage for record in self.stages)
+
+    @property
+    def run_arguments(self) -> str:
+        """The run's `sscp run` arguments, for the messages that say how to resume."""
+        return f"--year {self.year}" + (f" --quarter {self.period.quarter_number}" if self.period.quarterly else "")
+
+    @property
     def partnership(self) -> str:
         return self.config["partnership"]["name"]
 
@@ -133,7 +159,12 @@ class RunContext:
         from sscp_lib.stages import StageContext
 
         return StageContext(
-            stage=record.stage, year=self.year, paths=self.paths, report=self.staging, config=self.config
+            stage=record.stage,
+            year=self.year,
+            paths=self.paths,
+            report=self.staging,
+            config=self.config,
+            period=self.period,
         )
 
 
@@ -172,9 +203,13 @@ def open_run(
     reports: str | Path | None,
     config: str | Path | None,
     pdf: bool,
+    quarter: int | None = None,
 ) -> RunContext:
-    """The run's context once its folders, configuration and source mapping are checked."""
+    """The run's context once its folders, configuration and source mapping are checked; a
+    quarter's run (quarter 1-4) has its own report folder and processed tables (Paths.for_period)."""
+    period = Period(year, quarter)
     paths = Paths.with_overrides(*(Path(folder).resolve() if folder else None for folder in (raw, processed, reports)))
+    paths = paths.for_period(period)
     config_path = Path(config).resolve() if config else DEFAULT_CONFIG
     try:
         partnership_config = load_config(config_path)
@@ -194,12 +229,13 @@ def open_run(
     started = datetime.now(UTC)
     return RunContext(
         year=year,
+        period=period,
         paths=paths,
         config=partnership_config,
-        inputs=RunInputs.hashed(paths, year, partnership_config),
-        staging=ReportPaths(paths.reports / f".staging-{year.label}"),
-        final=ReportPaths(paths.reports_year(year)),
+        inputs=RunInputs.hashed(paths, year, partnership_config, period),
+        staging=ReportPaths(paths.staging_period(period)),
+        final=ReportPaths(paths.reports_period(period)),
         make_pdf=pdf,
         started=started,
-        stages=[StageRecord(stage.name, stage.notebook) for stage in STAGES],
+        stages=[StageRecord(stage.name, stage.notebook) for stage in stages_for("quarter" if quarter else "year")],
     )

@@ -23,13 +23,24 @@ class Schedule:
     context manager: leaving it ends the PDF's process if it was not asked for its PDF, and waits
     for the stage reports being rendered."""
 
-    def __init__(self, kernels: KernelPool, groups: Sequence[Sequence[StageRecord]], pdf: bool):
+    def __init__(self, kernels: KernelPool, groups: Sequence[Sequence[StageRecord]], pdf: bool, pdfs: int = 1):
         self.kernels = kernels
         self._groups = groups
         self._pdf = pdf
+        self._pdfs = pdfs  # a year's run makes two PDFs (statement and dashboard), each in a process of its own
         self._rendering: list[Future] = []
         self._finishing = ExitStack()
-        self.pdf_process: PdfProcess | None = None
+        self.pdf_processes: list[PdfProcess] = []
+
+    @property
+    def pdf_process(self) -> PdfProcess | None:
+        """The first PDF's process (the statement's in a year's run)."""
+        return self.pdf_processes[0] if self.pdf_processes else None
+
+    @property
+    def last_pdf_process(self) -> PdfProcess | None:
+        """The last PDF's process (the dashboard's)."""
+        return self.pdf_processes[-1] if self.pdf_processes else None
 
     def __enter__(self) -> Schedule:
         renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
@@ -46,7 +57,8 @@ class Schedule:
             for record in self._groups[number + 1] if number + 1 < len(self._groups) else []:
                 self.kernels.warm(record.name)
             if self._pdf and number == len(self._groups) - 1:
-                self.pdf_process = self._finishing.enter_context(closing(PdfProcess()))
+                for _ in range(self._pdfs):
+                    self.pdf_processes.append(self._finishing.enter_context(closing(PdfProcess())))
             yield group
 
     def render(self, function: Callable, *args) -> None:
@@ -62,8 +74,8 @@ class Schedule:
         """Wait for the renderings and the PDF; re-raises the first rendering that failed, or
         PdfFailed."""
         self.rendered()
-        if self.pdf_process is not None:
-            self.pdf_process.result()
+        for process in self.pdf_processes:
+            process.result()
 
 
 def side_by_side(function: Callable[[Item], object], items: Sequence[Item]) -> None:

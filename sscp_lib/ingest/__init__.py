@@ -9,5 +9,6 @@ holds, before a run), the support team's collection templates and the generated 
 Modules: `sources` (which file is which dataset, and each partnership's spellings), `readers`
 (CSV, XLSX, Annex A), `census_layout`, `cin_census`, `cin_census_scan`, `xml_check` (the census
 return), `clean` (the clean stage's work), `pseudonymise`, `inspection` and `inspection_report`,
-`collection_templates` and `collection_workbooks`, `contract_docs`.
+`collection_templates` and `collection_workbooks`, `contract_docs`, `comparators` (England, region
+and statistical neighbours from DfE's Explore Education Statistics files).
 """

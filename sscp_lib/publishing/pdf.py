@@ -54,4 +54,5 @@ class PdfProcess(FreshProcess):
         try:
             return super().result()
         except Exception as exc:
-            raise PdfFailed(f"the statement's PDF was not made ({self._asked}): {type(exc).__name__}: {exc}") from exc
+            what = "dashboard's" if self._asked and "dashboard" in self._asked.name else "statement's"
+            raise PdfFailed(f"the {what} PDF was not made ({self._asked}): {type(exc).__name__}: {exc}") from exc

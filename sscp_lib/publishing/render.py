@@ -416,8 +416,10 @@ def write_index(
     synthetic: bool,
     changes: dict | None = None,
 ) -> Path:
-    """report_root/index.html: the statement, each stage's rendered notebook, and the files a
-    reviewer checks first (validation report, clean log, metrics.json, manifest.json)."""
+    """report_root/index.html: the statement (a year's run) and the Partnership Dashboard with its
+    dataset, each stage's rendered notebook, and the files a reviewer checks first (validation
+    report, clean log, metrics.json, manifest.json). `year` is the run's label: '2023-24', or
+    '2023-24-Q3' for a quarter's run, which publishes the dashboard alone."""
     root = Path(report_root)
     root.mkdir(parents=True, exist_ok=True)
 
@@ -439,8 +441,18 @@ def write_index(
                 "seconds": f"{seconds:.1f} seconds" if isinstance(seconds, (int, float)) else None,
             }
         )
+    quarterly = "-Q" in year
+    dashboard_period = year if quarterly else f"{year}-Q4"
+    what = f"Partnership Dashboard {year}" if quarterly else f"assurance statement {year}"
     context = {
-        "title": f"{partnership}: assurance statement {year} and reviewer pack",
+        "title": f"{partnership}: {what} and reviewer pack",
+        "heading": f"Partnership Dashboard {year}" if quarterly else f"Assurance statement {year}",
+        "quarterly": quarterly,
+        "dashboard_period": dashboard_period,
+        "dashboard_html": present("partnership-dashboard.html"),
+        "dashboard_pdf": present("partnership-dashboard.pdf"),
+        "dataset_xlsx": present("dataset.xlsx"),
+        "dataset_json": present("dataset.json"),
         "year": year,
         "partnership": partnership,
         "synthetic": synthetic,

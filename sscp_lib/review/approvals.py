@@ -20,7 +20,7 @@ from sscp_lib.review.history import APPROVALS_FILE, describe_time, load_run
 
 FINGERPRINT_KEYS = ("inputs", "config_sha256", "narrative_sha256")
 # The hash of a source mapping kept in its own file; absent (None) when there is none.
-OPTIONAL_FINGERPRINT_KEYS = ("source_mapping",)
+OPTIONAL_FINGERPRINT_KEYS = ("source_mapping", "dashboard_narrative_sha256")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ def differences(approved: dict, current: dict) -> list[str]:
         reasons.append("the source mapping changed")
     if approved.get("narrative_sha256") != current.get("narrative_sha256"):
         reasons.append("the narrative changed")
+    if approved.get("dashboard_narrative_sha256") != current.get("dashboard_narrative_sha256"):
+        reasons.append("the dashboard's commentary changed")
     return reasons
 
 

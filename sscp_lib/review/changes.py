@@ -272,7 +272,8 @@ def _short(commit: str | None) -> str:
 def compare_runs(new: Run, old: Run | None, config, narrative_file: Path | None = None) -> Comparison:
     """The newer run against an older one (None: the first run of the year), with its approval state."""
     year = new.manifest.get("year") or ""
-    comparison = Comparison(year=year, new=new, old=old)
+    # A quarter's run is named by its period ('2023-24-Q3') wherever the comparison is shown.
+    comparison = Comparison(year=new.manifest.get("period") or year, new=new, old=old)
     comparison.approval = approval_state(load_approvals(new.folder), fingerprint(new.manifest))
     if old is None:
         return comparison

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sscp_lib.config import DEFAULT_CONFIG, Paths, ReportingYear, load_config
+from sscp_lib.config import DEFAULT_CONFIG, Paths, Period, load_config
 from sscp_lib.errors import UserError
 from sscp_lib.review.approvals import ApprovalState, approval_state, fingerprint, load_approvals, record_approval
 from sscp_lib.review.changes import Comparison, compare_runs
@@ -26,6 +26,14 @@ def narrative_file(config, year: str) -> Path | None:
 
 
 # --- Hooks for the chain ------------------------------------------------------------------------
+
+
+def dashboard_commentary_file(config, period: Period) -> Path | None:
+    """The dashboard commentary the run's dashboard reads, where it has been written."""
+    from sscp_lib.publishing.dashboard_commentary import commentary_path
+
+    path = commentary_path(config, period.dashboard_quarter)
+    return path if path.is_file() else None
 
 
 @dataclass
@@ -59,11 +67,21 @@ def before_statement(
 
 
 def after_manifest(
-    staging_root: Path, previous: Run | None, config, *, partnership: str, synthetic: bool, marking: str
+    staging_root: Path,
+    previous: Run | None,
+    config,
+    *,
+    partnership: str,
+    synthetic: bool,
+    marking: str,
+    period: Period | None = None,
 ):
     """Write the changes page into the staging folder; returns the comparison."""
     new = load_run(staging_root)
-    comparison = compare_runs(new, previous, config, narrative_file(config, new.manifest["year"]))
+    quarterly = period is not None and period.quarterly  # a quarter's figures are in no statement narrative
+    comparison = compare_runs(
+        new, previous, config, None if quarterly else narrative_file(config, new.manifest["year"])
+    )
     write_changes_page(comparison, staging_root, partnership=partnership, synthetic=synthetic, marking=marking)
     return comparison
 
@@ -82,13 +100,14 @@ def _approval_words(state: ApprovalState | None) -> str:
 # --- Commands -----------------------------------------------------------------------------------
 
 
-def _year_root(year: str, reports: str | Path | None) -> tuple[str, Path]:
+def _year_root(year: str, reports: str | Path | None, quarter: int | str | None = None) -> tuple[str, Path]:
+    """The run's label ('2023-24' or '2023-24-Q3') and its report folder."""
     try:
-        label = ReportingYear.parse(year).label
+        period = Period.parse(year, quarter)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    root = Paths.with_overrides(reports=Path(reports).resolve() if reports else None).reports / label
-    return label, root
+    paths = Paths.with_overrides(reports=Path(reports).resolve() if reports else None)
+    return period.label, paths.reports_period(period)
 
 
 def _config_for(run: Run, config: str | Path | None):
@@ -105,13 +124,15 @@ def diff(
     against: str | Path | None = None,
     run: str | Path | None = None,
     config: str | Path | None = None,
+    quarter: int | str | None = None,
 ) -> str:
-    """`sscp diff`: the year's run (or `run`) against the last earlier run kept (or `against`)."""
-    label, root = _year_root(year, reports)
+    """`sscp diff`: the year's (or quarter's) run, or `run`, against the last earlier run kept (or `against`)."""
+    label, root = _year_root(year, reports, quarter)
     newer = load_run(Path(run) if run else root)
     older = load_run(against) if against else latest_earlier_run(root if not run else Path(run))
     cfg = _config_for(newer, config)
-    comparison = compare_runs(newer, older, cfg, narrative_file(cfg, newer.manifest.get("year") or label))
+    narrative = None if quarter else narrative_file(cfg, newer.manifest.get("year") or label)
+    comparison = compare_runs(newer, older, cfg, narrative)
     return changes_text(comparison)
 
 
@@ -121,13 +142,15 @@ def approve(
     on: str | None = None,
     reports: str | Path | None = None,
     config: str | Path | None = None,
+    quarter: int | str | None = None,
 ) -> str:
-    """`sscp approve`: record the roles' approval of the year's current run."""
-    _, root = _year_root(year, reports)
+    """`sscp approve`: record the roles' approval of the year's (or quarter's) current run."""
+    label, root = _year_root(year, reports, quarter)
     if not root.is_dir():
-        raise UserError(f"no report for {year} in {root.parent}: run the year first (`sscp run --year {year}`)")
+        command = f"sscp run --year {year}" + (f" --quarter {quarter}" if quarter else "")
+        raise UserError(f"no report for {label} in {root.parent}: run it first (`{command}`)")
     cfg = _config_for(load_run(root), config)
     records = record_approval(root, cfg, roles, on)
     state = approval_state(load_approvals(root), fingerprint(load_run(root).manifest))
     who = "; ".join(f"{r['role']}, {r['organisation']}" for r in records)
-    return f"recorded approval of the {year} run by {who} on {records[0]['date']}\n{state.approved_line()}\n"
+    return f"recorded approval of the {label} run by {who} on {records[0]['date']}\n{state.approved_line()}\n"

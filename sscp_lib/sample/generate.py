@@ -35,6 +35,9 @@ from sscp_lib.synthetic import SAMPLE_MARKER
 GENERATOR = "sscp_lib.sample.generate"
 # The year of the published statement whose facts the sample embodies.
 REFERENCE_YEAR = "2023-24"
+# The planted special-cause signal (docs/dashboard.md): an eight-month shift in health referrals.
+HEALTH_SHIFT_MONTHS = ("2023-05", "2023-12")
+HEALTH_SHIFT_RISE = 0.35  # extra referrals per referral the months would have had
 
 # Child-level volumes of the reference year at scale 1 (a borough of ~50,000 children).
 BASE_VOLUMES = {
@@ -577,16 +580,46 @@ class _Generator:
         chosen = np.sort(rng.choice(health_rows, size=n_health, replace=False))
         concern = _pick(rng, {"NEG": 40, "EMO": 25, "PHY": 20, "SAB": 5}, n_health)
         concern[rng.random(n_health) < 0.1] = None
+        provider = HEALTH_PROVIDERS[rng.choice(len(HEALTH_PROVIDERS), n_health, p=[0.3, 0.3, 0.2, 0.1, 0.1])]
+        # The planted shift's extra referrals come from a generator of their own, so the draws
+        # above, and every table made after them, are what they were without it.
+        extra = self._health_shift_extra(year, contact_date, health_rows, chosen)
+        if len(extra):
+            shift_rng = self.rng(year, "health_shift")
+            extra_concern = _pick(shift_rng, {"NEG": 40, "EMO": 25, "PHY": 20, "SAB": 5}, len(extra))
+            extra_provider = HEALTH_PROVIDERS[
+                shift_rng.choice(len(HEALTH_PROVIDERS), len(extra), p=[0.3, 0.3, 0.2, 0.1, 0.1])
+            ]
+            order = np.argsort(np.concatenate([chosen, extra]), kind="stable")
+            chosen = np.concatenate([chosen, extra])[order]
+            concern = np.concatenate([concern, extra_concern])[order]
+            provider = np.concatenate([provider, extra_provider])[order]
         health = pd.DataFrame(
             {
-                "health_referral_id": _numbered(f"HR-{yc}-", n_health, 6),
+                "health_referral_id": _numbered(f"HR-{yc}-", len(chosen), 6),
                 "_child": child[chosen],
                 "referral_date": contact_date[chosen],
-                "provider": HEALTH_PROVIDERS[rng.choice(len(HEALTH_PROVIDERS), n_health, p=[0.3, 0.3, 0.2, 0.1, 0.1])],
+                "provider": provider,
                 "concern_category": concern,
             }
         )
         return health
+
+    def _health_shift_extra(self, year: ReportingYear, contact_date, health_rows, chosen) -> np.ndarray:
+        """The planted special-cause signal: health referrals about a third higher for the eight
+        months of the HEALTH_SHIFT_MONTHS (a new named-GP safeguarding lead, say), then back to
+        their usual level. The statement reads no health referrals, so its figures are unchanged;
+        the dashboard's XmR chart of health referrals should find it. Returns the indices of the
+        health contacts that also became referrals in those months."""
+        if year.label != REFERENCE_YEAR:
+            return np.array([], dtype=np.int64)
+        first, last = (np.datetime64(m, "M") for m in HEALTH_SHIFT_MONTHS)
+        months = contact_date.astype("datetime64[M]")
+        in_shift = (months[health_rows] >= first) & (months[health_rows] <= last)
+        candidates = np.setdiff1d(health_rows[in_shift], chosen)
+        already = int(np.isin(chosen, health_rows[in_shift]).sum())
+        wanted = min(len(candidates), round(already * HEALTH_SHIFT_RISE))
+        return np.sort(self.rng(year, "health_shift_rows").choice(candidates, size=wanted, replace=False))
 
     def _unknown_spike_months(self, year: ReportingYear) -> list[np.datetime64]:
         if year.label != REFERENCE_YEAR:

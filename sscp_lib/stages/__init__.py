@@ -23,7 +23,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from sscp_lib.stages.registry import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, stage_groups
+from sscp_lib.stages.registry import (
+    STAGE_NAMES,
+    STAGES,
+    STATEMENT_STAGE,
+    Stage,
+    get_stage,
+    stage_groups,
+    stages_for,
+)
 
 if TYPE_CHECKING:
     from sscp_lib.stages.context import LOCATIONS, StageContext, notebook_parameters
@@ -61,6 +69,7 @@ __all__ = [
     "run",
     "run_stage",
     "stage_groups",
+    "stages_for",
 ]
 
 
@@ -86,6 +95,7 @@ def run_stage(
     reports_dir: str | Path | None = None,
     report_dir: str | Path | None = None,
     config_path: str | Path | None = None,
+    quarter: int | str | None = None,
 ) -> StageResult:
     """Run one stage from its notebook's parameters (None: the default folders and config)."""
     from sscp_lib.stages.context import StageContext
@@ -98,5 +108,6 @@ def run_stage(
         reports_dir=reports_dir,
         report_dir=report_dir,
         config_path=config_path,
+        quarter=quarter,
     )
     return run(ctx)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 # What run() works with, imported by the stage's warm kernel before the stage starts.
 LIBRARIES = (
     "sscp_lib.analysis.referrals",
+    "sscp_lib.ingest.comparators",
     "sscp_lib.publishing.charts.referrals",
     "sscp_lib.stages.loading",
     "sscp_lib.stages.result",
@@ -78,13 +79,15 @@ def previous_values(result: analysis.ReferralAnalysis) -> dict[str, object]:
 
 def run(ctx: StageContext) -> StageResult:
     from sscp_lib.analysis import referrals as analysis
+    from sscp_lib.ingest.comparators import read_comparators, sexual_abuse_comparator_share
     from sscp_lib.metrics import MetricStore
     from sscp_lib.publishing.charts import referrals as drawing
     from sscp_lib.stages.loading import load_validated_tables
     from sscp_lib.stages.result import StageResult
 
     tables = load_validated_tables(ctx, analysis.DATASETS, analysis.COLUMNS_READ)
-    result = analysis.analyse(tables, ctx.year, ctx.config)
+    comparator = sexual_abuse_comparator_share(ctx.config, read_comparators(ctx.config))
+    result = analysis.analyse(tables, ctx.year, ctx.config, comparator)
     store = MetricStore(ctx.suppress_up_to).add_all(metric_values(result), previous_values(result))
     store.write(ctx.metrics_fragment)
     chart_files = drawing.save_charts(result, ctx.location("charts"), ctx.synthetic)

@@ -12,6 +12,9 @@ same everywhere:
     report_dir     the folder this run's report is built in: the chain passes its staging
                    folder; None: <reports_dir>/<year>
     config_path    the partnership configuration; None: config/partnership.yaml (or $SSCP_CONFIG)
+    quarter        the quarter a quarter's run reports on (1-4); None: the whole year, whose
+                   dashboard is Q4's. A quarter's run passes the processed_dir of its own
+                   (config.Paths.for_period), so it never replaces the year's tables.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from sscp_lib.config import PartnershipConfig, Paths, ReportingYear, ReportPaths, load_config
+from sscp_lib.config import PartnershipConfig, Paths, Period, ReportingYear, ReportPaths, load_config
 from sscp_lib.errors import UserError
 from sscp_lib.stages.registry import Stage, get_stage
 from sscp_lib.synthetic import is_synthetic
@@ -40,6 +43,8 @@ LOCATIONS: dict[str, tuple[str, Callable[[StageContext], Path]]] = {
     "metric_fragments": ("one JSON file of metrics per stage", lambda c: c.paths.metrics_dir(c.year)),
     "charts": ("chart PNGs and charts.json", lambda c: c.report.charts),
     "metrics": ("every figure the statement uses (metrics.json)", lambda c: c.report.metrics_json),
+    "dataset": ("the partnership dataset: dataset.json and dataset.xlsx", lambda c: c.report.root),
+    "dashboard_charts": ("the dashboard's XmR charts and their charts.json", lambda c: c.report.dashboard_charts),
 }
 
 
@@ -50,6 +55,17 @@ class StageContext:
     paths: Paths
     report: ReportPaths
     config: PartnershipConfig
+    period: Period | None = None  # None: the whole year (set in __post_init__)
+
+    def __post_init__(self) -> None:
+        if self.period is None:
+            object.__setattr__(self, "period", Period(self.year))
+
+    @property
+    def run_period(self) -> Period:
+        """The year, or the quarter of it, the run reports on."""
+        assert self.period is not None
+        return self.period
 
     @classmethod
     def from_parameters(
@@ -61,18 +77,22 @@ class StageContext:
         reports_dir: str | Path | None = None,
         report_dir: str | Path | None = None,
         config_path: str | Path | None = None,
+        quarter: int | str | None = None,
     ) -> StageContext:
         try:
-            reporting_year = ReportingYear.parse(year)
+            period = Period.parse(year, quarter)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        reporting_year = period.year
         paths = Paths.with_overrides(raw=raw_dir, processed=processed_dir, reports=reports_dir)
-        report = ReportPaths(Path(report_dir) if report_dir else paths.reports_year(reporting_year))
+        report = ReportPaths(Path(report_dir) if report_dir else paths.reports_period(period))
         try:
             config = load_config(config_path)
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
-        return cls(stage=get_stage(stage), year=reporting_year, paths=paths, report=report, config=config)
+        return cls(
+            stage=get_stage(stage), year=reporting_year, paths=paths, report=report, config=config, period=period
+        )
 
     @cached_property
     def synthetic(self) -> bool:
@@ -97,7 +117,9 @@ class StageContext:
         return folder / f"{table}.parquet" if table else folder
 
 
-def notebook_parameters(year: ReportingYear, paths: Paths, report: ReportPaths, config_path: Path) -> dict[str, str]:
+def notebook_parameters(
+    year: ReportingYear, paths: Paths, report: ReportPaths, config_path: Path, quarter: int | None = None
+) -> dict[str, str | int | None]:
     """The papermill parameters every stage notebook takes (see the module docstring)."""
     return {
         "year": year.label,
@@ -106,4 +128,5 @@ def notebook_parameters(year: ReportingYear, paths: Paths, report: ReportPaths, 
         "reports_dir": str(paths.reports),
         "report_dir": str(report.root),
         "config_path": str(config_path),
+        "quarter": quarter,
     }

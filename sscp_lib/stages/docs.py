@@ -30,8 +30,8 @@ def stage_table() -> str:
     lines = [
         BEGIN,
         "",
-        "| # | stage | notebook | runs | reads | writes | runs beside |",
-        "| ---: | --- | --- | --- | --- | --- | --- |",
+        "| # | stage | notebook | runs | reads | writes | runs beside | in a run of |",
+        "| ---: | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for number, stage in enumerate(STAGES, start=1):
         together = [s.name for s in STAGES if s.group is not None and s.group == stage.group and s is not stage]
@@ -42,6 +42,8 @@ def stage_table() -> str:
             + ", ".join(f"`{name}`" for name in stage.writes)
             + " | "
             + (", ".join(f"`{name}`" for name in together) or "")
+            + " | "
+            + " and ".join(f"a {kind}" for kind in stage.runs_for)
             + " |"
         )
     lines += ["", "| location | what it holds |", "| --- | --- |"]

@@ -3,7 +3,9 @@ the benchmark, the index and the docs all read this list, and nothing else lists
 
 A stage's `reads` and `writes` name locations in the dataset catalogue (`stages.context.LOCATIONS`).
 Stages that share a `group` read the same inputs and write disjoint outputs, so the chain runs
-neighbours of one group side by side.
+neighbours of one group side by side. A stage's `runs_for` says which runs need it: a year's run
+(the statement, with the Q4 dashboard beside it) runs them all; a quarter's run only those its
+dashboard needs (`stages_for`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from pathlib import Path
 
 from sscp_lib.config import NOTEBOOK_DIR
 from sscp_lib.errors import UserError
+
+# A year's run makes the statement and the Q4 dashboard; a quarter's run, that quarter's dashboard.
+RUN_KINDS: tuple[str, ...] = ("year", "quarter")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Stage:
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     group: str | None = None  # neighbours in one group run side by side
+    runs_for: tuple[str, ...] = RUN_KINDS  # "year", "quarter": the runs that need this stage
 
     @property
     def notebook_path(self) -> Path:
@@ -55,6 +61,7 @@ STAGES: tuple[Stage, ...] = (
         reads=("validated",),
         writes=("metric_fragments", "charts"),
         group="analyse",
+        runs_for=("year",),
     ),
     Stage(
         name="analyse_assurance",
@@ -64,6 +71,16 @@ STAGES: tuple[Stage, ...] = (
         reads=("validated",),
         writes=("metric_fragments", "charts"),
         group="analyse",
+        runs_for=("year",),
+    ),
+    Stage(
+        name="dashboard",
+        notebook="06_dashboard.ipynb",
+        title="Dashboard: the partnership dataset and its indicators by quarter",
+        module="sscp_lib.stages.dashboard",
+        reads=("validated",),
+        writes=("dataset", "dashboard_charts"),
+        group="analyse",
     ),
     Stage(
         name="statement",
@@ -72,6 +89,7 @@ STAGES: tuple[Stage, ...] = (
         module="sscp_lib.stages.statement",
         reads=("metric_fragments", "charts"),
         writes=("metrics",),
+        runs_for=("year",),
     ),
 )
 
@@ -87,10 +105,17 @@ def get_stage(name: str) -> Stage:
     raise UserError(f"no stage named {name!r}; the stages are {', '.join(STAGE_NAMES)}")
 
 
-def stage_groups(start: int = 0) -> list[list[Stage]]:
+def stages_for(kind: str) -> tuple[Stage, ...]:
+    """The stages a run of this kind ("year" or "quarter") runs, in order."""
+    if kind not in RUN_KINDS:
+        raise ValueError(f"a run is one of {', '.join(RUN_KINDS)}, not {kind!r}")
+    return tuple(stage for stage in STAGES if kind in stage.runs_for)
+
+
+def stage_groups(start: int = 0, stages: tuple[Stage, ...] = STAGES) -> list[list[Stage]]:
     """Stages from index `start` on, neighbours of one group together (the chain runs each list at once)."""
     groups: list[list[Stage]] = []
-    for stage in STAGES[start:]:
+    for stage in stages[start:]:
         if groups and stage.group is not None and groups[-1][-1].group == stage.group:
             groups[-1].append(stage)
         else:
