@@ -333,7 +333,7 @@ def contract_schema(column_keys: set[str]) -> Fields:
             "child_level": FLAG,
             "columns": ListOf(column),
         },
-        optional={"annex_a": annex_sheet, "cin_census": census_records},
+        optional={"annex_a": annex_sheet, "cin_census": census_records, "tracker": FLAG},
     )
     census_return = Fields(
         required={"suffix": TEXT, "root": TEXT, "record_container": TEXT}, optional={"description": TEXT}
