@@ -262,7 +262,25 @@ EARLIER_FORMATS: dict[tuple[str, str], FileFormat] = {
 # Annex A's Yes/No, 'NHS number' a health identifier (the sample links on the council id).
 UNSUITABLE_ALIASES = {"referral nfa?", "nhs number"}
 # Words kept upper case in headings.
-ACRONYMS = {"id", "dob", "mh", "urn", "upn", "ppn", "dara", "dash", "nhs", "mash", "lcs", "gbp", "sscp", "dsp", "cp", "a&e", "gp"}
+ACRONYMS = {
+    "id",
+    "dob",
+    "mh",
+    "urn",
+    "upn",
+    "ppn",
+    "dara",
+    "dash",
+    "nhs",
+    "mash",
+    "lcs",
+    "gbp",
+    "sscp",
+    "dsp",
+    "cp",
+    "a&e",
+    "gp",
+}
 SMALL_WORDS = {"of", "to", "and", "at", "in", "the", "for"}
 
 # Annex A (Ofsted) layout of the council's lists.
