@@ -1,6 +1,7 @@
 """The metrics catalogue (`metrics_catalogue.yaml`: every metric's and chart's name, label, unit
-and heading, read once per process and checked against its schema), and the stages' metric
-fragments merged and checked against it.
+and heading, read once per process and checked against its schema), the stages' metric
+fragments merged and checked against it, and the indicator catalogue (`indicators.yaml`: the
+partnership dataset of the quarterly dashboard, read and checked the same way).
 
 Apart from `metrics`, which computes figures with pandas, so that the chain's own process reads
 the catalogue and the fragments without importing pandas.
@@ -13,15 +14,34 @@ from functools import lru_cache
 from pathlib import Path
 
 from sscp_lib.errors import UserError
-from sscp_lib.schema import check_catalogue, read_yaml
+from sscp_lib.schema import check_catalogue, check_indicators, read_yaml
 
 CATALOGUE_FILE = Path(__file__).with_name("metrics_catalogue.yaml")
+INDICATORS_FILE = Path(__file__).with_name("indicators.yaml")
 
 
 @lru_cache(maxsize=1)
 def load_catalogue() -> dict:
     catalogue = read_yaml(CATALOGUE_FILE.read_text(encoding="utf-8"))
     check_catalogue(catalogue, CATALOGUE_FILE)
+    return catalogue
+
+
+@lru_cache(maxsize=1)
+def load_indicators() -> dict:
+    """indicators.yaml, checked against its schema, the metrics catalogue and the contract."""
+    from sscp_lib.contract import load_contract
+
+    catalogue = read_yaml(INDICATORS_FILE.read_text(encoding="utf-8"))
+    contract = load_contract()
+    check_indicators(
+        catalogue,
+        INDICATORS_FILE,
+        load_catalogue()["metrics"],
+        contract.datasets,
+        contract.code_lists["agency"].codes,
+        contract.code_lists,
+    )
     return catalogue
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sscp_lib.catalogue import load_catalogue
+from sscp_lib.catalogue import load_catalogue, load_indicators
 from sscp_lib.files import PROJECT_ROOT
 from sscp_lib.schema import check_config, read_yaml
 
@@ -176,10 +176,25 @@ class PartnershipConfig(dict):
         return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def indicator_specs() -> dict[str, dict]:
+    """Every indicator id (a breakdown's as <id>.<code>) with its catalogue entry."""
+    from sscp_lib.contract import load_contract
+
+    specs: dict[str, dict] = {}
+    for name, spec in load_indicators()["indicators"].items():
+        breakdown = spec.get("breakdown")
+        if not breakdown:
+            specs[name] = spec
+            continue
+        for code in load_contract().code_lists[breakdown["codes"]].codes:
+            specs[f"{name}.{code}"] = spec
+    return specs
+
+
 def load_config(path: Path | str | None = None) -> PartnershipConfig:
     path = Path(path) if path else Path(os.environ.get("SSCP_CONFIG", DEFAULT_CONFIG))
     if not path.exists():
         raise FileNotFoundError(f"partnership configuration not found: {path}")
     data = read_yaml(path.read_text(encoding="utf-8")) or {}
-    check_config(data, path, load_catalogue()["metrics"])
+    check_config(data, path, load_catalogue()["metrics"], indicator_specs())
     return PartnershipConfig(data, path)

@@ -50,6 +50,11 @@ def _write_atomically(path: Path, write: Callable[[str], object]) -> Path:
     return path
 
 
+def write_atomic(path: Path, write: Callable[[str], object]) -> Path:
+    """A file written by write(temporary path) and renamed into place: never seen half-written."""
+    return _write_atomically(path, write)
+
+
 def write_json_atomic(path: Path, data) -> Path:
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as fh:

@@ -277,6 +277,74 @@ def _catalogue_references(data: dict) -> list:
     return problems
 
 
+# --- The indicator catalogue (the partnership dataset) -----------------------------------------
+
+INDICATOR_UNITS = ("count", "percent", "rate")
+POLARITIES = ("higher_is_better", "lower_is_better", "neither")
+
+
+def indicators_schema() -> Fields:
+    indicator = Fields(
+        required={
+            "label": TEXT,
+            "theme": TEXT,
+            "agency": TEXT,
+            "definition": TEXT,
+            "unit": Value((str,), INDICATOR_UNITS),
+            "polarity": Value((str,), POLARITIES),
+            "frequency": Value((str,), ("monthly",)),
+            "measured": Value((str,), ("over_period", "at_period_end")),
+            "datasets": TEXT_LIST,
+            "child_level": FLAG,
+        },
+        optional={
+            "statement_metric": TEXT,
+            "comparator": TEXT,
+            "lookback_months": WHOLE,
+            "breakdown": Fields(required={"column": TEXT, "codes": TEXT}),
+            "note": TEXT,
+        },
+    )
+    return Fields(
+        required={"themes": MapOf(TEXT), "indicators": MapOf(indicator)},
+        optional={"receipt": MapOf(Value((str,), ("quarter", "year")))},
+    )
+
+
+def check_indicators(data, path: Path | str, metrics: dict, datasets: Collection[str], agencies, code_lists) -> None:
+    """The indicator catalogue's schema, and its names pointing at themes, metrics, datasets,
+    agencies and code lists that exist."""
+    problems: list = []
+    indicators_schema().check(data, (), problems)
+    if not problems:
+        for name, spec in data["indicators"].items():
+            where = ("indicators", name)
+            if spec["theme"] not in data["themes"]:
+                problems.append((where + ("theme",), f"names no theme under 'themes': {spec['theme']!r}"))
+            if spec["agency"] not in agencies:
+                problems.append((where + ("agency",), f"is not one of the contract's agencies: {spec['agency']!r}"))
+            for dataset in spec["datasets"]:
+                if dataset not in datasets:
+                    problems.append((where + ("datasets",), f"names no dataset of the contract: {dataset!r}"))
+            metric = spec.get("statement_metric")
+            if metric is not None and metric not in metrics:
+                problems.append((where + ("statement_metric",), f"names no metric in the catalogue: {metric!r}"))
+            elif metric is not None and metrics[metric]["unit"] != spec["unit"]:
+                problems.append(
+                    (where + ("statement_metric",), f"{metric!r} is a {metrics[metric]['unit']}, not a {spec['unit']}")
+                )
+            breakdown = spec.get("breakdown")
+            if breakdown and breakdown["codes"] not in code_lists:
+                problems.append((where + ("breakdown", "codes"), f"names no code list: {breakdown['codes']!r}"))
+            if "." in name:
+                problems.append((where, "an indicator id may not hold '.' (a breakdown's ids are <id>.<code>)"))
+        for dataset in data.get("receipt") or {}:
+            if dataset not in datasets:
+                problems.append((("receipt", dataset), f"names no dataset of the contract: {dataset!r}"))
+    if problems:
+        raise SchemaError(describe(problems, path))
+
+
 # --- The data contract ------------------------------------------------------------------------
 
 COLUMN_TYPES = frozenset({"string", "code", "date", "int", "float", "bool"})
@@ -403,16 +471,47 @@ def config_schema() -> Fields:
             ),
             "rag": MapOf(rag_rule, keys=WHOLE),
             "headings": MapOf(TEXT, keys=WHOLE),
+            "dashboard": dashboard_config_schema(),
             # sscp_lib/ingest/sources.py checks the inside of the data-sources section.
             "sources": Delegated("the data-sources configuration"),
         },
     )
 
 
-def check_config(data, path: Path | str, metrics: Collection[str]) -> None:
-    """The config's schema, and its rating rules naming `metrics` (the catalogue's) and configured headings."""
+def dashboard_config_schema() -> Fields:
+    """The config's `dashboard:` section: targets and thresholds by indicator id, and the DfE
+    comparator files (Explore Education Statistics CSVs, read by sscp_lib/ingest/comparators.py)."""
+    target = Fields(required={"green": NUMBER, "amber": NUMBER}, optional={"target": NUMBER})
+    measure = Fields(
+        required={"file": TEXT, "column": TEXT},
+        optional={"where": MapOf(Value((str, int))), "scale": NUMBER},
+    )
+    comparators = Fields(
+        required={"local_authority": TEXT, "measures": MapOf(measure)},
+        optional={"statistical_neighbours": TEXT_LIST, "time_period": Value((str, int)), "folder": TEXT},
+    )
+    return Fields(required={}, optional={"targets": MapOf(target), "comparators": comparators})
+
+
+def check_config(data, path: Path | str, metrics: Collection[str], indicators: dict[str, dict] | None = None) -> None:
+    """The config's schema, and its rating rules naming `metrics` (the catalogue's) and configured
+    headings; its dashboard targets naming `indicators` (ids -> spec) that have a direction."""
     problems: list = []
     config_schema().check(data, (), problems)
+    if not problems and indicators is not None:
+        for name, rule in ((data.get("dashboard") or {}).get("targets") or {}).items():
+            spec = indicators.get(name)
+            if spec is None:
+                problems.append((("dashboard", "targets", name), "names no indicator in sscp_lib/indicators.yaml"))
+            elif spec["polarity"] == "neither":
+                problems.append((("dashboard", "targets", name), "the indicator has no better direction to judge"))
+            elif (rule["green"] < rule["amber"]) == (spec["polarity"] == "higher_is_better") and rule["green"] != rule[
+                "amber"
+            ]:
+                better = "higher" if spec["polarity"] == "higher_is_better" else "lower"
+                problems.append(
+                    (("dashboard", "targets", name), f"{better} is better here, so green should be {better} than amber")
+                )
     if not problems:
         for number, rule in (data.get("rag") or {}).items():
             if rule["metric"] not in metrics:

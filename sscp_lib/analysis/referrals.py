@@ -471,9 +471,10 @@ def abuse_categories(
     )
 
 
-def plans_open_at(plans: pd.DataFrame, day: date) -> pd.DataFrame:
-    """Plans open at the end of `day`: started on or before it, not ended by it."""
-    day = pd.Timestamp(day)
+def plans_open_at(plans: pd.DataFrame, day: date | pd.Series) -> pd.DataFrame:
+    """Plans open at the end of `day`: started on or before it, not ended by it (`day` may be a
+    Series aligned with the plans: each row judged on its own day)."""
+    day = pd.to_datetime(day)
     started = plans["cp_plan_start_date"] <= day
     not_ended = plans["cp_plan_end_date"].isna() | (plans["cp_plan_end_date"] > day)
     return plans[flag(started & not_ended)]
@@ -682,8 +683,15 @@ def data_sources(config: PartnershipConfig) -> dict[str, str]:
     }
 
 
-def analyse(tables: Mapping[str, pd.DataFrame], year: ReportingYear, config: PartnershipConfig) -> ReferralAnalysis:
-    """Every table and figure of the stage from the validated tables."""
+def analyse(
+    tables: Mapping[str, pd.DataFrame],
+    year: ReportingYear,
+    config: PartnershipConfig,
+    sexual_abuse_comparator_share: float | None = None,
+) -> ReferralAnalysis:
+    """Every table and figure of the stage from the validated tables. The sexual-abuse comparator
+    (a share, 0-1) is DfE's when the partnership supplies its file (the stage reads it with
+    sscp_lib.ingest.comparators), else the config's `analysis.sexual_abuse_comparator_share`."""
     threshold = config.suppression_threshold
     rules = config["analysis"]
     z_threshold, min_count = float(rules["anomaly_z_threshold"]), int(rules["anomaly_min_count"])
@@ -698,7 +706,14 @@ def analyse(tables: Mapping[str, pd.DataFrame], year: ReportingYear, config: Par
         by_outcome=referrals_by_outcome(referrals, year, threshold),
         anomalies=referral_anomalies(referrals, year, z_threshold, min_count),
         unknown_spike=unknown_source_spike(referrals, year, z_threshold, min_count),
-        categories=abuse_categories(referrals, year, float(rules["sexual_abuse_comparator_share"]), threshold),
+        categories=abuse_categories(
+            referrals,
+            year,
+            float(rules["sexual_abuse_comparator_share"])
+            if sexual_abuse_comparator_share is None
+            else sexual_abuse_comparator_share,
+            threshold,
+        ),
         child_protection=child_protection(tables["cp_plans"], year, config.child_population, threshold),
         dara=dara_compliance(
             tables["police_referrals"], year, config.data_rule_date("dara_correction_date"), threshold

@@ -4,6 +4,7 @@ referrals and child protection plans; the stage's metrics by catalogue name, and
 from __future__ import annotations
 
 from sscp_lib.analysis import referrals as analysis
+from sscp_lib.ingest.comparators import read_comparators, sexual_abuse_comparator_share
 from sscp_lib.metrics import MetricStore
 from sscp_lib.publishing.charts import referrals as drawing
 from sscp_lib.stages.context import StageContext
@@ -66,7 +67,8 @@ def previous_values(result: analysis.ReferralAnalysis) -> dict[str, object]:
 
 def run(ctx: StageContext) -> StageResult:
     tables = load_validated_tables(ctx, analysis.DATASETS, analysis.COLUMNS_READ)
-    result = analysis.analyse(tables, ctx.year, ctx.config)
+    comparator = sexual_abuse_comparator_share(ctx.config, read_comparators(ctx.config))
+    result = analysis.analyse(tables, ctx.year, ctx.config, comparator)
     store = MetricStore(ctx.suppress_up_to).add_all(metric_values(result), previous_values(result))
     store.write(ctx.metrics_fragment)
     chart_files = drawing.save_charts(result, ctx.location("charts"), ctx.synthetic)
