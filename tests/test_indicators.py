@@ -155,8 +155,8 @@ def test_counts_add_up_months_to_quarters_to_the_year(full_year):
 
 
 def test_year_figures_are_the_statements(sample, full_year):
-    from sscp_lib.analysis import assurance, referrals
-    from sscp_lib.stages import analyse_assurance, analyse_referrals
+    from sscp_lib.analysis import assurance, linked, referrals
+    from sscp_lib.stages import analyse_assurance, analyse_linked, analyse_referrals
 
     config = load_config()
     year = ReportingYear.parse(YEAR)
@@ -164,9 +164,12 @@ def test_year_figures_are_the_statements(sample, full_year):
     statement = {
         **analyse_referrals.metric_values(referrals.analyse(tables, year, config)),
         **analyse_assurance.metric_values(assurance.analyse(tables, year, config)),
+        **analyse_linked.metric_values(linked.analyse(tables, year, config)),
     }
     related = [e for e in full_year["indicators"] if e["statement_metric"]]
-    assert len(related) >= 8
+    assert len(related) >= 20
+    themes = {e["theme"] for e in related if e["statement_metric"].startswith(("linked.", "early_help.", "education."))}
+    assert themes == {"early_help", "schools", "mental_health"}
     for entry in related:
         expected = statement[entry["statement_metric"]]
         mine = entry["year_to_date"][YEAR]

@@ -118,8 +118,13 @@ def council_children(tables: Mapping[str, pd.DataFrame], besides: str) -> set[st
     return set().union(*(children(tables[name]) for name in COUNCIL_DATASETS if name != besides))
 
 
+def links(records: pd.DataFrame, dataset: str, tables: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """True for each record whose child is in the council's records (its own dataset left out)."""
+    return records["child_pid"].isin(council_children(tables, dataset))
+
+
 def linkage(records: pd.DataFrame, dataset: str, tables: Mapping[str, pd.DataFrame], threshold: int) -> Linkage:
-    linked = int(records["child_pid"].isin(council_children(tables, dataset)).sum())
+    linked = int(links(records, dataset, tables).sum())
     return Linkage(dataset, len(records), linked, share(linked, len(records), threshold))
 
 
@@ -156,6 +161,17 @@ def followed_within(first: pd.DataFrame, first_date: str, then: pd.DataFrame, th
     return pd.Series([row in rows for row in first.index], index=first.index, dtype=bool)
 
 
+def stepped_down(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Referrals whose outcome is a step-down to early help."""
+    return referrals[flag(referrals["referral_outcome"] == STEPPED_DOWN_TO_EARLY_HELP)]
+
+
+def assessed_after(downs: pd.DataFrame, assessments: pd.DataFrame, months: int) -> pd.Series:
+    """For each step-down: an early help assessment of the child on or after its day, within `months`."""
+    day_before = downs.assign(referral_date=downs["referral_date"] - pd.Timedelta(days=1))
+    return followed_within(day_before, "referral_date", assessments, "assessment_start_date", months)
+
+
 def early_help(
     tables: Mapping[str, pd.DataFrame], year: ReportingYear, step_up_months: int, step_down_months: int, threshold: int
 ) -> EarlyHelp:
@@ -163,16 +179,8 @@ def early_help(
     this_year = rows_in_year(assessments, year)
     referrals = tables["referrals"]
     stepped_up = followed_within(this_year, "assessment_start_date", referrals, "referral_date", step_up_months)
-    downs = rows_in_year(referrals, year)
-    downs = downs[flag(downs["referral_outcome"] == STEPPED_DOWN_TO_EARLY_HELP)]
-    # An assessment on the day of the step-down counts: "after" here means on or after the referral.
-    assessed = followed_within(
-        downs.assign(referral_date=downs["referral_date"] - pd.Timedelta(days=1)),
-        "referral_date",
-        assessments,
-        "assessment_start_date",
-        step_down_months,
-    )
+    downs = stepped_down(rows_in_year(referrals, year))
+    assessed = assessed_after(downs, assessments, step_down_months)
     days = (this_year["assessment_completion_date"] - this_year["assessment_start_date"]).dt.days
     return EarlyHelp(
         assessments=len(this_year),
@@ -229,11 +237,30 @@ def term_of(dates: pd.Series) -> pd.Series:
     return term
 
 
-def children_on_plan(plans: pd.DataFrame, year: ReportingYear) -> set[str]:
-    """Children with a child protection plan open on any day of the year."""
-    started = plans["cp_plan_start_date"] <= pd.Timestamp(year.end)
-    not_ended = plans["cp_plan_end_date"].isna() | (plans["cp_plan_end_date"] >= pd.Timestamp(year.start))
+def children_on_plan(plans: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> set[str]:
+    """Children with a child protection plan open on any day from start to end."""
+    started = plans["cp_plan_start_date"] <= end
+    not_ended = plans["cp_plan_end_date"].isna() | (plans["cp_plan_end_date"] >= start)
     return children(plans[flag(started & not_ended)])
+
+
+def excluded_children_on_plan(
+    exclusions: pd.DataFrame, plans: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[int, int]:
+    """(children on a plan from start to end who were suspended or excluded then, children on a plan then)."""
+    on_plan = children_on_plan(plans, start, end)
+    return len(on_plan & children(exclusions[flag(exclusions["start_date"].between(start, end))])), len(on_plan)
+
+
+def referred_after_social_care(mental_health: pd.DataFrame, referrals: pd.DataFrame, months: int) -> set[str]:
+    """Children with a mental health referral (of `mental_health`) that a referral to social care
+    preceded in the `months` months up to it (the same day included)."""
+    events = mental_health[["child_pid", "referral_date"]].rename(columns={"referral_date": "_mh"})
+    pairs = events.merge(referrals[["child_pid", "referral_date"]].dropna(), on="child_pid")
+    before = (pairs["referral_date"] <= pairs["_mh"]) & (
+        pairs["referral_date"] >= pairs["_mh"] - pd.DateOffset(months=months)
+    )
+    return set(pairs.loc[before, "child_pid"])
 
 
 def exclusions(tables: Mapping[str, pd.DataFrame], year: ReportingYear, threshold: int) -> Exclusions:
@@ -250,7 +277,7 @@ def exclusions(tables: Mapping[str, pd.DataFrame], year: ReportingYear, threshol
         }
     )
     by_term = by_term.reindex([*TERMS, SPRING_TERM]).fillna(0).rename_axis("school term")
-    on_plan = children_on_plan(tables["cp_plans"], year)
+    on_plan = children_on_plan(tables["cp_plans"], pd.Timestamp(year.start), pd.Timestamp(year.end))
     excluded = children(this_year)
     return Exclusions(
         suspensions=len(suspended),
@@ -314,14 +341,7 @@ def mental_health(
     seen = waits.dropna()
     seen = seen[seen >= 0]
     by_wait = wait_band(waits).value_counts().reindex([name for name, _ in WAIT_BANDS] + [STILL_WAITING], fill_value=0)
-    # Children referred to social care in the months up to each of their mental health referrals.
-    referrals = tables["referrals"]
-    events = this_year[["child_pid", "referral_date"]].rename(columns={"referral_date": "_mh"})
-    pairs = events.merge(referrals[["child_pid", "referral_date"]].dropna(), on="child_pid")
-    before = (pairs["referral_date"] <= pairs["_mh"]) & (
-        pairs["referral_date"] >= pairs["_mh"] - pd.DateOffset(months=prior_months)
-    )
-    after_care = set(pairs.loc[before, "child_pid"])
+    after_care = referred_after_social_care(this_year, tables["referrals"], prior_months)
     referred = children(this_year)
     return MentalHealth(
         referrals=len(this_year),
