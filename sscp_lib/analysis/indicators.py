@@ -298,7 +298,7 @@ def _after_social_care(mental_health: pd.DataFrame, referrals: pd.DataFrame, mon
 def _linked_measures(tables: Mapping[str, pd.DataFrame], config: PartnershipConfig | None) -> dict:
     """The early help, schools and mental health indicators, and those that follow a child across
     agencies, computed as sscp_lib.analysis.linked computes the statement's figures."""
-    rules = (config or {}).get("analysis") or {}
+    rules: dict = dict(config["analysis"]) if config is not None else {}
     eh = lambda: tables[linked.EARLY_HELP]  # noqa: E731
     ex = lambda: tables[linked.EXCLUSIONS]  # noqa: E731
     mh = lambda: tables[linked.MENTAL_HEALTH]  # noqa: E731
