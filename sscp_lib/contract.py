@@ -96,6 +96,7 @@ class Dataset:
     columns: tuple[Column, ...]
     annex_a: dict | None = None
     cin_census: dict | None = None  # element paths of a DfE CIN census return (see contract.yaml)
+    tracker: bool = False  # usually kept as a spreadsheet tracker: `sscp templates` writes one
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -266,6 +267,7 @@ def load_contract(path: Path | str = CONTRACT_FILE) -> Contract:
             columns=columns,
             annex_a=spec.get("annex_a"),
             cin_census=spec.get("cin_census"),
+            tracker=bool(spec.get("tracker", False)),
         )
     return Contract(
         version=raw["version"],

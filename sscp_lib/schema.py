@@ -402,7 +402,7 @@ def contract_schema(column_keys: set[str]) -> Fields:
             "child_level": FLAG,
             "columns": ListOf(column),
         },
-        optional={"annex_a": annex_sheet, "cin_census": census_records},
+        optional={"annex_a": annex_sheet, "cin_census": census_records, "tracker": FLAG},
     )
     census_return = Fields(
         required={"suffix": TEXT, "root": TEXT, "record_container": TEXT}, optional={"description": TEXT}
@@ -466,6 +466,9 @@ def config_schema() -> Fields:
                     "anomaly_z_threshold": NUMBER,
                     "anomaly_min_count": WHOLE,
                     "row_count_change_warning_share": NUMBER,
+                    "early_help_step_up_months": WHOLE,
+                    "early_help_step_down_months": WHOLE,
+                    "mental_health_prior_referral_months": WHOLE,
                 },
             ),
             "rag": MapOf(rag_rule, keys=WHOLE),

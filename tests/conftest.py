@@ -21,6 +21,15 @@ YEAR = "2023-24"
 CANARY_CHILD_ID = "SMBC-CANARY-918273"
 CANARY_NAME = "Quillon Canarywood"
 CANARY_DOB = "14/02/2013"
+# The same child's other identifiers, planted in the school and mental health records.
+CANARY_UPN = "Z334918273645"
+CANARY_NHS_NUMBER = "9994445552"
+CANARY_RECORD_IDS = {
+    "referrals": "REF-CANARY-55501",
+    "early_help": "EHA-CANARY-55502",
+    "suspensions_exclusions": "EIS-CANARY-55503",
+    "mental_health_referrals": "SOLAR-CANARY-55504",
+}
 
 
 @dataclass
@@ -36,31 +45,61 @@ class ChainRun:
         return self.reports / YEAR
 
 
-def plant_canary(raw_year: Path) -> None:
-    """Append a valid referral for a made-up child whose identifiers we then hunt for."""
-    import csv
+def _canary_value(column: str, dataset: str, iso_dates: bool):
+    """The canary's value for an identifier column, None for a column to copy from a real row."""
+    day, month, year = CANARY_DOB.split("/")
+    values = {
+        "child_id": CANARY_CHILD_ID,
+        "child_name": CANARY_NAME,
+        "date_of_birth": f"{year}-{month}-{day}" if iso_dates else CANARY_DOB,
+        "upn": CANARY_UPN,
+        "nhs_number": CANARY_NHS_NUMBER,
+    }
+    if column in values:
+        return values[column]
+    from sscp_lib.contract import load_contract
 
-    path = raw_year / "referrals.csv"
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        sample_row = next(reader)
+    record_id = load_contract().dataset(dataset).key[0].replace("_pid", "_id")
+    return CANARY_RECORD_IDS[dataset] if column == record_id else None
+
+
+def plant_canary(raw_year: Path) -> None:
+    """Append a valid record for a made-up child whose identifiers we then hunt for: a referral,
+    an early help assessment, a school suspension and a mental health referral (each a copy of the
+    file's first row with the child's identifiers, name and date of birth put in)."""
+    import csv
+    from datetime import date
+
     from sscp_lib.contract import load_contract, normalise_header
 
-    lookup = load_contract().dataset("referrals").header_lookup()
-    row = list(sample_row)
-    for i, heading in enumerate(header):
-        column = lookup.get(normalise_header(heading))
-        if column == "child_id":
-            row[i] = CANARY_CHILD_ID
-        elif column == "child_name":
-            row[i] = CANARY_NAME
-        elif column == "date_of_birth":
-            row[i] = CANARY_DOB
-        elif column == "referral_id":
-            row[i] = "REF-CANARY-55501"
-    with open(path, "a", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerow(row)
+    for dataset in ("referrals", "early_help", "mental_health_referrals"):
+        path = raw_year / f"{dataset}.csv"
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            row = list(next(reader))
+        lookup = load_contract().dataset(dataset).header_lookup()
+        iso = "-" in row[[lookup.get(normalise_header(h)) for h in header].index("date_of_birth")]
+        for i, heading in enumerate(header):
+            value = _canary_value(lookup.get(normalise_header(heading)) or "", dataset, iso)
+            row[i] = row[i] if value is None else value
+        with open(path, "a", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerow(row)
+    import openpyxl
+
+    path = raw_year / "suspensions_exclusions.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    lookup = load_contract().dataset("suspensions_exclusions").header_lookup()
+    header = [lookup.get(normalise_header(c.value or "")) for c in sheet[1]]
+    row = [c.value for c in sheet[2]]
+    for i, column in enumerate(header):
+        value = _canary_value(column or "", "suspensions_exclusions", iso_dates=True)
+        if column == "date_of_birth":
+            value = date(*map(int, reversed(CANARY_DOB.split("/"))))
+        row[i] = row[i] if value is None else value
+    sheet.append(row)
+    book.save(path)
 
 
 def run_chain_into(root: Path, *, scale: float = 1.0, seed: int = 20240331, pdf: bool = True) -> ChainRun:

@@ -119,6 +119,53 @@ EXPORTS: dict[str, Export] = {
     "communications": Export("Comms and engagement {year}.csv", {"item_date": "Date Sent / Held"}),
     "budget": Export("Partnership budget {year}.csv", {"budget_amount": "Budget £", "actual_amount": "Outturn £"}),
     "escalations": Export("Escalation log {year}.csv", {"escalation_level": "Escalated To"}),
+    "early_help": Export(
+        "EH assessments {year}.csv",
+        {
+            "early_help_id": "Episode No",
+            "child_id": "LCS Person ID",
+            "assessment_start_date": "EHA Started",
+            "assessment_completion_date": "EHA Completed",
+            "lead_agency": "Lead Professional Agency",
+            "early_help_outcome": "Closure Reason",
+        },
+        date_format="%d-%m-%Y",
+        codes={
+            "lead_agency": "labels",
+            "early_help_outcome": {"CLOSED": "Needs met", "STEPPED_UP": "Step up to CSC", "STEPPED_DOWN": "Universal"},
+        },
+    ),
+    "suspensions_exclusions": Export(
+        "EIS suspensions log {year}.csv",
+        {
+            "child_id": "LA Child ID",
+            "upn": "Pupil UPN",
+            "child_name": "Pupil Name",
+            "school_urn": "School URN",
+            "exclusion_category": "Exclusion Type",
+            "start_date": "Exclusion Start Date",
+            "exclusion_reason": "Reason Code",
+            "sessions": "No. of Sessions",
+        },
+        date_format="%d/%m/%y",
+        codes={"exclusion_category": {"FIXD": "Suspension", "PERM": "Permanent", "LNCH": "Lunchtime"}},
+        delimiter=";",
+    ),
+    "mental_health_referrals": Export(
+        "SOLAR referrals {year}.csv",
+        {
+            "mh_referral_id": "SOLAR Ref",
+            "child_id": "Council ID",
+            "nhs_number": "NHS Number",
+            "referral_date": "Date Received",
+            "referral_source": "Referred By",
+            "accepted": "Referral Accepted",
+            "first_appointment_date": "First Attended Appt",
+            "referral_reason": "Primary Presenting Need",
+        },
+        bools={"accepted": ("Accepted", "Signposted")},
+        codes={"referral_source": {"GP": "GP surgery", "SOCIAL_CARE": "CSC"}, "referral_reason": "labels"},
+    ),
 }
 
 # The source mapping a partnership would write for these exports (test_sources.py writes it as a file).
@@ -204,6 +251,48 @@ SOURCES = {
         "columns": {"Budget £": "budget_amount", "Outturn £": "actual_amount"},
     },
     "escalations": {"files": "Escalation log *.csv", "columns": {"Escalated To": "escalation_level"}},
+    "early_help": {
+        "files": "EH assessments *.csv",
+        "columns": {
+            "Episode No": "early_help_id",
+            "LCS Person ID": "child_id",
+            "EHA Started": "assessment_start_date",
+            "EHA Completed": "assessment_completion_date",
+            "Lead Professional Agency": "lead_agency",
+            "Closure Reason": "early_help_outcome",
+        },
+        "values": {
+            "early_help_outcome": {"Needs met": "CLOSED", "Step up to CSC": "STEPPED_UP", "Universal": "STEPPED_DOWN"}
+        },
+        "date_formats": ["%d-%m-%Y"],
+    },
+    "suspensions_exclusions": {
+        "files": "EIS suspensions log *.csv",
+        "columns": {
+            "LA Child ID": "child_id",
+            "Pupil UPN": "upn",
+            "Pupil Name": "child_name",
+            "School URN": "school_urn",
+            "Exclusion Type": "exclusion_category",
+            "Exclusion Start Date": "start_date",
+            "Reason Code": "exclusion_reason",
+            "No. of Sessions": "sessions",
+        },
+        "date_formats": ["%d/%m/%y"],
+    },
+    "mental_health_referrals": {
+        "files": "SOLAR referrals *.csv",
+        "columns": {
+            "SOLAR Ref": "mh_referral_id",
+            "Council ID": "child_id",
+            "Referral Accepted": "accepted",
+            "First Attended Appt": "first_appointment_date",
+            "Primary Presenting Need": "referral_reason",
+        },
+        "values": {"referral_source": {"GP surgery": "GP", "CSC": "SOCIAL_CARE"}},
+        "yes_words": "Accepted",
+        "no_words": "Signposted",
+    },
 }
 
 

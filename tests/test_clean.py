@@ -575,3 +575,86 @@ def test_a_failed_clean_leaves_the_last_runs_tables_as_they_were(tmp_path, monke
     with pytest.raises(InputFileError):
         run(raw, out)
     assert {p.name: (p.stat().st_ino, p.read_bytes()) for p in out.iterdir()} == before
+
+
+def test_an_annex_a_workbook_gives_lists_1_2_3_and_7_with_exact_counts(tmp_path):
+    """A workbook as councils fill Ofsted's template (title rows, the extra columns Ofsted asks for,
+    lettered codes, a blank row at the end): each list becomes its dataset row for row, and the
+    council's separate files for those four datasets that year are not read."""
+    title = [["Annex A: children's social care data return"], ["Local authority: Solihull"], [None]]
+    extra = ["Gender", "Ethnicity", "Age of Child (Years)", "Allocated Team", "LA"]
+    person = ["a) Male", "WBRI", 9, "Locality North", "Solihull"]
+    contacts = [
+        ["Child Unique ID", "Date of Birth", "Date of Contact", "Contact Source", *extra],
+        *[
+            [f"C{i}", date(2014, 3, 1), date(2023, 5, i), source, *person]
+            for i, source in enumerate(
+                ["f) 2A: Schools", "q) 6: Police", "v) 10: Unknown", "c) 1C: Individual - acquaintance"], start=1
+            )
+        ],
+    ]
+    early_help = [
+        [
+            "Child Unique ID",
+            "Date of Birth",
+            "Assessment start date",
+            "Assessment completion date",
+            "Organisation completing assessment",
+            *extra,
+        ],
+        ["C1", date(2014, 3, 1), date(2023, 4, 3), date(2023, 5, 2), "a) Local authority", *person],
+        ["C2", date(2014, 3, 1), date(2023, 6, 5), None, "b) School", *person],
+        ["C3", date(2014, 3, 1), date(2024, 3, 28), None, "c) Health visitor", *person],
+        ["C9", date(2014, 3, 1), date(2022, 11, 1), date(2022, 12, 1), "d) Voluntary sector", *person],
+        [None] * 10,
+    ]
+    referral_rows = [
+        ["Child Unique ID", "Date of Birth", "Date of referral", "Referral Source", "Referral NFA?", *extra],
+        ["C1", date(2014, 3, 1), date(2023, 7, 1), "q) 6: Police", "No", *person],
+        ["C2", date(2014, 3, 1), date(2023, 8, 1), "f) 2A: Schools", "Yes", *person],
+    ]
+    plans = [
+        [
+            "Child Unique ID",
+            "Date of Birth",
+            "Child Protection Plan Start Date",
+            "Initial Category of Abuse",
+            "Latest Category of Abuse",
+            "Child Protection Plan End Date",
+            *extra,
+        ],
+        ["C1", date(2014, 3, 1), date(2023, 7, 20), "a) Neglect", "a) Neglect", None, *person],
+    ]
+    raw = tmp_path / "raw"
+    folder = write_year(raw)  # every dataset's own file too: the workbook replaces four of them
+    write_xlsx(
+        folder / "annex_a_2023-24.xlsx",
+        {
+            "Cover": [["Ofsted Annex A"]],
+            "List 1": title + contacts,
+            "List 2": title + early_help,
+            "List 3": title + referral_rows,
+            "List 7": title + plans,
+        },
+    )
+    result = run(raw)
+    from_workbook = result.log[result.log["file"].str.startswith("2023-24/annex_a")].set_index("dataset")
+    assert from_workbook["rows_kept"].to_dict() == {"mash_contacts": 4, "early_help": 4, "referrals": 2, "cp_plans": 1}
+    assert from_workbook["sheet"].to_dict() == {
+        "mash_contacts": "List 1",
+        "early_help": "List 2",
+        "referrals": "List 3",
+        "cp_plans": "List 7",
+    }
+    assert sorted(result.superseded_files) == sorted(
+        f"{YEAR}/{CONTRACT.dataset(n).file_pattern}.csv"
+        for n in ("mash_contacts", "early_help", "referrals", "cp_plans")
+    )
+    early = result.tables["early_help"].sort_values("assessment_start_date")
+    assert early["lead_agency"].tolist() == ["VCS", "COUNCIL", "EDUCATION", "HEALTH"]
+    assert early["reporting_year"].tolist() == ["2022-23", "2023-24", "2023-24", "2023-24"]
+    assert early["assessment_completion_date"].notna().tolist() == [True, True, False, False]
+    assert early["early_help_outcome"].isna().all()  # List 2 does not hold the outcome
+    assert (early["child_pid"] == pseudonymise(pd.Series(["C1"]), KEY, "child_pid").iloc[0]).sum() == 1
+    assert "child_id" not in early.columns and "date_of_birth" not in early.columns
+    assert sorted(result.tables["mash_contacts"]["contact_source"]) == ["10", "1C", "2A", "6"]

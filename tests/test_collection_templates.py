@@ -52,8 +52,10 @@ def _list_values(book, formula: str) -> list[str]:
 
 
 def test_a_template_for_each_support_hub_dataset(workbooks):
-    # Every dataset the partnership analysis reads comes from the support team's trackers.
-    assert SUPPORT_HUB == assurance.DATASETS
+    # Every dataset the partnership analysis reads comes from the support team's trackers; the
+    # Education Inclusion Service's log of suspensions and exclusions is a tracker too.
+    assert SUPPORT_HUB == (*assurance.DATASETS, "suspensions_exclusions")
+    assert [n for n in SUPPORT_HUB if CONTRACT.dataset(n).agency != "SSCP"] == ["suspensions_exclusions"]
     assert {path.name for path in workbooks.values()} == {
         f"{CONTRACT.dataset(n).file_pattern}.xlsx" for n in SUPPORT_HUB
     }

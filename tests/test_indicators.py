@@ -155,8 +155,8 @@ def test_counts_add_up_months_to_quarters_to_the_year(full_year):
 
 
 def test_year_figures_are_the_statements(sample, full_year):
-    from sscp_lib.analysis import assurance, referrals
-    from sscp_lib.stages import analyse_assurance, analyse_referrals
+    from sscp_lib.analysis import assurance, linked, referrals
+    from sscp_lib.stages import analyse_assurance, analyse_linked, analyse_referrals
 
     config = load_config()
     year = ReportingYear.parse(YEAR)
@@ -164,9 +164,16 @@ def test_year_figures_are_the_statements(sample, full_year):
     statement = {
         **analyse_referrals.metric_values(referrals.analyse(tables, year, config)),
         **analyse_assurance.metric_values(assurance.analyse(tables, year, config)),
+        **analyse_linked.metric_values(linked.analyse(tables, year, config)),
     }
     mine = statement_year_values(full_year)
-    assert len(mine) >= 8
+    assert len(mine) >= 20
+    linked_themes = {
+        e["theme"]
+        for e in full_year["indicators"]
+        if (e["statement_metric"] or "").startswith(("linked.", "early_help.", "education.", "mental_health."))
+    }
+    assert linked_themes == {"early_help", "schools", "mental_health"}
     for name, value in mine.items():
         expected = statement[name]
         assert value == (round(expected, 1) if isinstance(expected, float) else expected), name

@@ -113,7 +113,7 @@ def test_with_the_mapping_inspect_is_ready_and_prints_no_block(renamed_small, tm
     config = write_config(tmp_path, SOURCES)
     code, out, _ = inspect_cli(capsys, renamed_small, "--config", config)
     assert code == 0, out
-    assert out.count("Ready: the clean stage reads this file") == 17
+    assert out.count("Ready: the clean stage reads this file") == 20
     assert "sources.police_referrals (pattern 'WMP PPN extract *.csv')" in out
 
 
@@ -159,14 +159,14 @@ def test_an_annex_a_workbook_under_another_name_is_recognised_by_its_sheets(tmp_
     (raw / YEAR / f"annex_a_{YEAR}.xlsx").rename(raw / YEAR / "Annex A return Solihull 2023-24.xlsx")
     code, out, _ = inspect_cli(capsys, raw / YEAR)
     assert code == 1
-    assert "it has every sheet of an annex_a workbook (List 1, List 3, List 7)" in out
+    assert "it has every sheet of an annex_a workbook (List 1, List 2, List 3, List 7)" in out
     assert block_of(out) == 'sources:\n  annex_a:\n    files: ["Annex A return Solihull *.xlsx"]\n'
     config = config_from_text(tmp_path, block_of(out))
     code, out, _ = inspect_cli(capsys, raw / YEAR, "--config", config.path)
     assert code == 0, out
     assert "sources.annex_a (one part of the file)" in out
     result = clean_year(ReportingYear.parse(YEAR), raw, tmp_path / "out", config, bytes.fromhex("5e" * 32))
-    assert set(result.log.loc[result.log["sheet"].notna(), "sheet"]) == {"List 1", "List 3", "List 7"}
+    assert set(result.log.loc[result.log["sheet"].notna(), "sheet"]) == {"List 1", "List 2", "List 3", "List 7"}
 
 
 def test_a_single_file_with_dataset_given(renamed_small, capsys):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CANARY_CHILD_ID, CANARY_DOB, CANARY_NAME, YEAR
+from conftest import (
+    CANARY_CHILD_ID,
+    CANARY_DOB,
+    CANARY_NAME,
+    CANARY_NHS_NUMBER,
+    CANARY_RECORD_IDS,
+    CANARY_UPN,
+    YEAR,
+)
 from pypdf import PdfReader
 
 from sscp_lib.contract import load_contract, normalise_header
@@ -17,18 +24,20 @@ pytestmark = pytest.mark.slow
 
 
 def _raw_identifiers(raw_year: Path, limit: int = 200) -> set[str]:
-    """Child ids and names from the raw referrals file (a sample of them) plus the canary."""
-    lookup = load_contract().dataset("referrals").header_lookup()
-    found = {CANARY_CHILD_ID, CANARY_NAME, "REF-CANARY-55501"}
-    with open(raw_year / "referrals.csv", newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = [lookup.get(normalise_header(h)) for h in next(reader)]
-        for i, row in enumerate(reader):
-            if i >= limit:
-                break
-            for column, value in zip(header, row):
-                if column in {"child_id", "child_name", "referral_id"} and value.strip():
-                    found.add(value.strip())
+    """Child ids, UPNs, NHS numbers, record ids and names from the raw referrals, early help,
+    suspensions and mental health files (a sample of each) plus the canary's."""
+    found = {CANARY_CHILD_ID, CANARY_NAME, CANARY_UPN, CANARY_NHS_NUMBER, *CANARY_RECORD_IDS.values()}
+    identifiers = {"child_id", "child_name", "upn", "nhs_number", "referral_id", "mh_referral_id", "early_help_id"}
+    for name in ("referrals", "early_help", "mental_health_referrals", "suspensions_exclusions"):
+        lookup = load_contract().dataset(name).header_lookup()
+        path = next(raw_year.glob(f"{name}.*"))
+        if path.suffix == ".xlsx":
+            frame = pd.read_excel(path, dtype=str, nrows=limit).fillna("")
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=limit)
+        for heading in frame.columns:
+            if lookup.get(normalise_header(heading)) in identifiers:
+                found.update(v.strip() for v in frame[heading] if v.strip())
     return found
 
 
@@ -81,3 +90,17 @@ def test_the_canary_child_is_linked_not_named(chain_run):
 
     pid = pseudonymise(pd.Series([CANARY_CHILD_ID]), load_key(), "child_pid").iloc[0]
     assert (clean["child_pid"] == pid).sum() == 1
+
+    # The same child in the early help, school and mental health records, under the same pseudonym:
+    # each planted record kept, its UPN and NHS number pseudonymised too.
+    key = load_key()
+    for dataset in ("early_help", "suspensions_exclusions", "mental_health_referrals"):
+        table = pd.read_parquet(chain_run.processed / YEAR / "clean" / f"{dataset}.parquet")
+        mine = table[table["child_pid"] == pid]
+        assert len(mine) == 1, dataset
+    exclusions = pd.read_parquet(chain_run.processed / YEAR / "clean" / "suspensions_exclusions.parquet")
+    upn_pid = pseudonymise(pd.Series([CANARY_UPN]), key, "upn_pid").iloc[0]
+    assert exclusions.loc[exclusions["child_pid"] == pid, "upn_pid"].tolist() == [upn_pid]
+    referrals = pd.read_parquet(chain_run.processed / YEAR / "clean" / "mental_health_referrals.parquet")
+    nhs_pid = pseudonymise(pd.Series([CANARY_NHS_NUMBER]), key, "nhs_number_pid").iloc[0]
+    assert referrals.loc[referrals["child_pid"] == pid, "nhs_number_pid"].tolist() == [nhs_pid]

@@ -153,6 +153,12 @@ def test_annex_a_lists_found_below_title_rows(tmp_path):
                 ["Child Unique ID", "Gender", "Date of Birth", "Date of Contact", "Contact Source"],
                 ["C1", "a) Male", date(2012, 1, 1), date(2023, 5, 1), "f) 6: Police"],
             ],
+            "List 2": [
+                ["List 2: Early help assessments"],
+                ["Child Unique ID", "Gender", "Assessment start date", "Organisation completing assessment", "LA"],
+                ["C1", "a) Male", date(2023, 4, 20), "b) School", "Solihull"],
+                ["C2", "b) Female", date(2023, 4, 21), "a) Local authority", "Solihull"],
+            ],
             "List 3": [
                 ["List 3"],
                 ["Child Unique ID", "Date of referral", "Referral Source", "Referral NFA?"],
@@ -165,7 +171,13 @@ def test_annex_a_lists_found_below_title_rows(tmp_path):
         },
     )
     tables = read_annex_a(path, load_contract())
-    assert set(tables) == {"mash_contacts", "referrals", "cp_plans"}
+    assert set(tables) == {"mash_contacts", "early_help", "referrals", "cp_plans"}
+    early_help = tables["early_help"]
+    assert early_help.header_row == 2 and early_help.row_numbers.tolist() == [3, 4] and early_help.sheet == "List 2"
+    assert values(early_help) == [
+        ["C1", "a) Male", "2023-04-20", "b) School", "Solihull"],
+        ["C2", "b) Female", "2023-04-21", "a) Local authority", "Solihull"],
+    ]
     contacts = tables["mash_contacts"]
     assert contacts.header_row == 4 and contacts.row_numbers.tolist() == [5] and contacts.sheet == "List 1"
     assert values(contacts) == [["C1", "a) Male", "2012-01-01", "2023-05-01", "f) 6: Police"]]

@@ -269,16 +269,16 @@ def test_refuses_to_write_among_real_exports(tmp_path):
 # -- Annex A ------------------------------------------------------------------------------------
 
 
-def test_annex_a_workbook_has_the_three_lists_with_official_headings(tmp_path):
+def test_annex_a_workbook_has_the_four_lists_with_official_headings(tmp_path):
     written = generate_sample(out_dir=tmp_path, seed=7, scale=0.05, annex_a=True, years=(REF,))
     folder = tmp_path / REF
     workbook_path = folder / f"annex_a_{REF}.xlsx"
     assert workbook_path in written
-    for name in ("mash_contacts", "referrals", "cp_plans"):
+    for name in ("mash_contacts", "early_help", "referrals", "cp_plans"):
         assert not any(p.name.startswith(CONTRACT.dataset(name).file_pattern + ".") for p in folder.iterdir())
     book = openpyxl.load_workbook(workbook_path, read_only=True)
-    assert book.sheetnames == ["List 1", "List 3", "List 7"]
-    for name in ("mash_contacts", "referrals", "cp_plans"):
+    assert book.sheetnames == ["List 1", "List 2", "List 3", "List 7"]
+    for name in ("mash_contacts", "early_help", "referrals", "cp_plans"):
         dataset = CONTRACT.dataset(name)
         rows = list(book[dataset.annex_a["sheet"]].iter_rows(values_only=True))
         assert rows[0][0].startswith("Annex A") and all(v is None for v in rows[1])
@@ -303,6 +303,11 @@ def test_annex_a_workbook_has_the_three_lists_with_official_headings(tmp_path):
                 "e) Multiple/not recommended",
             }
             assert isinstance(body["Child Protection Plan Start Date"].iloc[0], date)
+        if name == "early_help":
+            agencies = CONTRACT.code_lists["agency"].codes
+            lettered = {f"{chr(97 + i)}) {label}" for i, label in enumerate(agencies.values())}
+            assert set(body["Organisation completing assessment"]) <= lettered
+            assert isinstance(body["Assessment start date"].iloc[0], date)
     book.close()
     source_codes = CONTRACT.code_lists["referral_source"]
     assert "v) 10: Unknown" in {

@@ -75,7 +75,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sscp_lib.analysis import spc
+from sscp_lib.analysis import linked, spc
 from sscp_lib.analysis.assurance import classify_actions, completed_by
 from sscp_lib.analysis.common import flag
 from sscp_lib.analysis.referrals import UNKNOWN_SOURCE_GROUP, plans_open_at
@@ -273,7 +273,85 @@ def _children_on_plan(plans: pd.DataFrame) -> Snapshot:
     return Snapshot(tally_all)
 
 
-def measures(tables: Mapping[str, pd.DataFrame]) -> dict[str, Callable[[], Measure]]:
+def _period_tallies(tally: Callable[[pd.Timestamp, pd.Timestamp], Tally]) -> Snapshot:
+    """A Snapshot from a tally of one period (start, end), judged period by period."""
+    return Snapshot(lambda periods: [tally(start, end) for start, end in periods])
+
+
+def _excluded_on_plan(exclusions: pd.DataFrame, plans: pd.DataFrame) -> Snapshot:
+    """Children on a plan in the period who were suspended or excluded in it (analysis.linked)."""
+    return _period_tallies(lambda start, end: linked.excluded_children_on_plan(exclusions, plans, start, end))
+
+
+def _after_social_care(mental_health: pd.DataFrame, referrals: pd.DataFrame, months: int) -> Snapshot:
+    """Children referred for mental health support in the period who were referred to social care
+    in the months before, over the children referred in the period (analysis.linked)."""
+
+    def tally(start: pd.Timestamp, end: pd.Timestamp) -> Tally:
+        period = mental_health[flag(mental_health["referral_date"].between(start, end))]
+        referred = linked.children(period)
+        return len(linked.referred_after_social_care(period, referrals, months) & referred), len(referred)
+
+    return _period_tallies(tally)
+
+
+def _linked_measures(tables: Mapping[str, pd.DataFrame], config: PartnershipConfig | None) -> dict:
+    """The early help, schools and mental health indicators, and those that follow a child across
+    agencies, computed as sscp_lib.analysis.linked computes the statement's figures."""
+    rules: dict = dict(config["analysis"]) if config is not None else {}
+    eh = lambda: tables[linked.EARLY_HELP]  # noqa: E731
+    ex = lambda: tables[linked.EXCLUSIONS]  # noqa: E731
+    mh = lambda: tables[linked.MENTAL_HEALTH]  # noqa: E731
+
+    def downs() -> pd.DataFrame:
+        return linked.stepped_down(tables["referrals"])
+
+    def permanent() -> pd.Series:
+        return ex()["exclusion_category"] == linked.PERMANENT
+
+    return {
+        "early_help_assessments": lambda: _events(eh(), "assessment_start_date"),
+        "early_help_step_up_pct": lambda: _events(
+            eh(),
+            "assessment_start_date",
+            linked.followed_within(
+                eh(),
+                "assessment_start_date",
+                tables["referrals"],
+                "referral_date",
+                int(rules["early_help_step_up_months"]),
+            ),
+            _all(eh()),
+        ),
+        "step_downs_assessed_pct": lambda: _events(
+            downs(),
+            "referral_date",
+            linked.assessed_after(downs(), eh(), int(rules["early_help_step_down_months"])),
+            _all(downs()),
+        ),
+        "early_help_linked_pct": lambda: _events(
+            eh(), "assessment_start_date", linked.links(eh(), linked.EARLY_HELP, tables), _all(eh())
+        ),
+        "suspensions": lambda: _events(ex(), "start_date", ~permanent()),
+        "permanent_exclusions": lambda: _events(ex(), "start_date", permanent()),
+        "cp_children_excluded_pct": lambda: _excluded_on_plan(ex(), tables["cp_plans"]),
+        "exclusion_linked_pct": lambda: _events(
+            ex(), "start_date", linked.links(ex(), linked.EXCLUSIONS, tables), _all(ex())
+        ),
+        "mental_health_referrals": lambda: _events(mh(), "referral_date"),
+        "mental_health_accepted_pct": lambda: _events(mh(), "referral_date", mh()["accepted"], _all(mh())),
+        "mental_health_after_social_care_pct": lambda: _after_social_care(
+            mh(), tables["referrals"], int(rules["mental_health_prior_referral_months"])
+        ),
+        "mental_health_linked_pct": lambda: _events(
+            mh(), "referral_date", linked.links(mh(), linked.MENTAL_HEALTH, tables), _all(mh())
+        ),
+    }
+
+
+def measures(
+    tables: Mapping[str, pd.DataFrame], config: PartnershipConfig | None = None
+) -> dict[str, Callable[[], Measure]]:
     """Each indicator id's computation (a breakdown's per code: see `breakdown_measure`), made
     lazily so that an indicator whose table is absent costs nothing."""
     contacts = lambda: tables["mash_contacts"]  # noqa: E731
@@ -320,6 +398,7 @@ def measures(tables: Mapping[str, pd.DataFrame]) -> dict[str, Callable[[], Measu
             tables["training_attendance"], "course_date", tables["training_attendance"]["attended"]
         ),
         "escalations_open": lambda: _escalations_open(tables["escalations"]),
+        **_linked_measures(tables, config),
     }
 
 
@@ -522,7 +601,7 @@ def build_dataset(
     years = [ReportingYear(y) for y in range(first_year.start_year, year.start_year + 1)]
     quarters = [(y, q) for y in years for q in (1, 2, 3, 4) if (y, q) <= (year, quarter)]
 
-    computations = measures(tables)
+    computations = measures(tables, config)
     out: list[dict] = []
     for indicator in indicator_list():
         spec = indicator.spec

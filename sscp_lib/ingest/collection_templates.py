@@ -2,7 +2,8 @@
 
 The partnership support hub keeps its own trackers (audits, actions, reviews, training, meetings,
 communications, budget, escalations: the contract's datasets whose agency is the hub), for which
-there is no national format. A template gives the officer filling one in the contract's columns
+there is no national format; so may another agency (the Education Inclusion Service's log of
+suspensions and exclusions: `tracker: true` in the contract). A template gives the officer filling one in the contract's columns
 (not personal data the statement does not need), a heading the clean stage reads back, what to
 enter, the choices of each code column as their labels (which the clean stage maps back to codes),
 and an example row. sscp_lib.ingest.collection_workbooks lays each template out as an Excel workbook.
@@ -63,7 +64,8 @@ class Template:
 
 
 def template_datasets(contract: Contract) -> list[str]:
-    return [name for name, ds in contract.datasets.items() if ds.agency == TEMPLATE_AGENCY]
+    """The support hub's datasets, and any other the contract says is usually kept as a tracker."""
+    return [name for name, ds in contract.datasets.items() if ds.agency == TEMPLATE_AGENCY or ds.tracker]
 
 
 def heading_for(column: Column) -> str:

@@ -956,7 +956,7 @@ def _inspect_multi(
         f"{owner.rule.origin} (one part of the file)"
         if claimed
         else "no source mapping takes this file; it has every sheet of an "
-        f"{owner.name} workbook ({', '.join(str(spec.sheet) for spec in owner.parts.values())})"
+        f"{owner.name} workbook ({', '.join(sorted(str(spec.sheet) for spec in owner.parts.values()))})"
     )
     try:
         tables = MULTI_READERS[owner.name](path, contract)

@@ -46,6 +46,10 @@ BASE_VOLUMES = {
     "police_referrals": 3_000,
     "health_referrals": 900,
     "cp_plans": 250,
+    # Early help assessments, school suspensions and exclusions, children's mental health referrals.
+    "early_help": 1_700,
+    "suspensions_exclusions": 2_300,
+    "mental_health_referrals": 2_500,
 }
 # Volumes grow a little each year up to the reference year.
 YEARLY_GROWTH = 0.04
@@ -241,7 +245,12 @@ FILE_FORMATS: dict[str, FileFormat] = {
     "communications": FileFormat("csv", "utf-8", "dmy", ("Yes", "No"), "title", ("item_type",)),
     "budget": FileFormat("csv", "utf-8", "iso", ("Yes", "No"), "snake"),
     "escalations": FileFormat("csv", "utf-8", "dmy", ("Yes", "No"), "title"),
+    "early_help": FileFormat("csv", "utf-8", "dmy", ("Y", "N"), "title", ("lead_agency", "early_help_outcome")),
+    "suspensions_exclusions": FileFormat("xlsx", heading_style="title", labels=("exclusion_category",)),
+    "mental_health_referrals": FileFormat("csv", "utf-8-sig", "iso", ("Yes", "No"), "sentence", ("referral_source",)),
 }
+# The worksheet each agency's workbook holds its rows in.
+XLSX_SHEETS = {"health_referrals": "Safeguarding referrals", "suspensions_exclusions": "Suspensions and exclusions"}
 # Exports from the council's previous case-management system (before 2022-23): ISO dates and
 # sources written as labels.
 EARLIER_FORMATS: dict[tuple[str, str], FileFormat] = {
@@ -256,7 +265,25 @@ EARLIER_FORMATS: dict[tuple[str, str], FileFormat] = {
 # Annex A's Yes/No, 'NHS number' a health identifier (the sample links on the council id).
 UNSUITABLE_ALIASES = {"referral nfa?", "nhs number"}
 # Words kept upper case in headings.
-ACRONYMS = {"id", "dob", "ppn", "dara", "dash", "nhs", "mash", "lcs", "gbp", "sscp", "dsp", "cp", "a&e", "gp"}
+ACRONYMS = {
+    "id",
+    "dob",
+    "mh",
+    "urn",
+    "upn",
+    "ppn",
+    "dara",
+    "dash",
+    "nhs",
+    "mash",
+    "lcs",
+    "gbp",
+    "sscp",
+    "dsp",
+    "cp",
+    "a&e",
+    "gp",
+}
 SMALL_WORDS = {"of", "to", "and", "at", "in", "the", "for"}
 
 # Annex A (Ofsted) layout of the council's lists.
@@ -264,6 +291,7 @@ ANNEX_A_TITLES = {
     "mash_contacts": "Annex A - List 1: Contacts",
     "referrals": "Annex A - List 3: Referrals",
     "cp_plans": "Annex A - List 7: Child protection plans",
+    "early_help": "Annex A - List 2: Early help assessments",
 }
 ANNEX_A_CATEGORY_LABELS = {"MUL": "Multiple/not recommended"}
 ANNEX_A_GENDERS = np.array(["a) Male", "b) Female", "c) Not stated"])
@@ -396,6 +424,16 @@ class _ChildPool:
     def ids(self, idx: np.ndarray) -> pd.Series:
         return "SMBC-" + pd.Series(idx + 1).astype(str).str.zfill(self.width)
 
+    def upns(self, idx: np.ndarray) -> pd.Series:
+        """Unique Pupil Numbers: a letter, the LA number 334 and nine digits (a bijection of the index)."""
+        letters = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
+        digits = pd.Series((idx.astype(np.int64) * 7919) % 1_000_000_000).astype(str).str.zfill(9)
+        return pd.Series(letters[idx % len(letters)]) + "334" + digits
+
+    def nhs_numbers(self, idx: np.ndarray) -> pd.Series:
+        """NHS numbers in the 999 range kept for test data: 999 and seven digits of the index."""
+        return "999" + pd.Series(idx + 1).astype(str).str.zfill(7)
+
     def names(self, idx: np.ndarray) -> pd.Series:
         return pd.Series(FIRST_NAMES[self.first[idx]]) + " " + pd.Series(SURNAMES[self.surname[idx]])
 
@@ -435,6 +473,13 @@ class _Generator:
 
     def year_tables(self, year: ReportingYear) -> dict[str, pd.DataFrame]:
         tables = self._child_records(year)
+        tables.update(
+            {
+                "early_help": self._early_help(year, tables),
+                "suspensions_exclusions": self._suspensions_exclusions(year, tables),
+                "mental_health_referrals": self._mental_health_referrals(year, tables),
+            }
+        )
         audits, audit_cases, audit_actions = self._audits(year, tables["referrals"]["_child"].to_numpy())
         reviews, review_actions = self._case_reviews(year)
         tables.update(
@@ -676,6 +721,229 @@ class _Generator:
                 "cp_plan_end_date": known_end,
                 "initial_category": initial,
                 "latest_category": latest,
+            }
+        )
+
+    # -- early help, schools and children's mental health ------------------------------------------
+
+    def _school_age(self, child: np.ndarray, on: date, low: int, high: int) -> np.ndarray:
+        """Which of `child` are aged low..high (whole years) on a day."""
+        age = (np.datetime64(on) - self.pool.dob[child]).astype(np.int64) / 365.25
+        return (age >= low) & (age < high + 1)
+
+    def _early_help(self, year: ReportingYear, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """Assessments after a referral stepped down to early help, after a contact the MASH passed to
+        early help, and for children who came through a school or health visitor, not the front door."""
+        rng = self.rng(year, "early_help")
+        end, as_at = np.datetime64(year.end), np.datetime64(self.as_at)
+        contacts, referrals = tables["mash_contacts"], tables["referrals"]
+        target = self.volume("early_help", year)
+        down = referrals[
+            (referrals["referral_outcome"] == "EARLY_HELP").to_numpy() & (rng.random(len(referrals)) < 0.75)
+        ]
+        from_mash = contacts[(contacts["contact_outcome"] == "EARLY_HELP").to_numpy()]
+        n_mash = min(int(target * 0.5), len(from_mash))
+        from_mash = from_mash.iloc[np.sort(rng.choice(len(from_mash), n_mash, replace=False))]
+        n_other = max(target - len(down) - n_mash, 0)
+        child = np.concatenate(
+            [down["_child"].to_numpy(), from_mash["_child"].to_numpy(), rng.integers(0, self.pool.size, n_other)]
+        )
+        after = np.concatenate(
+            [
+                down["referral_date"].to_numpy().astype("datetime64[D]") + rng.integers(3, 45, len(down)),
+                from_mash["contact_date"].to_numpy().astype("datetime64[D]") + rng.integers(1, 30, n_mash),
+                self._dates(rng, year, n_other),
+            ]
+        ).astype("datetime64[D]")
+        keep = after <= end
+        child, start = child[keep], after[keep]
+        order = np.argsort(start, kind="stable")
+        child, start = child[order], start[order]
+        n = len(child)
+        completed = start + rng.integers(10, 50, n).astype("timedelta64[D]")
+        completed = np.where((completed <= as_at) & (rng.random(n) > 0.05), completed, np.datetime64("NaT"))
+        # Support follows the assessment for two to seven months; the outcome is known once it ends.
+        closed = completed + rng.integers(60, 210, n).astype("timedelta64[D]")
+        ended = ~np.isnat(completed) & (closed <= as_at)
+        referral_dates = referrals.groupby("_child")["referral_date"].apply(list)
+        stepped_up = np.array(
+            [
+                any(s < np.datetime64(d, "D") <= s + np.timedelta64(182, "D") for d in referral_dates.get(c, []))
+                for c, s in zip(child, start)
+            ],
+            dtype=bool,
+        )
+        outcome = np.where(
+            stepped_up & (rng.random(n) < 0.85),
+            "STEPPED_UP",
+            _pick(rng, {"CLOSED": 72, "STEPPED_DOWN": 26, "STEPPED_UP": 2}, n),
+        ).astype(object)
+        outcome[~ended] = None
+        return pd.DataFrame(
+            {
+                "early_help_id": _numbered(f"EHA-{_year_code(year)}-", n, 5),
+                "_child": child,
+                "assessment_start_date": start,
+                "assessment_completion_date": completed,
+                "lead_agency": _pick(rng, {"COUNCIL": 38, "EDUCATION": 36, "HEALTH": 18, "VCS": 8}, n),
+                "early_help_outcome": outcome,
+            }
+        )
+
+    def _school_days(self, year: ReportingYear) -> tuple[np.ndarray, np.ndarray]:
+        """Term days of the reporting year (weekdays outside the holidays and half terms) and how
+        likely a suspension is on each: more as each term goes on, fewest in the summer term."""
+        days = _days(year)
+        weekday = (days.astype(np.int64) + 3) % 7
+        month = days.astype("datetime64[M]").astype(int) % 12 + 1
+        day = (days - days.astype("datetime64[M]")).astype(int) + 1
+        md = month * 100 + day
+        holiday = (
+            (md >= 722) & (md <= 903)  # summer
+            | (md >= 1221)
+            | (md <= 103)  # Christmas
+            | ((md >= 329) & (md <= 412))  # Easter
+            | ((md >= 1023) & (md <= 1031))  # October half term
+            | ((md >= 212) & (md <= 218))  # February half term
+            | ((md >= 527) & (md <= 602))  # May half term
+        )
+        term = (weekday < 5) & ~holiday
+        # Summer term quieter (exams, Year 11 leaving); autumn busiest once it is under way.
+        weight = np.select([(month >= 9) & (month <= 12), month <= 3], [1.25, 1.1], 0.8)
+        return days[term], weight[term]
+
+    def _suspensions_exclusions(self, year: ReportingYear, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """Suspensions in term time, mostly of secondary-age pupils; some pupils suspended several
+        times; a share of the children are known to children's social care, some on a plan."""
+        rng = self.rng(year, "suspensions_exclusions")
+        target = self.volume("suspensions_exclusions", year)
+        n_children = max(1, int(round(target / 1.8)))
+        on = year.start
+        plans = np.unique(tables["cp_plans"]["_child"].to_numpy())
+        plans = plans[self._school_age(plans, on, 5, 15)]
+        on_plan = plans[rng.random(len(plans)) < 0.3]
+        known = np.unique(tables["mash_contacts"]["_child"].to_numpy())
+        known = known[self._school_age(known, on, 5, 15)]
+        n_known = min(int(n_children * 0.3), len(known))
+        known = rng.choice(known, n_known, replace=False)
+        others = rng.integers(0, self.pool.size, n_children * 3)
+        others = others[self._school_age(others, on, 5, 15)][: max(n_children - len(on_plan) - n_known, 0)]
+        pupils = np.unique(np.concatenate([on_plan, known, others]))
+        times = rng.geometric(0.55, len(pupils))
+        child = np.repeat(pupils, times)
+        n = len(child)
+        term_days, weight = self._school_days(year)
+        start = term_days[rng.choice(len(term_days), n, p=weight / weight.sum())]
+        order = np.lexsort((child, start))
+        child, start = child[order], start[order]
+        category = _pick(rng, {"FIXD": 96.5, "LNCH": 2.3, "PERM": 1.2}, n).astype(object)
+        sessions = pd.array(
+            _pick(rng, {1: 12, 2: 38, 3: 12, 4: 12, 5: 6, 6: 7, 8: 5, 10: 5, 16: 2, 20: 1}, n).astype(np.int64),
+            dtype="Int64",
+        )
+        sessions[category == "LNCH"] = 1
+        sessions[category == "PERM"] = pd.NA
+        reason = _pick(
+            rng,
+            {
+                "PD": 36,
+                "VA": 12,
+                "PP": 10,
+                "VP": 8,
+                "PA": 7,
+                "DM": 4,
+                "DA": 4,
+                "OW": 3,
+                "BU": 3,
+                "RA": 2,
+                "SM": 2,
+                "MT": 3,
+                "TH": 2,
+                "LG": 1,
+                "DS": 1,
+                "WP": 0.5,
+            },
+            n,
+        )
+        secondary = np.array([f"{u}" for u in (136450, 136471, 137012, 137208, 138566, 139871, 140024, 141155)])
+        primary = np.array([f"{104100 + 13 * k}" for k in range(30)])
+        secondary_age = self._school_age(child, on, 11, 15)
+        school = np.where(secondary_age, secondary[child % len(secondary)], primary[child % len(primary)])
+        return pd.DataFrame(
+            {
+                "exclusion_id": _numbered(f"EIS-{_year_code(year)}-", n, 5),
+                "_child": child,
+                "school_urn": school,
+                "exclusion_category": category,
+                "start_date": start,
+                "exclusion_reason": reason,
+                "sessions": sessions,
+            }
+        )
+
+    def _mental_health_referrals(self, year: ReportingYear, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """Referrals through the year (fewer in August), some after a referral to social care;
+        about seven in ten accepted; waits with a long tail, some still waiting at the extract."""
+        rng = self.rng(year, "mental_health_referrals")
+        end, as_at = np.datetime64(year.end), np.datetime64(self.as_at)
+        target = self.volume("mental_health_referrals", year)
+        referrals = tables["referrals"]
+        n_after = min(int(target * 0.1), len(referrals))
+        rows = np.sort(rng.choice(len(referrals), n_after, replace=False))
+        after_child = referrals["_child"].to_numpy()[rows]
+        after_date = referrals["referral_date"].to_numpy().astype("datetime64[D]")[rows] + rng.integers(
+            14, 300, n_after
+        )
+        after_child, after_date = after_child[after_date <= end], after_date[after_date <= end]
+        known = np.unique(tables["mash_contacts"]["_child"].to_numpy())
+        n_known = int(target * 0.15)
+        n_other = max(target - len(after_child) - n_known, 0)
+        others = rng.integers(0, self.pool.size, n_other * 2)
+        others = others[self._school_age(others, year.start, 4, 16)][:n_other]
+        child = np.concatenate([after_child, rng.choice(known, n_known), others])
+        received = np.concatenate([after_date, self._dates(rng, year, len(child) - len(after_child))]).astype(
+            "datetime64[D]"
+        )
+        order = np.argsort(received, kind="stable")
+        child, received = child[order], received[order]
+        from_care = order < len(after_child)  # sorted rows that came after a social care referral
+        n = len(child)
+        source = np.where(
+            from_care & (rng.random(n) < 0.4),
+            "SOCIAL_CARE",
+            _pick(
+                rng, {"GP": 35, "SCHOOL": 27, "SELF_OR_FAMILY": 12, "OTHER_HEALTH": 14, "SOCIAL_CARE": 5, "OTHER": 7}, n
+            ),
+        ).astype(object)
+        accepted = rng.random(n) < 0.7
+        wait = np.round(rng.lognormal(np.log(42), 0.8, n)).astype(np.int64) + 1
+        wait[rng.random(n) < 0.03] += rng.integers(150, 300)
+        first = received + wait.astype("timedelta64[D]")
+        first = np.where(accepted & (first <= as_at), first, np.datetime64("NaT"))
+        reason = _pick(
+            rng,
+            {
+                "ANXIETY": 30,
+                "LOW_MOOD": 20,
+                "SELF_HARM": 12,
+                "NEURODEVELOPMENTAL": 15,
+                "EATING_DISORDER": 5,
+                "BEHAVIOUR": 8,
+                "TRAUMA": 5,
+                "OTHER": 5,
+            },
+            n,
+        ).astype(object)
+        reason[rng.random(n) < 0.12] = None
+        return pd.DataFrame(
+            {
+                "mh_referral_id": _numbered(f"SOLAR-{_year_code(year)}-", n, 5),
+                "_child": child,
+                "referral_date": received,
+                "referral_source": source,
+                "accepted": accepted,
+                "first_appointment_date": first,
+                "referral_reason": reason,
             }
         )
 
@@ -1450,6 +1718,10 @@ def _render(
             values = _per_child(child, lambda c: pool.ids(c).to_numpy(dtype=object))
         elif col.name == "child_name" and child is not None:
             values = _per_child(child, lambda c: pool.names(c).to_numpy(dtype=object))
+        elif col.name == "upn" and child is not None:
+            values = _per_child(child, lambda c: pool.upns(c).to_numpy(dtype=object))
+        elif col.name == "nhs_number" and child is not None:
+            values = _per_child(child, lambda c: pool.nhs_numbers(c).to_numpy(dtype=object))
         elif col.name == "date_of_birth" and child is not None:
             values = pool.dob[child]
         else:
@@ -1490,7 +1762,8 @@ def _write_dataset(
     if fmt.kind == "xlsx":
         path = folder / f"{dataset.file_pattern}.xlsx"
         date_headings = {headings[c.name] for c in dataset.columns if c.type == "date"}
-        write_xlsx(path, [("Safeguarding referrals", [], raw, date_headings)], _export_stamp(folder), GENERATOR)
+        sheet = XLSX_SHEETS.get(dataset.name, dataset.description[:31])
+        write_xlsx(path, [(sheet, [], raw, date_headings)], _export_stamp(folder), GENERATOR)
         return path
     path = folder / f"{dataset.file_pattern}.csv"
     _write_csv(path, raw, fmt.line_terminator, fmt.encoding)
@@ -1619,6 +1892,7 @@ def _write_annex_a(folder: Path, year: ReportingYear, tables: dict, contract: Co
         sheets.append(
             (dataset.annex_a["sheet"], [[ANNEX_A_TITLES.get(name, dataset.description)], []], raw, date_headings)
         )
+    sheets.sort(key=lambda sheet: int(str(sheet[0]).split()[-1]))  # List 1, 2, 3, 7 as Ofsted orders them
     path = folder / f"{contract.annex_a['file_pattern']}_{year.label}.xlsx"
     write_xlsx(path, sheets, _export_stamp(folder), GENERATOR)
     return path

@@ -83,6 +83,15 @@ STAGES: tuple[Stage, ...] = (
         group="analyse",
     ),
     Stage(
+        name="analyse_linked",
+        notebook="04b_analyse_linked.ipynb",
+        title="Analyse: early help, schools and mental health, children linked across agencies",
+        module="sscp_lib.stages.analyse_linked",
+        reads=("validated",),
+        writes=("metric_fragments",),
+        group="analyse",
+    ),
+    Stage(
         name="statement",
         notebook="05_statement.ipynb",
         title="Statement: the assurance statement notebook",

@@ -127,6 +127,55 @@ def _annex_a(with_list_7: bool = True):
                 ["C1", "a) Male", date(2014, 3, 1), date(2023, 5, 1), "f) 6: Police"],
                 ["C2", "b) Female", date(2016, 3, 1), date(2023, 6, 9), "u) 10: Unknown"],
             ],
+            # List 2 as councils fill it: extra columns Ofsted asks for, lettered organisations,
+            # an assessment still open (no completion date).
+            "List 2": ANNEX_TITLE
+            + [
+                [
+                    "Child Unique ID",
+                    "Gender",
+                    "Ethnicity",
+                    "Date of Birth",
+                    "Age of Child (Years)",
+                    "Assessment start date",
+                    "Assessment completion date",
+                    "Organisation completing assessment",
+                    "LA",
+                ],
+                [
+                    "C3",
+                    "b) Female",
+                    "WBRI",
+                    date(2015, 1, 9),
+                    8,
+                    date(2023, 4, 20),
+                    date(2023, 5, 30),
+                    "b) School",
+                    "Solihull",
+                ],
+                [
+                    "C1",
+                    "a) Male",
+                    "MWBC",
+                    date(2014, 3, 1),
+                    9,
+                    date(2023, 9, 4),
+                    None,
+                    "a) Local authority",
+                    "Solihull",
+                ],
+                [
+                    "C4",
+                    "a) Male",
+                    "AIND",
+                    date(2019, 6, 2),
+                    4,
+                    datetime(2024, 1, 15),
+                    date(2024, 2, 20),
+                    "c) Health visitor",
+                    "Solihull",
+                ],
+            ],
             "List 3": ANNEX_TITLE
             + [
                 ["Child Unique ID", "Date of Birth", "Date of referral", "Referral Source", "Referral NFA?"],
@@ -303,6 +352,18 @@ CASES: list[Case] = [
         kept=2,
         check=lambda t, log: (
             sorted(t["referral_outcome"]) == ["ADVICE_INFO", "FURTHER_ACTION"] and log["sheet"] == "List 3"
+        ),
+    ),
+    Case(
+        "Annex A workbook: List 2 early help assessments with lettered organisations and extra columns",
+        "early_help",
+        _annex_a(),
+        kept=3,
+        check=lambda t, log: (
+            list(t["lead_agency"]) == ["EDUCATION", "COUNCIL", "HEALTH"]
+            and t["assessment_completion_date"].isna().tolist() == [False, True, False]
+            and t["early_help_outcome"].isna().all()
+            and log["sheet"] == "List 2"
         ),
     ),
     Case(
