@@ -306,9 +306,9 @@ def test_statement_notebook_runs_under_papermill_and_renders(tmp_path):
     processed, report = tmp_path / "processed", tmp_path / "reports" / YEAR
     write_fixture_fragments(processed / YEAR / "metrics", fixture_metrics())
     write_fixture_charts(ReportPaths(report).charts)
-    executed = tmp_path / "05_statement.ipynb"
+    executed = tmp_path / "07_statement.ipynb"
     papermill.execute_notebook(
-        str(NOTEBOOK_DIR / "05_statement.ipynb"),
+        str(NOTEBOOK_DIR / "07_statement.ipynb"),
         str(executed),
         kernel_name="sscp",
         progress_bar=False,
@@ -325,7 +325,7 @@ def test_statement_notebook_runs_under_papermill_and_renders(tmp_path):
 
 
 def test_committed_statement_notebook_has_no_outputs_and_the_right_kernel():
-    nb = nbformat.read(str(NOTEBOOK_DIR / "05_statement.ipynb"), as_version=4)
+    nb = nbformat.read(str(NOTEBOOK_DIR / "07_statement.ipynb"), as_version=4)
     assert nb.metadata.kernelspec.name == "sscp" and nb.metadata.kernelspec.display_name == "SSCP (.venv)"
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
