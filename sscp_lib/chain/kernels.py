@@ -271,8 +271,12 @@ def _start_warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None = None
         try:
             await client.wait_for_ready(timeout=WARM_TIMEOUT)
             # The stage module and what its run() works with (for validate, Great Expectations),
-            # binding no name in the kernel's namespace.
-            load = f"__import__('sscp_lib.stages', fromlist=['import_stage']).import_stage({_stage_module(stage)!r})"
+            # binding no name in the kernel's namespace; with the lean imports, which a kernel
+            # started afresh (not forked from the zygote, which has them) lacks.
+            load = (
+                "__import__('sscp_lib.chain.lean_imports', fromlist=['install']).install(); "
+                f"__import__('sscp_lib.stages', fromlist=['import_stage']).import_stage({_stage_module(stage)!r})"
+            )
             msg_id = client.execute(load, silent=True, store_history=False)
             while (await client.get_shell_msg(timeout=WARM_TIMEOUT))["parent_header"].get("msg_id") != msg_id:
                 pass

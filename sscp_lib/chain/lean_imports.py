@@ -1,6 +1,7 @@
 """Leaner imports for the processes that run the chain: installed by the `sscp` command and the
-kernel zygote (whose forked kernels inherit it), not by `import sscp_lib`, so a notebook or a
-program that imports the library gets Python's import system as it is.
+kernel zygote (whose forked kernels inherit it; a warm kernel started afresh installs it before
+its stage's imports), not by `import sscp_lib`, so a notebook or a program that imports the
+library gets Python's import system as it is.
 
 jsonschema (imported by Great Expectations, papermill and nbconvert) checks the "iri" string
 format with rfc3987_syntax when that is installed (Jupyter installs it), and importing that module
