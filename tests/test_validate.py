@@ -64,8 +64,9 @@ def canonical_table(
             codes = [c for c in contract.codes_for(col).codes if c not in contract.codes_for(col).retired]
             values = [codes[k % len(codes)] for k in i]
         elif col.type == "int":
+            low = int(col.min) if col.min is not None else 0
             top = int(col.max) if col.max is not None else 1000
-            values = [int(k % (top + 1)) for k in i]
+            values = [low + int(k % (top - low + 1)) for k in i]
         elif col.type == "float":
             values = [float(k) * 10.5 for k in i]
         elif col.type == "bool":
