@@ -340,3 +340,11 @@ def load_config(path: Path | str | None = None) -> PartnershipConfig:
     data = read_yaml(path.read_text(encoding="utf-8")) or {}
     check_config(data, path, load_catalogue()["metrics"], indicator_specs())
     return PartnershipConfig(data, path)
+
+
+def rating(value: float, green: float, amber: float, higher_is_better: bool) -> tuple[str, str]:
+    """A figure rated against the partnership's thresholds: (green, amber or red, and "or more" or
+    "or less", the words for how a threshold is met). The statement's RAG and the dashboard's share it."""
+    if higher_is_better:
+        return ("green" if value >= green else "amber" if value >= amber else "red"), "or more"
+    return ("green" if value <= green else "amber" if value <= amber else "red"), "or less"

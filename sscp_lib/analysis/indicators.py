@@ -80,7 +80,7 @@ from sscp_lib.analysis.assurance import classify_actions, completed_by
 from sscp_lib.analysis.common import flag
 from sscp_lib.analysis.referrals import UNKNOWN_SOURCE_GROUP, plans_open_at
 from sscp_lib.catalogue import load_indicators
-from sscp_lib.config import PartnershipConfig, ReportingYear
+from sscp_lib.config import PartnershipConfig, ReportingYear, rating
 from sscp_lib.contract import load_contract
 from sscp_lib.disclosure import SUPPRESSED, is_small
 
@@ -552,12 +552,7 @@ def _rag(value, rule: dict | None, polarity: str, unit: str) -> dict | None:
         why = "suppressed" if value == SUPPRESSED else "no value for the latest quarter"
         return {"status": "not rated", "text": f"Not rated: {why}"}
     suffix = "%" if unit == "percent" else ""
-    if polarity == "higher_is_better":
-        status = "green" if value >= green else "amber" if value >= amber else "red"
-        test = "or more"
-    else:
-        status = "green" if value <= green else "amber" if value <= amber else "red"
-        test = "or less"
+    status, test = rating(value, green, amber, polarity == "higher_is_better")
     text = f"{status.capitalize()}: {value:g}{suffix} (green at {green:g}{suffix} {test}, amber at {amber:g}{suffix} {test})"
     return {"status": status, "text": text}
 

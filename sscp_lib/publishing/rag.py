@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from numbers import Real
 
+from sscp_lib.config import rating
 from sscp_lib.errors import UserError
 from sscp_lib.formatting import format_value, public_label
 
@@ -47,12 +48,7 @@ def judge(rule: dict | None, metrics: dict) -> Judgement:
     unit = entry["unit"]
     measured = abs(float(value)) if rule.get("absolute") else float(value)
     green, amber = rule["green"], rule["amber"]
-    if direction == "higher":
-        status = "green" if measured >= green else "amber" if measured >= amber else "red"
-        test = "or more"
-    else:
-        status = "green" if measured <= green else "amber" if measured <= amber else "red"
-        test = "or less"
+    status, test = rating(measured, green, amber, direction == "higher")
     either_way = " either way" if rule.get("absolute") else ""
     reason = (
         f"{label}: {format_value(value, unit)} (green at {format_value(green, unit)} {test}{either_way}, "
