@@ -108,6 +108,11 @@ class Paths:
         """Per-stage metric fragments; merged into reports/<year>/metrics.json."""
         return self.processed_year(year) / "metrics"
 
+    @property
+    def reuse_store(self) -> Path:
+        """Stored clean and validated tables by content key, shared by every year and quarter run."""
+        return self.processed / ".reuse"
+
     def reports_year(self, year: ReportingYear) -> Path:
         return self.reports / year.label
 
@@ -154,6 +159,11 @@ class ReportPaths:
     @property
     def manifest_json(self) -> Path:
         return self.root / "manifest.json"
+
+    @property
+    def run_inputs(self) -> Path:
+        """The run's input hashes and whether it rebuilds everything, for its stages (sscp_lib.reuse)."""
+        return self.root / "inputs.json"
 
 
 class PartnershipConfig(dict):
