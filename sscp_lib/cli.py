@@ -55,6 +55,7 @@ def _cmd_run(args) -> int:
         config=args.config,
         pdf=not args.no_pdf,
         start_from=args.start_from,
+        fresh=args.fresh,
     )
 
 
@@ -161,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="partnership config (default config/partnership.yaml)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     p.add_argument("--from", dest="start_from", choices=STAGE_NAMES, help="resume from this stage")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="rebuild every clean and validated table (by default a table whose inputs are unchanged is reused)",
+    )
     p.set_defaults(func=_cmd_run)
 
     # --- review ---

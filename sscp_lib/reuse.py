@@ -28,6 +28,8 @@ from pathlib import Path
 from sscp_lib.files import write_json_atomic
 
 ENTRY_FILE = "entry.json"
+# In a stage's output folder: each dataset's key, and whether its output was reused (from which run).
+RECORD_FILE = "reuse.json"
 # Entries kept per stage and dataset, most recently used first: the year's run, its quarter runs
 # and the run before a change.
 KEEP_ENTRIES = 4
@@ -44,10 +46,18 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+def _canonical(parts: Mapping[str, object]) -> str:
+    return json.dumps(parts, sort_keys=True, default=_plain, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_key(parts: Mapping[str, object]) -> str:
     """The SHA-256 of the parts as canonical JSON."""
-    text = json.dumps(parts, sort_keys=True, default=_plain, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(parts).encode("utf-8")).hexdigest()
+
+
+def plain_parts(parts: Mapping[str, object]) -> dict:
+    """The parts as the JSON the key was computed from (recorded in the entry, for a reader)."""
+    return json.loads(_canonical(parts))
 
 
 @lru_cache(maxsize=16)
@@ -210,3 +220,12 @@ def read_run_inputs(path: Path, raw_dir: Path) -> RunInputs:
         if isinstance(entry, dict) and stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns"):
             valid[relative] = str(entry["sha256"])
     return RunInputs(valid, bool(record.get("fresh", False)))
+
+
+def recorded_keys(folder: Path) -> dict[str, str]:
+    """Dataset -> key, as a stage recorded them beside its outputs (none when it recorded none)."""
+    try:
+        record = json.loads((Path(folder) / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {r["dataset"]: r["key"] for r in record.get("datasets", []) if r.get("key")}

@@ -37,6 +37,7 @@ from sscp_lib.config import (
 from sscp_lib.errors import UserError
 from sscp_lib.files import sha256_file, write_json_atomic
 from sscp_lib.publishing.pdf import PdfFailed, PdfProcess
+from sscp_lib.reuse import RECORD_FILE, write_run_inputs
 from sscp_lib.stages import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, notebook_parameters, stage_groups
 from sscp_lib.stages.runner import discard_derived_data
 from sscp_lib.synthetic import is_synthetic
@@ -92,6 +93,7 @@ class RunContext:
     started: datetime
     stages: list[StageRecord] = field(default_factory=list)
     statement_status: StatementStatus | None = None  # draft or approved
+    fresh: bool = False  # rebuild every table, reusing none (sscp run --fresh)
 
 
 def _say(message: str) -> None:
@@ -174,9 +176,29 @@ def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> 
         "started": ctx.started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds") if finished else None,
         "stages": [s.as_dict() for s in ctx.stages],
+        "datasets": dataset_keys(ctx.paths, ctx.year),
     }
     write_json_atomic(ctx.staging.manifest_json, manifest)
     return ctx.staging.manifest_json
+
+
+def dataset_keys(paths: Paths, year: ReportingYear) -> dict:
+    """Per dataset, the clean and validation keys of this run's tables and whether each was
+    reused, and from which run (as the clean folder's reuse.json and validation.json record them)."""
+    records: dict[str, dict] = {}
+    for stage, path, read in (
+        ("clean", paths.clean_dir(year) / RECORD_FILE, lambda doc: doc.get("datasets", [])),
+        ("validate", paths.validation_report(year), lambda doc: doc.get("reuse", [])),
+    ):
+        try:
+            found = read(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+        for record in found:
+            records.setdefault(record["dataset"], {})[stage] = {
+                k: record.get(k) for k in ("key", "outcome", "reused_from")
+            }
+    return records
 
 
 def _source_mapping_record(config_path: Path) -> dict | None:
@@ -373,6 +395,7 @@ def run_chain(
     pdf: bool = True,
     start_from: str | None = None,
     kernels: KernelPool | None = None,
+    fresh: bool = False,
 ) -> int:
     """Run the chain for a reporting year; returns the process exit code. kernels: the run's
     kernel pool if the caller started it earlier (`sscp run` does, before importing this module)."""
@@ -389,6 +412,7 @@ def run_chain(
         for stage in stage_groups(start_index)[0]:
             kernels.warm(stage.name)
         ctx, partnership_config = _checked_context(reporting_year, raw, processed, reports, config, pdf)
+        ctx.fresh = fresh
         return _run_stages(ctx, kernels, partnership_config, start_index, pdf)
 
 
@@ -438,9 +462,12 @@ def _run_stages(
     # Run history and approvals carried into staging; the statement's status (draft or approved).
     from sscp_lib.review import workflow as review
 
+    fingerprint = run_fingerprint(ctx)
     previous_run, ctx.statement_status = review.before_statement(
-        ctx.final.root, ctx.staging.root, partnership_config, run_fingerprint(ctx), ctx.started.isoformat()
+        ctx.final.root, ctx.staging.root, partnership_config, fingerprint, ctx.started.isoformat()
     )
+    # The stages take the inputs' hashes from here (clean's reuse keys) rather than hash again.
+    write_run_inputs(ctx.staging.run_inputs, paths.raw, fingerprint["inputs"], ctx.fresh)
     if start_index == 0:
         discard_derived_data(paths, reporting_year)
 

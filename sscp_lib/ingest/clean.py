@@ -48,7 +48,7 @@ from sscp_lib.ingest.sources import (
     resolve_sources,
 )
 from sscp_lib.report_tables import report_frame
-from sscp_lib.reuse import Entry, ReuseStore, link_or_copy, now_label
+from sscp_lib.reuse import RECORD_FILE, Entry, ReuseStore, link_or_copy, now_label
 from sscp_lib.synthetic import SAMPLE_MARKER, has_sample_marker
 from sscp_lib.worker import FreshProcess
 
@@ -612,7 +612,7 @@ def finish_dataset(
 
 NO_REJECTS = "No row was rejected."
 # In the clean folder: each dataset's clean key, and whether its table was reused (and from which run).
-REUSE_RECORD = "reuse.json"
+REUSE_RECORD = RECORD_FILE
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pathlib import Path
 from sscp_lib.config import PartnershipConfig, ReportingYear
 from sscp_lib.contract import Contract
 from sscp_lib.files import sha256_file
-from sscp_lib.reuse import code_digest, content_key, key_fingerprint, package_version
+from sscp_lib.reuse import code_digest, content_key, key_fingerprint, package_version, plain_parts
 
 STAGE = "clean"
 # The code that makes a clean table: the ingest layer and the core modules it reads.
@@ -99,4 +99,4 @@ def _spec(spec: object) -> object:
 def clean_key(*args, **kwargs) -> tuple[str, dict]:
     """(key, its parts) for a dataset's clean table (see clean_key_parts)."""
     parts = clean_key_parts(*args, **kwargs)
-    return content_key(parts), parts
+    return content_key(parts), plain_parts(parts)
