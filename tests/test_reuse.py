@@ -4,7 +4,9 @@ that makes them changed, rebuilt when any part of their key did, and the same ei
 from __future__ import annotations
 
 import copy
+import json
 import os
+import re
 import time
 
 import pandas as pd
@@ -12,7 +14,7 @@ import pytest
 from conftest import YEAR
 
 import sscp_lib
-from sscp_lib.config import Paths, PartnershipConfig, ReportingYear, load_config
+from sscp_lib.config import PartnershipConfig, Paths, ReportingYear, load_config
 from sscp_lib.contract import load_contract
 from sscp_lib.ingest.clean import clean_year
 from sscp_lib.ingest.pseudonymise import load_key
@@ -172,3 +174,31 @@ def test_run_inputs_are_trusted_only_for_files_unchanged_since(paths, tmp_path):
     assert recorded.hashes == {relative: "0" * 64} and recorded.fresh
     append_last_row(police)
     assert read_run_inputs(record, paths.raw).hashes == {}  # changed since: hashed again
+
+
+def test_a_rerun_of_the_chain_reuses_every_table_and_publishes_the_same_figures_and_pages(chain_copy):
+    from sscp_lib.chain.pipeline import run_chain
+
+    first = chain_copy.report
+    before = {p.relative_to(first): p.read_bytes() for p in (first / "charts").rglob("*") if p.is_file()}
+    metrics = (first / "metrics.json").read_bytes()
+    statement = (first / "assurance-statement.html").read_text(encoding="utf-8")
+    code = run_chain(
+        year=YEAR, raw=chain_copy.raw, processed=chain_copy.processed, reports=chain_copy.reports, pdf=False
+    )
+    assert code == 0
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["datasets"] and all(
+        d["clean"]["outcome"] == "reused" and d["validate"]["outcome"] == "reused"
+        for d in manifest["datasets"].values()
+    )
+    assert {p.relative_to(first): p.read_bytes() for p in (first / "charts").rglob("*") if p.is_file()} == before
+    assert (first / "metrics.json").read_bytes() == metrics
+
+    # The statement names when it was run; apart from that it is the same, byte for byte.
+    def undated(text: str) -> str:
+        return re.sub(r"\d{1,2} \w+ \d{4} at \d{2}:\d{2} UTC", "(when)", text)
+
+    assert undated((first / "assurance-statement.html").read_text(encoding="utf-8")) == undated(statement)
+    clean_page = (first / "notebooks" / "01_clean.html").read_text(encoding="utf-8")
+    assert "reused" in clean_page and f"the {YEAR} run of " in clean_page
