@@ -14,7 +14,7 @@ peak PSS of the whole process tree):
 Each rerun's time is divided by the full run's time of its own repeat; the medians of those
 ratios are the figures. The raw files are put back before each repeat. With `--base COMMIT`
 (875c92a by default at 100x) that commit's chain runs on the same sample, alternating with the
-full run (a git worktree under benchmarks/work/, run with this interpreter), so the ratio of the
+full run (its files under benchmarks/work/, run with this interpreter), so the ratio of the
 two first runs is measured under one load. Then the clean stage's floor (benchmarks/clean_floor.py)
 is measured on the same files. Results: benchmarks/results/reruns-<date>.md and .json.
 """
@@ -98,11 +98,13 @@ def _append_last_row(path: Path) -> None:
 
 
 def _base_checkout(commit: str) -> Path:
+    """The commit's files (git archive: no worktree registered) under benchmarks/work/."""
     folder = WORK / f"base-{commit}"
     if not (folder / "sscp_lib").is_dir():
         shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=REPO, check=False)
-        subprocess.run(["git", "worktree", "add", "--detach", str(folder), commit], cwd=REPO, check=True)
+        folder.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", commit], cwd=REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
 
 
@@ -175,7 +177,11 @@ def checks(results: dict[str, dict]) -> list[dict]:
     hundred = results.get("100")
     if hundred:
         if "full_vs_base" in hundred:
-            check(f"100x full run / commit {hundred['base']}'s (pairs)", hundred["full_vs_base"], TARGETS["full_100_vs_base"])
+            check(
+                f"100x full run / commit {hundred['base']}'s (pairs)",
+                hundred["full_vs_base"],
+                TARGETS["full_100_vs_base"],
+            )
         check("100x peak memory GB (PSS), every run", hundred["peak_gb"], TARGETS["peak_100_gb"])
     return found
 
@@ -222,7 +228,9 @@ def main(argv=None) -> int:
     results: dict[str, dict] = {}
     for text in args.scales.split(","):
         scale = float(text)
-        results[f"{scale:g}"] = bench_scale(scale, 1 if scale >= 100 else args.repeats, args.base if scale >= 100 else None)
+        results[f"{scale:g}"] = bench_scale(
+            scale, 1 if scale >= 100 else args.repeats, args.base if scale >= 100 else None
+        )
         path = write(results)
     print(path.read_text())
     return 0

@@ -75,8 +75,13 @@ def run_chain_subprocess(work: Path) -> dict:
 
 def run_in_process(work: Path) -> dict:
     """The chain's stages run here, one after another, as `sscp_lib.stages.runner` runs them:
-    the same code the notebooks call, without kernels or notebooks."""
+    the same code the notebooks call, without kernels or notebooks (with the lean imports the
+    chain's kernels have)."""
     import matplotlib
+
+    from sscp_lib.chain import lean_imports
+
+    lean_imports.install()
 
     matplotlib.use("Agg")
     from sscp_lib.stages.runner import run_in_process as run_stages

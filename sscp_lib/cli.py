@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sscp_lib.chain import lean_imports
+
+    lean_imports.install()  # before any command imports Great Expectations or jsonschema
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lab":  # only `sscp lab` passes arguments on (to jupyter lab)

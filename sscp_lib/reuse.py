@@ -183,7 +183,7 @@ class ReuseStore:
 
 
 @dataclass(frozen=True)
-class RunInputs:
+class StageInputs:
     """What the chain tells its stages about the run's inputs (`ReportPaths.run_inputs`): each raw
     file's SHA-256, hashed once per run, and whether the run rebuilds everything (`--fresh`)."""
 
@@ -204,13 +204,13 @@ def write_run_inputs(path: Path, raw_dir: Path, hashes: Mapping[str, str], fresh
     return write_json_atomic(path, {"fresh": bool(fresh), "inputs": inputs})
 
 
-def read_run_inputs(path: Path, raw_dir: Path) -> RunInputs:
+def read_run_inputs(path: Path, raw_dir: Path) -> StageInputs:
     """The hashes a run recorded for files unchanged since (same size and modification time); none
     when there is no record (a stage notebook run by hand hashes its inputs itself)."""
     try:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return RunInputs({})
+        return StageInputs({})
     valid = {}
     for relative, entry in (record.get("inputs") or {}).items():
         try:
@@ -219,7 +219,7 @@ def read_run_inputs(path: Path, raw_dir: Path) -> RunInputs:
             continue
         if isinstance(entry, dict) and stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns"):
             valid[relative] = str(entry["sha256"])
-    return RunInputs(valid, bool(record.get("fresh", False)))
+    return StageInputs(valid, bool(record.get("fresh", False)))
 
 
 def recorded_keys(folder: Path) -> dict[str, str]:

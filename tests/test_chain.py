@@ -270,13 +270,13 @@ def test_injected_bad_rows_are_quarantined_and_listed(chain_copy):
 
 
 def test_a_pdf_that_cannot_be_made_stops_the_chain_and_keeps_the_last_report(chain_copy, capsys, monkeypatch):
-    import sscp_lib.chain.pipeline as pipeline
+    import sscp_lib.chain.scheduling as scheduling
 
-    class PdfOfAMissingPage(pipeline.PdfProcess):
+    class PdfOfAMissingPage(scheduling.PdfProcess):
         def start(self, html_path, pdf_path):
             super().start(Path(html_path).with_name("missing.html"), pdf_path)
 
-    monkeypatch.setattr(pipeline, "PdfProcess", PdfOfAMissingPage)
+    monkeypatch.setattr(scheduling, "PdfProcess", PdfOfAMissingPage)
     before = (chain_copy.report / "assurance-statement.pdf").read_bytes()
     code = run_chain(
         year=YEAR,

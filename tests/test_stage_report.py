@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import nbformat
 import pytest
 
-from sscp_lib.chain.stage_report import failure_banner, parts_for, validate_summary
-from sscp_lib.config import Paths, ReportingYear
+from sscp_lib.chain.stage_report import failure_banner, parts_for
+from sscp_lib.config import Paths, ReportingYear, ReportPaths, load_config
 from sscp_lib.publishing.render import external_references, notebook_node_to_html
-from sscp_lib.stages import get_stage
+from sscp_lib.stages import StageContext, get_stage, import_stage
+from sscp_lib.stages.summary import ReportView
 
 YEAR = ReportingYear.parse("2023-24")
 
@@ -56,17 +59,18 @@ def stage_files(tmp_path):
     return paths, config
 
 
+def _context(paths, config, stage="validate") -> StageContext:
+    report = ReportPaths(paths.reports / ".staging-2023-24")
+    return StageContext(stage=get_stage(stage), year=YEAR, paths=paths, report=report, config=load_config(config))
+
+
 def _parts(paths, config, nb_path, outcome="ok"):
     return parts_for(
-        get_stage("validate"),
+        _context(paths, config),
         nb_path,
         outcome=outcome,
         error="cell 2 (execution count 3): ValidationStop: audits: no rows" if outcome == "failed" else None,
         seconds=12.34,
-        year=YEAR,
-        paths=paths,
-        report_root=paths.reports / ".staging-2023-24",
-        config_path=config,
         raw_inputs=[],
     )
 
@@ -122,7 +126,22 @@ def test_a_failed_stage_opens_with_a_banner_linking_to_the_failing_cell_and_the_
     assert 'id="failing-cell"' in page and page.index("failure-banner") < page.index('id="failing-cell"')
 
 
-def test_validate_summary_handles_a_stage_that_wrote_no_metrics():
-    nb = _notebook()
-    lines = validate_summary({}, nb, 0)
+def test_validate_summary_handles_a_stage_that_wrote_no_metrics(stage_files):
+    view = ReportView(_context(*stage_files), _notebook(), metrics={})
+    lines = import_stage("sscp_lib.stages.validate").report_summary(view)
     assert lines[2].text.startswith("– critical expectations failed")
+
+
+def test_every_stage_module_provides_its_report_summary_and_libraries():
+    """One interface for every stage module; the module itself loads no table library, so the
+    chain's process reads summaries without pandas (the libraries come with `import_stage`)."""
+    probe = (
+        "import importlib, sys\n"
+        "from sscp_lib.stages import STAGES\n"
+        "for stage in STAGES:\n"
+        "    module = importlib.import_module(stage.module)\n"
+        "    assert callable(module.run) and callable(module.report_summary) and module.LIBRARIES, stage.name\n"
+        "print(sorted(m for m in ('pandas', 'great_expectations', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

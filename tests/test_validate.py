@@ -134,21 +134,41 @@ def audit_refs(good_year) -> dict:
 
 def test_importing_the_module_imports_great_expectations():
     """The chain's warm kernel imports the stage's module ahead of the stage: GX's import (seconds)
-    must come with it, not with the first validation. jsonschema's IRI parser is left out of it,
-    and the modules GX imports for features unused here wait for their first use, which works."""
+    must come with it, not with the first validation. In the chain's processes (lean imports
+    installed), jsonschema's IRI parser is left out of it, and the modules GX imports for features
+    unused here wait for their first use, which works."""
     probe = (
-        "import sys, types, sscp_lib.validation.suites\n"
+        "import sys, types\n"
+        "from sscp_lib.chain.lean_imports import DEFERRED_IMPORTS, install\n"
+        "install()\n"
+        "import sscp_lib.validation.suites\n"
         "print(sorted(m for m in ('great_expectations', 'rfc3987_syntax') if sys.modules.get(m)))\n"
-        "print(sorted(m for m in sscp_lib.DEFERRED_IMPORTS if type(sys.modules[m]) is types.ModuleType))\n"
-        "print(all(sys.modules[m].__file__ and sys.modules[m].__name__ == m for m in sscp_lib.DEFERRED_IMPORTS))\n"
-        "print(sorted(m for m in sscp_lib.DEFERRED_IMPORTS if type(sys.modules[m]) is types.ModuleType))\n"
+        "print(sorted(m for m in DEFERRED_IMPORTS if type(sys.modules[m]) is types.ModuleType))\n"
+        "print(all(sys.modules[m].__file__ and sys.modules[m].__name__ == m for m in DEFERRED_IMPORTS))\n"
+        "print(sorted(m for m in DEFERRED_IMPORTS if type(sys.modules[m]) is types.ModuleType))\n"
         "import scipy.stats, altair\n"
         "print(scipy.stats.norm.cdf(0.0), altair.Chart.__name__)\n"
-        "print(sorted(m for m in sscp_lib.DEFERRED_IMPORTS if type(sys.modules[m]) is types.ModuleType))"
+        "print(sorted(m for m in DEFERRED_IMPORTS if type(sys.modules[m]) is types.ModuleType))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     # A deferred module's name and file are read without loading it (ipykernel reads every module's file).
     assert out.splitlines() == ["['great_expectations']", "[]", "True", "[]", "0.5 Chart", "['altair', 'scipy.stats']"]
+
+
+def test_importing_the_library_leaves_the_import_system_alone():
+    """Only the chain's processes (the `sscp` command, the kernel zygote) install lean imports: a
+    notebook or program importing sscp_lib gets Python's import system as it was."""
+    probe = (
+        "import sys\n"
+        "finders = list(sys.meta_path)\n"
+        "import sscp_lib, sscp_lib.cli, sscp_lib.stages, sscp_lib.chain\n"
+        "print(sys.meta_path == finders, 'rfc3987_syntax' in sys.modules)\n"
+        "from sscp_lib.chain import lean_imports\n"
+        "lean_imports.install(); lean_imports.install()\n"
+        "print(len(sys.meta_path) - len(finders), sys.modules['rfc3987_syntax'])"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["True False", "1 None"]
 
 
 # --- suites come from the contract -------------------------------------------------------

@@ -8,15 +8,15 @@ still one fresh kernel per notebook, with its own process and an empty namespace
 
 Run by `kernels.KernelZygote` as ``python -m sscp_lib.chain.kernel_zygote`` with the kernel
 specification's interpreter flags, in the kernels' working folder. Each request is one JSON line
-on standard input: {"module": stage module to import first, "args": ipykernel's arguments (the
-connection file), "env": the kernel's environment, "cwd": its folder}. The reply is one JSON line,
-{"pid": ...} or {"error": ...}. The zygote reaps its kernels and ends when its input closes.
+on standard input: {"module": stage module to import first, with the libraries it works with
+(`stages.import_stage`), "args": ipykernel's arguments (the connection file), "env": the
+kernel's environment, "cwd": its folder}. The reply is one JSON line, {"pid": ...} or
+{"error": ...}. The zygote reaps its kernels and ends when its input closes.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 import json
 import os
 import signal
@@ -73,12 +73,14 @@ def _become_kernel(request: dict) -> None:
 
 def serve(requests, replies) -> None:
     """Answer each request line with the forked kernel's process id."""
+    from sscp_lib.stages import import_stage
+
     for line in requests:
         if not line.strip():
             continue
         request = json.loads(line)
         try:
-            importlib.import_module(request["module"])
+            import_stage(request["module"])
         except Exception:  # noqa: BLE001 - the kernel imports it again and reports the error there
             pass
         gc.freeze()  # the imported objects stay shared: a collection in the kernel would copy them
@@ -101,6 +103,9 @@ def main() -> None:
         del sys.path[0]
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    from sscp_lib.chain import lean_imports
+
+    lean_imports.install()  # the kernels forked from here inherit it (GX's unused imports deferred)
     signal.signal(signal.SIGCHLD, _reap)
     gc.disable()  # nothing here makes cycles worth collecting; kernels collect as usual
     import ipykernel.kernelapp  # noqa: F401 - loaded once here, shared by every kernel

@@ -270,9 +270,10 @@ def _start_warm_kernel(stage: str, cwd: Path, zygote: KernelZygote | None = None
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=WARM_TIMEOUT)
-            # The stage module imports what the stage needs (for validate, Great Expectations),
+            # The stage module and what its run() works with (for validate, Great Expectations),
             # binding no name in the kernel's namespace.
-            msg_id = client.execute(f"__import__({_stage_module(stage)!r})", silent=True, store_history=False)
+            load = f"__import__('sscp_lib.stages', fromlist=['import_stage']).import_stage({_stage_module(stage)!r})"
+            msg_id = client.execute(load, silent=True, store_history=False)
             while (await client.get_shell_msg(timeout=WARM_TIMEOUT))["parent_header"].get("msg_id") != msg_id:
                 pass
         finally:

@@ -3,29 +3,26 @@ a three-line summary at the top (what came in, what went out, anything to check,
 a banner when the stage failed (linking to the failing cell and saying how to resume), and the
 provenance at the end (parameters, time taken, the SHA-256 of every input file it read).
 
-The render step passes the result of `stage_parts` to the page template (render.notebook_to_html).
+The summary is the stage module's own (`report_summary`, sscp_lib/stages/summary.py). The render
+step passes the result of `parts_for` to the page template (render.notebook_to_html).
 """
 
 from __future__ import annotations
 
-import json
+import importlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sscp_lib.files import sha256_file
-from sscp_lib.formatting import format_count
+from sscp_lib.stages.summary import SummaryLine
+
+if TYPE_CHECKING:
+    from sscp_lib.stages.context import StageContext
 
 FAILING_CELL_ID = "failing-cell"
 INDEX_HREF = "../index.html"  # stage reports live in <report>/notebooks/
-CHANGES_HREF = "../changes.html"
-
-
-@dataclass
-class SummaryLine:
-    label: str  # "In", "Out", "Check"
-    text: str
-    href: str | None = None
-    link_text: str | None = None
 
 
 @dataclass
@@ -38,8 +35,10 @@ class StageParts:
         return asdict(self)
 
 
-def hashes(files: list[Path], bases: list[Path]) -> dict[str, str]:
-    """SHA-256 of each file, named relative to the first of `bases` that holds it."""
+def hashes(files: list[Path], bases: list[Path], known: Mapping[Path, str] | None = None) -> dict[str, str]:
+    """SHA-256 of each file, named relative to the first of `bases` that holds it; a file in
+    `known` (the run's inputs, hashed once when the run began) is not read again."""
+    known = known or {}
     out = {}
     for path in files:
         name = str(path)
@@ -47,88 +46,8 @@ def hashes(files: list[Path], bases: list[Path]) -> dict[str, str]:
             if Path(path).is_relative_to(base):
                 name = str(Path(path).relative_to(base))
                 break
-        out[name] = sha256_file(path)
+        out[name] = known[path] if path in known else sha256_file(path)
     return out
-
-
-def _count(metrics: dict, name: str):
-    return (metrics.get(name) or {}).get("value")
-
-
-def _words(value) -> str:
-    return format_count(value) if isinstance(value, (int, float)) else str(value if value is not None else "–")
-
-
-def _markdown_anchor(nb, phrase: str) -> str | None:
-    """#cell-<id> of the first Markdown cell mentioning `phrase` (the template gives cells ids)."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and phrase.lower() in cell.source.lower() and cell.get("id"):
-            return f"#cell-{cell['id']}"
-    return None
-
-
-def clean_summary(metrics: dict, nb, tables: int) -> list[SummaryLine]:
-    rejected, duplicates = _count(metrics, "run.rows_rejected"), _count(metrics, "run.duplicates_removed")
-    read = _count(metrics, "run.rows_read")
-    kept = read - rejected - duplicates if all(isinstance(v, int) for v in (read, rejected, duplicates)) else None
-    return [
-        SummaryLine("In", f"{_words(_count(metrics, 'run.files_read'))} raw files, {_words(read)} rows."),
-        SummaryLine(
-            "Out", f"{tables} pseudonymous tables holding {_words(kept)} rows; names and dates of birth dropped."
-        ),
-        SummaryLine(
-            "Check",
-            f"{_words(rejected)} rows rejected and {_words(duplicates)} exact duplicates removed:",
-            _markdown_anchor(nb, "Rejected rows"),
-            "rejected rows by file, column and reason",
-        ),
-    ]
-
-
-def validate_summary(metrics: dict, nb, tables: int) -> list[SummaryLine]:
-    failed, warned = (
-        _count(metrics, "validation.expectations_failed"),
-        _count(metrics, "validation.expectations_warned"),
-    )
-    passed = _count(metrics, "validation.expectations_passed")
-    total = sum(v for v in (failed, warned, passed) if isinstance(v, int))
-    return [
-        SummaryLine("In", f"{tables} clean tables checked against {_words(total)} expectations."),
-        SummaryLine(
-            "Out",
-            f"{tables} validated tables; {_words(_count(metrics, 'validation.rows_quarantined'))} rows quarantined.",
-        ),
-        SummaryLine(
-            "Check",
-            f"{_words(failed)} critical expectations failed and {_words(warned)} warnings:",
-            _markdown_anchor(nb, "Every expectation not met"),
-            "every expectation not met",
-        ),
-    ]
-
-
-def analysis_summary(metrics: dict, nb, charts: int) -> list[SummaryLine]:
-    suppressed = sum(1 for e in metrics.values() if e.get("value") == "c")
-    return [
-        SummaryLine("In", "The validated tables: the rows that passed every critical check."),
-        SummaryLine("Out", f"{len(metrics)} figures for the statement and {charts} charts."),
-        SummaryLine(
-            "Check",
-            f"{suppressed} figures suppressed as small counts (shown as c); figures that moved since the last run:",
-            CHANGES_HREF,
-            "changes page",
-        ),
-    ]
-
-
-def statement_summary(metrics: dict, approval_line: str | None) -> list[SummaryLine]:
-    return [
-        SummaryLine("In", f"{len(metrics)} figures, the partnership configuration and the year's narrative."),
-        SummaryLine("Out", "The assurance statement as published (web page and PDF)."),
-        SummaryLine(
-            "Check", (approval_line or "Approval state unknown.") + " What changed:", CHANGES_HREF, "changes page"
-        ),
-    ]
 
 
 def failure_banner(stage: str, year: str, error: str | None) -> dict:
@@ -148,23 +67,6 @@ def provenance(nb, seconds: float | None, inputs: dict[str, str]) -> dict:
         "started": meta.get("start_time"),
         "inputs": inputs,
     }
-
-
-def read_fragment(metrics_dir: Path, stage: str) -> dict:
-    path = Path(metrics_dir) / f"{stage}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def _files(folder: Path, pattern: str) -> list[Path]:
-    return sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else []
-
-
-def _dataset_tables(folder: Path) -> list[Path]:
-    """The contract's datasets written to a folder (not the logs beside them)."""
-    from sscp_lib.contract import load_contract
-
-    datasets = load_contract().datasets
-    return [p for p in _files(folder, "*.parquet") if p.stem in datasets]
 
 
 def stage_inputs(ctx, raw_inputs: list[Path]) -> list[Path]:
@@ -188,52 +90,32 @@ def stage_inputs(ctx, raw_inputs: list[Path]) -> list[Path]:
     return files
 
 
-def _charts_in(nb) -> int:
-    return sum(
-        1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})
-    )
-
-
 def parts_for(
-    stage,
+    ctx: StageContext,
     nb_path: Path,
     *,
     outcome: str,
     error: str | None,
     seconds: float | None,
-    year,
-    paths,
-    report_root: Path,
-    config_path: Path,
     raw_inputs: list[Path],
+    known_hashes: Mapping[Path, str] | None = None,
     approval_line: str | None = None,
 ) -> StageParts:
-    """Summary, failure banner and provenance for one stage's rendered report (stage: the
-    registry's Stage)."""
+    """Summary, failure banner and provenance for one stage's rendered report. The summary is the
+    stage module's own (`report_summary`); `known_hashes` are the run's inputs, hashed once."""
     import nbformat
 
-    from sscp_lib.config import ReportPaths, load_config
-    from sscp_lib.stages import StageContext
+    from sscp_lib.stages.summary import ReportView, read_fragment
 
-    ctx = StageContext(
-        stage=stage, year=year, paths=paths, report=ReportPaths(report_root), config=load_config(config_path)
-    )
     nb = nbformat.read(str(nb_path), as_version=4)
-    metrics = read_fragment(paths.metrics_dir(year), stage.name)
-    if stage.name == "clean":
-        summary = clean_summary(metrics, nb, len(_dataset_tables(paths.clean_dir(year))))
-    elif stage.name == "validate":
-        summary = validate_summary(metrics, nb, len(_dataset_tables(paths.validated_dir(year))))
-    elif "validated" in stage.reads:
-        summary = analysis_summary(metrics, nb, _charts_in(nb))
-    else:
-        from sscp_lib.catalogue import merge_fragments
-
-        summary = statement_summary(merge_fragments(paths.metrics_dir(year)), approval_line)
-    inputs = stage_inputs(ctx, raw_inputs)
-    bases = [paths.raw, paths.processed, Path(report_root), Path(config_path).parent.parent]
+    summary: list[SummaryLine] = []
+    if outcome != "failed":
+        view = ReportView(ctx, nb, read_fragment(ctx.paths.metrics_dir(ctx.year), ctx.stage.name), approval_line)
+        summary = importlib.import_module(ctx.stage.module).report_summary(view)
+    paths = ctx.paths
+    bases = [paths.raw, paths.processed, ctx.report.root, Path(ctx.config.path).parent.parent]
     return StageParts(
-        summary=[] if outcome == "failed" else summary,
-        failure=failure_banner(stage.name, str(year), error) if outcome == "failed" else None,
-        provenance=provenance(nb, seconds, hashes(inputs, bases)),
+        summary=summary,
+        failure=failure_banner(ctx.stage.name, str(ctx.year), error) if outcome == "failed" else None,
+        provenance=provenance(nb, seconds, hashes(stage_inputs(ctx, raw_inputs), bases, known_hashes)),
     )

@@ -59,6 +59,18 @@ LATEST_DATE = pd.Timestamp("2100-12-31")
 # Excel serial day numbers accepted as dates (1927 to 2119); smaller numbers are not dates here.
 EXCEL_SERIAL_RANGE = (10_000, 80_000)
 
+# Two lanes (dataset_lanes): a second process cleans some datasets while the stage's own process
+# cleans the others, once the files are big enough to pay for the process's start: at 10x the
+# sample (58 MB) clean takes about three quarters of the time; at the sample's size (6 MB) it
+# would take longer.
+SECOND_PROCESS_FROM_BYTES = 20_000_000
+# A lane's work in bytes of CSV, as measured at 10x the sample: about 0.09 s per MB of CSV, six
+# times that per MB of XLSX (compressed), 0.1 s per dataset whatever its size, and a second for
+# the second process to start and import.
+XLSX_WEIGHT = 6
+DATASET_BYTES = 1_000_000
+PROCESS_START_BYTES = 10_000_000
+
 REASON_REQUIRED_EMPTY = "required value empty"
 REASON_BAD_DATE = "unparseable date"
 REASON_IMPLAUSIBLE_DATE = "implausible date (before 1900 or after 2100)"
@@ -819,18 +831,6 @@ def clean_dataset(
         )
     rejected = pd.concat([o.rejected for o in outcomes], ignore_index=True) if outcomes else pd.DataFrame()
     return table, log_rows, rejected, nfa_recoded
-
-
-# A second process cleans some datasets while the stage's own process cleans the others, once the
-# files are big enough to pay for the process's start: at 10x the sample (58 MB) clean takes about
-# three quarters of the time; at the sample's size (6 MB) it would take longer.
-SECOND_PROCESS_FROM_BYTES = 20_000_000
-# A lane's work in bytes of CSV, as measured at 10x the sample: about 0.09 s per MB of CSV, six
-# times that per MB of XLSX (compressed), 0.1 s per dataset whatever its size, and a second for
-# the second process to start and import.
-XLSX_WEIGHT = 6
-DATASET_BYTES = 1_000_000
-PROCESS_START_BYTES = 10_000_000
 
 
 def _work_bytes(paths: set[Path]) -> int:

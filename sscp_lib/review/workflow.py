@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sscp_lib.config import DEFAULT_CONFIG, Paths, ReportingYear, load_config
 from sscp_lib.errors import UserError
-from sscp_lib.files import display_path, sha256_file
 from sscp_lib.review.approvals import ApprovalState, approval_state, fingerprint, load_approvals, record_approval
 from sscp_lib.review.changes import Comparison, compare_runs
 from sscp_lib.review.changes_report import CHANGES_PAGE, changes_text, write_changes_page
@@ -27,18 +26,6 @@ def narrative_file(config, year: str) -> Path | None:
 
 
 # --- Hooks for the chain ------------------------------------------------------------------------
-
-
-def narrative_fields(config_path: Path, year) -> dict:
-    """The manifest's narrative entries: its file and SHA-256 (None where there is none)."""
-
-    try:
-        path = narrative_file(load_config(config_path), str(year))
-    except FileNotFoundError:
-        path = None
-    if path is None:
-        return {"narrative_file": None, "narrative_sha256": None}
-    return {"narrative_file": display_path(path), "narrative_sha256": sha256_file(path)}
 
 
 @dataclass

@@ -7,12 +7,20 @@ A notebook runs its stage with one call, e.g.
 
 and then displays `result.tables[...]`, `result.chart(...)`. Tests and the benchmark run the
 same stages in one process with `sscp_lib.stages.runner.run_in_process`.
+
+Every stage module (`stages/<stage>.py`, named by its registry entry) provides the same three
+things: `run(ctx) -> StageResult`, the stage's work; `report_summary(view) -> [SummaryLine]`, the
+three lines atop its rendered report (stages/summary.py); and `LIBRARIES`, the modules run() works
+with. A stage module imports those inside run(), so the chain's own process can read a stage's
+summary without loading pandas or Great Expectations; `import_stage` loads them, as the stage's
+warm kernel does before the stage starts.
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sscp_lib.stages.registry import STAGE_NAMES, STAGES, STATEMENT_STAGE, Stage, get_stage, stage_groups
@@ -48,6 +56,7 @@ __all__ = [
     "StageContext",
     "StageResult",
     "get_stage",
+    "import_stage",
     "notebook_parameters",
     "run",
     "run_stage",
@@ -55,10 +64,17 @@ __all__ = [
 ]
 
 
+def import_stage(module: str) -> ModuleType:
+    """A stage module (the registry's `Stage.module`) with the libraries its run() works with."""
+    stage_module = importlib.import_module(module)
+    for library in stage_module.LIBRARIES:
+        importlib.import_module(library)
+    return stage_module
+
+
 def run(ctx: StageContext) -> StageResult:
     """Run the stage the context is for."""
-    module = importlib.import_module(ctx.stage.module)
-    return module.run(ctx)
+    return import_stage(ctx.stage.module).run(ctx)
 
 
 def run_stage(

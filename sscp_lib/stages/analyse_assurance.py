@@ -4,15 +4,24 @@ validated partnership tables; the stage's metrics by catalogue name, and its cha
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from sscp_lib.stages.summary import ReportView, SummaryLine, analysis_summary
 
-from sscp_lib.analysis import assurance as analysis
-from sscp_lib.metrics import MetricStore
-from sscp_lib.publishing.charts import assurance as drawing
-from sscp_lib.stages.context import StageContext
-from sscp_lib.stages.loading import load_validated_tables
-from sscp_lib.stages.result import StageResult
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sscp_lib.analysis import assurance as analysis
+    from sscp_lib.stages.context import StageContext
+    from sscp_lib.stages.result import StageResult
+
+# What run() works with, imported by the stage's warm kernel before the stage starts.
+LIBRARIES = (
+    "sscp_lib.analysis.assurance",
+    "sscp_lib.publishing.charts.assurance",
+    "sscp_lib.stages.loading",
+    "sscp_lib.stages.result",
+)
 
 # The share of actions complete for each partnership priority (plan_priority code).
 PRIORITY_METRICS = {
@@ -40,6 +49,8 @@ PREVIOUS_SOURCE = {
 
 def metric_values(result: analysis.AssuranceAnalysis) -> dict[str, object]:
     """The stage's metrics by catalogue name (tables as DataFrames; child-level tables already suppressed)."""
+    from sscp_lib.analysis import assurance as analysis
+
     a, log, s, p, r = result.audits, result.audit_actions, result.scrutineer, result.plan, result.reviews
     t, e, le, b, x = result.training, result.engagement, result.learning, result.budget, result.escalations
     values = {
@@ -127,6 +138,12 @@ def previous_values(before: analysis.AssuranceAnalysis) -> dict[str, object]:
 
 
 def run(ctx: StageContext) -> StageResult:
+    from sscp_lib.analysis import assurance as analysis
+    from sscp_lib.metrics import MetricStore
+    from sscp_lib.publishing.charts import assurance as drawing
+    from sscp_lib.stages.loading import load_validated_tables
+    from sscp_lib.stages.result import StageResult
+
     tables = load_validated_tables(ctx, analysis.DATASETS)
     result = analysis.analyse(tables, ctx.year, ctx.config)
     before = analysis.analyse(tables, ctx.year.previous, ctx.config)
@@ -168,9 +185,15 @@ def run(ctx: StageContext) -> StageResult:
 
 def inputs_frame(tables: Mapping[str, pd.DataFrame], ctx: StageContext) -> pd.DataFrame:
     """Rows per validated table and rows in the reporting year, and whether the data are synthetic."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             name: {"rows": len(frame), f"rows in {ctx.year}": int((frame["reporting_year"] == ctx.year.label).sum())}
             for name, frame in tables.items()
         }
     ).T.assign(synthetic=ctx.synthetic)
+
+
+def report_summary(view: ReportView) -> list[SummaryLine]:
+    return analysis_summary(view)

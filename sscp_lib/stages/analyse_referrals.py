@@ -3,16 +3,28 @@ referrals and child protection plans; the stage's metrics by catalogue name, and
 
 from __future__ import annotations
 
-from sscp_lib.analysis import referrals as analysis
-from sscp_lib.metrics import MetricStore
-from sscp_lib.publishing.charts import referrals as drawing
-from sscp_lib.stages.context import StageContext
-from sscp_lib.stages.loading import load_validated_tables
-from sscp_lib.stages.result import StageResult
+from typing import TYPE_CHECKING
+
+from sscp_lib.stages.summary import ReportView, SummaryLine, analysis_summary
+
+if TYPE_CHECKING:
+    from sscp_lib.analysis import referrals as analysis
+    from sscp_lib.stages.context import StageContext
+    from sscp_lib.stages.result import StageResult
+
+# What run() works with, imported by the stage's warm kernel before the stage starts.
+LIBRARIES = (
+    "sscp_lib.analysis.referrals",
+    "sscp_lib.publishing.charts.referrals",
+    "sscp_lib.stages.loading",
+    "sscp_lib.stages.result",
+)
 
 
 def metric_values(result: analysis.ReferralAnalysis) -> dict[str, object]:
     """The stage's metrics by catalogue name."""
+    from sscp_lib.analysis import referrals as analysis
+
     v, cat, cp, dara, nfa = result.volumes, result.categories, result.child_protection, result.dara, result.nfa
     return {
         "data.contacts": v.contacts,
@@ -65,6 +77,12 @@ def previous_values(result: analysis.ReferralAnalysis) -> dict[str, object]:
 
 
 def run(ctx: StageContext) -> StageResult:
+    from sscp_lib.analysis import referrals as analysis
+    from sscp_lib.metrics import MetricStore
+    from sscp_lib.publishing.charts import referrals as drawing
+    from sscp_lib.stages.loading import load_validated_tables
+    from sscp_lib.stages.result import StageResult
+
     tables = load_validated_tables(ctx, analysis.DATASETS, analysis.COLUMNS_READ)
     result = analysis.analyse(tables, ctx.year, ctx.config)
     store = MetricStore(ctx.suppress_up_to).add_all(metric_values(result), previous_values(result))
@@ -90,3 +108,7 @@ def run(ctx: StageContext) -> StageResult:
         metrics=store,
         detail=result,
     )
+
+
+def report_summary(view: ReportView) -> list[SummaryLine]:
+    return analysis_summary(view)

@@ -3,16 +3,21 @@ with a clean log that reconciles each file and the rows it rejected."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from sscp_lib.ingest.clean import CleanResult, clean_year
-from sscp_lib.ingest.pseudonymise import load_key
-from sscp_lib.metrics import MetricStore
-from sscp_lib.report_tables import report_frame
-from sscp_lib.reuse import ReuseStore
-from sscp_lib.stages.context import StageContext
-from sscp_lib.stages.result import StageResult
+from sscp_lib.stages.summary import ReportView, SummaryLine, in_words
 from sscp_lib.synthetic import SYNTHETIC_METRIC
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sscp_lib.ingest.clean import CleanResult
+    from sscp_lib.metrics import MetricStore
+    from sscp_lib.stages.context import StageContext
+    from sscp_lib.stages.result import StageResult
+
+# What run() works with, imported by the stage's warm kernel before the stage starts.
+LIBRARIES = ("pandas", "sscp_lib.ingest.clean", "sscp_lib.ingest.pseudonymise", "sscp_lib.stages.result")
 
 RECONCILIATION_COLUMNS = [
     "dataset",
@@ -42,6 +47,8 @@ def metric_values(result: CleanResult) -> dict[str, object]:
 
 def rows_by_year(result: CleanResult) -> pd.DataFrame:
     """Rows in each processed table by reporting year."""
+    import pandas as pd
+
     return (
         pd.DataFrame(
             {
@@ -61,6 +68,10 @@ def rows_by_year(result: CleanResult) -> pd.DataFrame:
 
 def reuse_table(records: list[dict]) -> pd.DataFrame:
     """Each dataset's clean key and whether its table was rebuilt or reused, and from which run."""
+    import pandas as pd
+
+    from sscp_lib.report_tables import report_frame
+
     frame = pd.DataFrame(
         [
             {
@@ -77,6 +88,8 @@ def reuse_table(records: list[dict]) -> pd.DataFrame:
 
 
 def metrics_table(store: MetricStore) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(
         [(name, entry["label"], entry["value"]) for name, entry in store.metrics.items()],
         columns=["metric", "label", "value"],
@@ -84,6 +97,12 @@ def metrics_table(store: MetricStore) -> pd.DataFrame:
 
 
 def run(ctx: StageContext) -> StageResult:
+    from sscp_lib.ingest.clean import clean_year
+    from sscp_lib.ingest.pseudonymise import load_key
+    from sscp_lib.metrics import MetricStore
+    from sscp_lib.reuse import ReuseStore
+    from sscp_lib.stages.result import StageResult
+
     run_inputs = ctx.run_inputs()
     result = clean_year(
         ctx.year,
@@ -117,3 +136,22 @@ def run(ctx: StageContext) -> StageResult:
         metrics=store,
         detail=result,
     )
+
+
+def report_summary(view: ReportView) -> list[SummaryLine]:
+    rejected, duplicates = view.value("run.rows_rejected"), view.value("run.duplicates_removed")
+    read = view.value("run.rows_read")
+    kept = read - rejected - duplicates if all(isinstance(v, int) for v in (read, rejected, duplicates)) else None
+    tables = view.dataset_tables("clean")
+    return [
+        SummaryLine("In", f"{in_words(view.value('run.files_read'))} raw files, {in_words(read)} rows."),
+        SummaryLine(
+            "Out", f"{tables} pseudonymous tables holding {in_words(kept)} rows; names and dates of birth dropped."
+        ),
+        SummaryLine(
+            "Check",
+            f"{in_words(rejected)} rows rejected and {in_words(duplicates)} exact duplicates removed:",
+            view.anchor("Rejected rows"),
+            "rejected rows by file, column and reason",
+        ),
+    ]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sscp_lib.config import DEFAULT_CONFIG, Paths, ReportingYear
-from sscp_lib.stages import STAGE_NAMES, run
+from sscp_lib.stages import STAGE_NAMES, get_stage, run
 
 if TYPE_CHECKING:
     from sscp_lib.stages import StageResult
@@ -40,20 +40,22 @@ def run_in_process(
     config_path: str | Path | None = None,
     stages: tuple[str, ...] = STAGE_NAMES,
 ) -> dict[str, StageRun]:
-    """Run `stages` in order; a stage that stops the chain raises its error after it has run."""
+    """Run `stages` in order; a stage that stops the chain raises its error after it has run. The
+    config is read once, for every stage."""
     from sscp_lib.stages import StageContext  # with pandas: `sscp run` imports this module for discard_derived_data
 
     runs: dict[str, StageRun] = {}
+    first = StageContext.from_parameters(
+        stages[0],
+        year,
+        raw_dir=raw_dir,
+        processed_dir=processed_dir,
+        reports_dir=reports_dir,
+        report_dir=report_dir,
+        config_path=config_path or DEFAULT_CONFIG,
+    )
     for name in stages:
-        ctx = StageContext.from_parameters(
-            name,
-            year,
-            raw_dir=raw_dir,
-            processed_dir=processed_dir,
-            reports_dir=reports_dir,
-            report_dir=report_dir,
-            config_path=config_path or DEFAULT_CONFIG,
-        )
+        ctx = replace(first, stage=get_stage(name))
         if name == STAGE_NAMES[0]:
             discard_derived_data(ctx.paths, ctx.year)
         started = time.perf_counter()

@@ -6,20 +6,28 @@ the chain, after the whole report has been shown (`StageResult.raise_if_stopped`
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from sscp_lib.metrics import MetricStore
-from sscp_lib.report_tables import report_frame
-from sscp_lib.reuse import ReuseStore
-from sscp_lib.stages.context import StageContext
-from sscp_lib.stages.result import StageResult
-from sscp_lib.validation import suites as validate
+from sscp_lib.stages.summary import ReportView, SummaryLine, in_words
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sscp_lib.stages.context import StageContext
+    from sscp_lib.stages.result import StageResult
+    from sscp_lib.validation.suites import ValidationReport
+
+# What run() works with, imported by the stage's warm kernel before the stage starts (Great
+# Expectations: seconds).
+LIBRARIES = ("pandas", "sscp_lib.validation.suites", "sscp_lib.stages.result")
 
 BY_TABLE_COLUMNS = ["dataset", "expectations", "passed", "failed", "warned", "rows_quarantined"]
 
 
-def metric_values(report: validate.ValidationReport) -> dict[str, object]:
+def metric_values(report: ValidationReport) -> dict[str, object]:
     """The validate stage's metrics by catalogue name."""
+    from sscp_lib.validation import suites as validate
+
     results = report.results
     return {
         "validation.expectations_passed": sum(r.success for r in results),
@@ -33,6 +41,10 @@ def metric_values(report: validate.ValidationReport) -> dict[str, object]:
 
 def reuse_table(records: list[dict]) -> pd.DataFrame:
     """Each table's validation key and whether its validation was rebuilt or reused, and from which run."""
+    import pandas as pd
+
+    from sscp_lib.report_tables import report_frame
+
     frame = pd.DataFrame(
         [
             {
@@ -48,8 +60,10 @@ def reuse_table(records: list[dict]) -> pd.DataFrame:
     return report_frame(frame, empty="No reuse store: every table was validated in this run.")
 
 
-def expectation_sections(report: validate.ValidationReport) -> list[tuple[str, pd.DataFrame | None]]:
+def expectation_sections(report: ValidationReport) -> list[tuple[str, pd.DataFrame | None]]:
     """For each table: a heading line, then its expectations (or why it was not validated)."""
+    from sscp_lib.validation import suites as validate
+
     sections: list[tuple[str, pd.DataFrame | None]] = []
     for name, table in report.tables.items():
         sections.append(
@@ -67,6 +81,13 @@ def expectation_sections(report: validate.ValidationReport) -> list[tuple[str, p
 
 
 def run(ctx: StageContext) -> StageResult:
+    import pandas as pd
+
+    from sscp_lib.metrics import MetricStore
+    from sscp_lib.reuse import ReuseStore
+    from sscp_lib.stages.result import StageResult
+    from sscp_lib.validation import suites as validate
+
     report = validate.validate_year(
         ctx.year,
         ctx.paths,
@@ -115,3 +136,23 @@ def run(ctx: StageContext) -> StageResult:
         detail=report,
         stop=report.stop_error(),
     )
+
+
+def report_summary(view: ReportView) -> list[SummaryLine]:
+    failed, warned = view.value("validation.expectations_failed"), view.value("validation.expectations_warned")
+    passed = view.value("validation.expectations_passed")
+    total = sum(v for v in (failed, warned, passed) if isinstance(v, int))
+    tables = view.dataset_tables("validated")
+    return [
+        SummaryLine("In", f"{tables} clean tables checked against {in_words(total)} expectations."),
+        SummaryLine(
+            "Out",
+            f"{tables} validated tables; {in_words(view.value('validation.rows_quarantined'))} rows quarantined.",
+        ),
+        SummaryLine(
+            "Check",
+            f"{in_words(failed)} critical expectations failed and {in_words(warned)} warnings:",
+            view.anchor("Every expectation not met"),
+            "every expectation not met",
+        ),
+    ]
