@@ -160,8 +160,17 @@ class ReuseStore:
                     shutil.copyfile(path, building / name)
             record = {**meta, "key": key, "files": sorted(files), "built": meta.get("built") or now_label()}
             write_json_atomic(building / ENTRY_FILE, record)
+            stored = self.find(stage, dataset, key)
+            if stored is not None:  # another run (a quarter run beside the year's) stored it first
+                return stored
             shutil.rmtree(final, ignore_errors=True)  # an incomplete entry of the same key
-            os.replace(building, final)
+            try:
+                os.replace(building, final)
+            except OSError:  # stored meanwhile by another run
+                stored = self.find(stage, dataset, key)
+                if stored is None:
+                    raise
+                return stored
         finally:
             shutil.rmtree(building, ignore_errors=True)
         self.prune(stage, dataset)

@@ -202,3 +202,20 @@ def test_a_rerun_of_the_chain_reuses_every_table_and_publishes_the_same_figures_
     assert undated((first / "assurance-statement.html").read_text(encoding="utf-8")) == undated(statement)
     clean_page = (first / "notebooks" / "01_clean.html").read_text(encoding="utf-8")
     assert "reused" in clean_page and f"the {YEAR} run of " in clean_page
+
+
+def test_the_store_keeps_what_it_stored_first_and_the_most_recently_used_entries(tmp_path):
+    store = ReuseStore(tmp_path / ".reuse")
+    table = tmp_path / "table.parquet"
+    table.write_bytes(b"first")
+    entry = store.save("clean", "audits", "k0", {"table.parquet": table}, {"year": YEAR})
+    table.unlink()
+    table.write_bytes(b"second")  # a run storing the same key again (a quarter run beside the year's)
+    again = store.save("clean", "audits", "k0", {"table.parquet": table}, {"year": YEAR})
+    assert again.folder == entry.folder and again.file("table.parquet").read_bytes() == b"first"
+    for i in range(1, 6):
+        time.sleep(0.01)
+        store.save("clean", "audits", f"k{i}", {"table.parquet": table}, {"year": YEAR})
+    kept = sorted(p.name for p in (store.root / "clean" / "audits").iterdir())
+    assert kept == ["k2", "k3", "k4", "k5"]
+    assert store.find("clean", "audits", "k0") is None and store.find("clean", "audits", "k5") is not None
