@@ -66,11 +66,14 @@ def _chain(work: Path, python_path: Path | None = None, extra: tuple[str, ...] =
         str(work / ("reports-base" if python_path else "reports")),
         *extra,
     ]
-    env_before = os.environ.get("PYTHONPATH")
+    # `python -m` puts the working folder first on the import path: run from the checkout's root.
+    env_before, cwd_before = os.environ.get("PYTHONPATH"), Path.cwd()
     os.environ["PYTHONPATH"] = str(python_path or REPO)
+    os.chdir(python_path or REPO)
     try:
         run = stage_memory.run_chain_measured(cmd)
     finally:
+        os.chdir(cwd_before)
         if env_before is None:
             os.environ.pop("PYTHONPATH", None)
         else:
@@ -108,13 +111,14 @@ def _base_checkout(commit: str) -> Path:
     return folder
 
 
-def bench_scale(scale: float, repeats: int, base: str | None) -> dict:
+def bench_scale(scale: float, repeats: int, base: str | None, keep_sample: bool = False) -> dict:
     from sscp_lib.sample.generate import generate_sample
 
     work = WORK / f"reruns-{scale:g}"
-    shutil.rmtree(work, ignore_errors=True)
     started = time.perf_counter()
-    generate_sample(out_dir=work / "raw", scale=scale)
+    if not (keep_sample and (work / "raw" / YEAR).is_dir()):
+        shutil.rmtree(work, ignore_errors=True)
+        generate_sample(out_dir=work / "raw", scale=scale)
     sample_seconds = time.perf_counter() - started
     year_dir = work / "raw" / YEAR
     originals = {name: (year_dir / name).read_bytes() for name in (SUPPORT_FILE, POLICE_FILE)}
@@ -126,20 +130,21 @@ def bench_scale(scale: float, repeats: int, base: str | None) -> dict:
         shutil.rmtree(work / "processed", ignore_errors=True)  # the reuse store with it
         shutil.rmtree(work / "processed-base", ignore_errors=True)
         record: dict = {}
-        # The earlier commit and this one, each from nothing; the order alternates between repeats.
-        order = ["base", "full"] if repeat % 2 == 0 else ["full", "base"]
-        for kind in order if base_checkout else ["full"]:
-            print(f"{scale:g}x repeat {repeat + 1}: {kind} ...", flush=True)
-            record[kind] = _chain(work, base_checkout) if kind == "base" else _chain(work)
-        for kind in RERUNS:
+        # This commit from nothing, its reruns, then the earlier commit from nothing on the same
+        # files (the changed files put back first).
+        for kind in ("full", *RERUNS):
             if kind == "support":
                 _append_last_row(year_dir / SUPPORT_FILE)
             elif kind == "police":
                 _append_last_row(year_dir / POLICE_FILE)
-            print(f"{scale:g}x repeat {repeat + 1}: {kind} ...", flush=True)
             record[kind] = _chain(work)
+            print(f"{scale:g}x repeat {repeat + 1}: {kind} {json.dumps(record[kind])}", flush=True)
+        if base_checkout:
+            for name, content in originals.items():
+                (year_dir / name).write_bytes(content)
+            record["base"] = _chain(work, base_checkout)
+            print(f"{scale:g}x repeat {repeat + 1}: base {json.dumps(record['base'])}", flush=True)
         runs.append(record)
-        print(json.dumps(record), flush=True)
     result: dict = {
         "scale": scale,
         "repeats": repeats,
@@ -223,6 +228,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scales", default="1,100")
     parser.add_argument("--repeats", type=int, default=3, help="repeats at 1x (100x runs once)")
     parser.add_argument("--base", default=BASE_COMMIT, help="the commit a 100x first run is compared with")
+    parser.add_argument("--keep-sample", action="store_true", help="use the sample left in benchmarks/work/")
     args = parser.parse_args(argv)
     os.environ.setdefault("SSCP_PSEUDONYMISATION_KEY", BENCH_KEY)
     results: dict[str, dict] = {}
