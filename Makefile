@@ -32,6 +32,7 @@ lab: setup $(VALIDATED)
 
 bench: setup
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.reruns
 	$(PY) -m benchmarks.explore
 	$(PY) -m benchmarks.cin_census
 

@@ -57,6 +57,7 @@ def _cmd_run(args) -> int:
         start_from=args.start_from,
         quarter=args.quarter,
         wait=args.wait,
+        fresh=args.fresh,
     )
 
 
@@ -196,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     p.add_argument("--from", dest="start_from", choices=STAGE_NAMES, help="resume from this stage")
     p.add_argument("--wait", action="store_true", help=WAIT_HELP)
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="rebuild every clean and validated table (by default a table whose inputs are unchanged is reused)",
+    )
     p.set_defaults(func=_cmd_run)
 
     # --- review ---

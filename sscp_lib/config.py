@@ -18,6 +18,7 @@ NARRATIVE_DIR = PROJECT_ROOT / "narrative"
 KERNEL_NAME = "sscp"
 
 _YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER_FOLDER_RE = re.compile(r"^\d{4}-\d{2}-Q[1-4]$")  # a quarter run's processed root (Paths.for_period)
 
 
 @dataclass(frozen=True, order=True)
@@ -209,6 +210,13 @@ class Paths:
         """Per-stage metric fragments; merged into reports/<year>/metrics.json."""
         return self.processed_year(year) / "metrics"
 
+    @property
+    def reuse_store(self) -> Path:
+        """Stored clean and validated tables by content key, shared by every year and quarter run:
+        a quarter's processed root (<root>/2023-24-Q3, see for_period) uses its root's store."""
+        root = self.processed.parent if _QUARTER_FOLDER_RE.match(self.processed.name) else self.processed
+        return root / ".reuse"
+
     def reports_year(self, year: ReportingYear) -> Path:
         return self.reports / year.label
 
@@ -296,6 +304,11 @@ class ReportPaths:
     @property
     def dashboard_charts_index(self) -> Path:
         return charts_index(self.dashboard_charts)
+
+    @property
+    def run_inputs(self) -> Path:
+        """The run's input hashes and whether it rebuilds everything, for its stages (sscp_lib.reuse)."""
+        return self.root / "inputs.json"
 
 
 class PartnershipConfig(dict):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 from datetime import datetime
@@ -10,8 +11,9 @@ from importlib import metadata
 from pathlib import Path
 
 from sscp_lib.chain.run import RunContext
-from sscp_lib.config import PROJECT_ROOT
+from sscp_lib.config import PROJECT_ROOT, Paths, ReportingYear
 from sscp_lib.files import write_json_atomic
+from sscp_lib.reuse import RECORD_FILE
 
 # Packages whose versions go into the manifest.
 MANIFEST_PACKAGES = (
@@ -61,6 +63,25 @@ def _package_versions() -> dict[str, str | None]:
     return versions
 
 
+def dataset_keys(paths: Paths, year: ReportingYear) -> dict:
+    """Per dataset, the clean and validation keys of this run's tables and whether each was
+    reused, and from which run (as the clean folder's reuse.json and validation.json record them)."""
+    records: dict[str, dict] = {}
+    for stage, path, listed in (
+        ("clean", paths.clean_dir(year) / RECORD_FILE, "datasets"),
+        ("validate", paths.validation_report(year), "reuse"),
+    ):
+        try:
+            found = json.loads(path.read_text(encoding="utf-8")).get(listed, [])
+        except (OSError, ValueError):
+            continue
+        for record in found:
+            records.setdefault(record["dataset"], {})[stage] = {
+                k: record.get(k) for k in ("key", "outcome", "reused_from")
+            }
+    return records
+
+
 def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> Path:
     manifest = {
         "year": ctx.year.label,
@@ -79,6 +100,7 @@ def write_manifest(ctx: RunContext, finished: datetime | None, outcome: str) -> 
         "started": ctx.started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds") if finished else None,
         "stages": [s.as_dict() for s in ctx.stages],
+        "datasets": dataset_keys(ctx.paths, ctx.year),
     }
     write_json_atomic(ctx.staging.manifest_json, manifest)
     return ctx.staging.manifest_json

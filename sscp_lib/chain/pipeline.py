@@ -30,6 +30,7 @@ from sscp_lib.chain.year_lock import year_lock
 from sscp_lib.config import KERNEL_NAME, NOTEBOOK_DIR
 from sscp_lib.errors import UserError
 from sscp_lib.publishing.pdf import PdfFailed
+from sscp_lib.reuse import write_run_inputs
 from sscp_lib.stages import STATEMENT_STAGE, get_stage, notebook_parameters, stage_groups
 from sscp_lib.stages.runner import discard_derived_data
 from sscp_lib.synthetic import is_synthetic
@@ -49,11 +50,13 @@ def run_chain(
     kernels: KernelPool | None = None,
     quarter: int | str | None = None,
     wait: bool = False,
+    fresh: bool = False,
 ) -> int:
     """Run the chain for a reporting year, or (with `quarter`) that quarter's dashboard; returns
     the process exit code. kernels: the run's kernel pool if the caller started it earlier (`sscp
     run` does, before importing this module). wait: if another run holds the year's lock, wait for
-    it rather than stop (year_lock.py); a year's quarters share the year's lock."""
+    it rather than stop (year_lock.py); a year's quarters share the year's lock. fresh: rebuild
+    every clean and validated table, reusing none (sscp_lib.reuse)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     if kernels is None:
         kernels = chain_kernel_pool()
@@ -65,6 +68,7 @@ def run_chain(
         for stage in stage_groups(start_index, stages)[0]:
             kernels.warm(stage.name)
         ctx = open_run(period.year, raw, processed, reports, config, pdf, quarter=period.quarter_number)
+        ctx.fresh = fresh
         label = period.year.label
         with year_lock((ctx.paths.reports, ctx.paths.processed), label, command=_command(period), wait=wait):
             ctx.started = datetime.now(UTC)  # after any wait for the lock
@@ -80,6 +84,8 @@ def _command(period) -> str:
 def _run_stages(ctx: RunContext, kernels: KernelPool, start_index: int) -> int:
     """The chain from `start_index` on, once its arguments are checked: stages, statement, index, swap."""
     _prepare_staging(ctx, start_index)
+    # The stages take the raw files' hashes from the run (clean's reuse keys) rather than hash again.
+    write_run_inputs(ctx.staging.run_inputs, ctx.paths.raw, ctx.inputs.fingerprint()["inputs"], ctx.fresh)
     previous_run = _carry_review_over(ctx)
     if start_index == 0:
         discard_derived_data(ctx.paths, ctx.year)

@@ -132,6 +132,7 @@ class RunContext:
     started: datetime
     stages: list[StageRecord] = field(default_factory=list)
     statement_status: StatementStatus | None = None  # draft or approved
+    fresh: bool = False  # rebuild every clean and validated table, reusing none (sscp run --fresh)
 
     @property
     def config_path(self) -> Path:

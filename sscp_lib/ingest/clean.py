@@ -28,9 +28,11 @@ import pyarrow.compute as pc
 from sscp_lib.config import PartnershipConfig, ReportingYear
 from sscp_lib.contract import CodeList, Column, Contract, Dataset, load_contract, normalise_header
 from sscp_lib.errors import InputFileError, UserError
-from sscp_lib.files import write_parquet_atomic
+from sscp_lib.files import write_json_atomic, write_parquet_atomic
 from sscp_lib.ingest.cin_census import read_cin_census
-from sscp_lib.ingest.pseudonymise import normalise_identifier, pseudonymise
+from sscp_lib.ingest.clean_reuse import STAGE as CLEAN_STAGE
+from sscp_lib.ingest.clean_reuse import InputHashes, clean_key
+from sscp_lib.ingest.pseudonymise import PseudonymCache, normalise_identifier, pseudonymise
 from sscp_lib.ingest.readers import RawTable, read_annex_a, read_raw_file
 from sscp_lib.ingest.sources import (
     ANNEX_A,
@@ -46,6 +48,7 @@ from sscp_lib.ingest.sources import (
     resolve_sources,
 )
 from sscp_lib.report_tables import report_frame
+from sscp_lib.reuse import RECORD_FILE, Entry, ReuseStore, link_or_copy, now_label
 from sscp_lib.synthetic import SAMPLE_MARKER, has_sample_marker
 from sscp_lib.worker import FreshProcess
 
@@ -581,7 +584,12 @@ def reporting_year_labels(dates: pd.Series) -> pd.Series:
 
 
 def finish_dataset(
-    frame: pd.DataFrame, dataset: Dataset, contract: Contract, config: PartnershipConfig, key: bytes
+    frame: pd.DataFrame,
+    dataset: Dataset,
+    contract: Contract,
+    config: PartnershipConfig,
+    key: bytes,
+    pseudonyms: PseudonymCache | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Derived ids, recoding, derived columns, pseudonyms; returns (processed table, mask of NFA rows recoded)."""
     frame = frame.copy()
@@ -610,7 +618,7 @@ def finish_dataset(
     frame["reporting_year"] = reporting_year_labels(frame[dataset.period_column])
     for column in dataset.columns:
         if column.role == "pseudonymise":
-            frame[column.canonical_name] = pseudonymise(frame[column.name], key, column.canonical_name)
+            frame[column.canonical_name] = pseudonymise(frame[column.name], key, column.canonical_name, pseudonyms)
     schema = contract.processed_schema(dataset)
     out = pd.DataFrame({name: frame[name].astype(dtype) for name, dtype in schema.items()})
     return out, recoded
@@ -621,13 +629,16 @@ def finish_dataset(
 
 
 NO_REJECTS = "No row was rejected."
+# In the clean folder: each dataset's clean key, and whether its table was reused (and from which run).
+REUSE_RECORD = RECORD_FILE
 
 
 @dataclass
 class CleanResult:
     year: ReportingYear
     out_dir: Path
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]  # read from out_dir when asked for
+    year_counts: dict[str, dict[str, int]]  # dataset -> reporting year -> rows
     log: pd.DataFrame
     rejected: pd.DataFrame
     synthetic: bool
@@ -636,6 +647,8 @@ class CleanResult:
     superseded_files: list[str] = field(default_factory=list)  # "file" or "file (sheet)" of an Annex A list
     superseded_reasons: list[str] = field(default_factory=list)  # why each of superseded_files was not read
     written: list[Path] = field(default_factory=list)
+    # With a reuse store: per dataset, its clean key and whether it was reused (and from which run).
+    reuse: list[dict] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -672,6 +685,10 @@ class CleanResult:
         return report_frame(
             extras.reset_index(drop=True), empty="Every heading in every file is one the contract uses."
         )
+
+
+def _typed_rejected(rejected: pd.DataFrame) -> pd.DataFrame:
+    return _typed(rejected.to_dict("records") if len(rejected) else [], REJECTED_COLUMNS)
 
 
 def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
@@ -766,6 +783,7 @@ def clean_dataset(
     config: PartnershipConfig,
     key: bytes,
     annex_cache: dict,
+    pseudonyms: PseudonymCache | None = None,
 ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, int]:
     """(processed table, clean-log rows, rejected rows, NFA recoded in the reporting year)."""
     dataset = contract.dataset(name)
@@ -792,7 +810,7 @@ def clean_dataset(
     else:
         duplicate = duplicate_rows(combined)
     kept = combined.loc[~duplicate].reset_index(drop=True) if duplicate.any() else combined
-    table, recoded_mask = finish_dataset(kept, dataset, contract, config, key)
+    table, recoded_mask = finish_dataset(kept, dataset, contract, config, key, pseudonyms)
     nfa_recoded = int((recoded_mask & (table["reporting_year"] == year.label).fillna(False)).sum())
     log_rows = []
     for i, outcome in enumerate(outcomes):
@@ -860,19 +878,39 @@ def _cleaned(
     config: PartnershipConfig,
     key: bytes,
 ) -> Iterator[tuple[pd.DataFrame, list[dict], pd.DataFrame, int]]:
-    """clean_dataset for each of `names` in turn, in this process (an Annex A workbook read once)."""
+    """clean_dataset for each of `names` in turn, in this process (an Annex A workbook read once,
+    an identifier that links tables hashed once)."""
     annex_cache: dict = {}
+    pseudonyms = PseudonymCache(linking_identifiers(contract))
     for name in names:
-        yield clean_dataset(name, by_dataset[name], contract, year, raw_dir, config, key, annex_cache)
+        yield clean_dataset(name, by_dataset[name], contract, year, raw_dir, config, key, annex_cache, pseudonyms)
 
 
-def _cleaned_to_files(folder: Path, names: list[str], *lane) -> list[tuple[Path, list[dict], pd.DataFrame, int]]:
+def linking_identifiers(contract: Contract) -> set[str]:
+    """Pseudonymised columns found in more than one dataset (child_pid): those worth remembering
+    across tables. Record ids are distinct per table: remembering them would only cost memory."""
+    seen: dict[str, int] = {}
+    for dataset in contract.datasets.values():
+        for column in dataset.columns:
+            if column.role == "pseudonymise":
+                seen[column.canonical_name] = seen.get(column.canonical_name, 0) + 1
+    return {name for name, count in seen.items() if count > 1}
+
+
+def _counts_by_year(table: pd.DataFrame) -> dict[str, int]:
+    """Rows by reporting year, most first (as value_counts gives them)."""
+    return {str(label): int(count) for label, count in table["reporting_year"].value_counts().items()}
+
+
+def _cleaned_to_files(
+    folder: Path, names: list[str], *lane
+) -> list[tuple[Path, list[dict], pd.DataFrame, int, dict[str, int]]]:
     """_cleaned(names, *lane) for the second process: each table written to `folder` (the stage's
     staging folder) once cleaned and let go, so the process holds one table at a time and sends
     back none (at 100x, pickled tables in both processes at once took the stage over its memory
     budget)."""
     return [
-        (write_parquet_atomic(table, folder / f"{name}.parquet"), *rest)
+        (write_parquet_atomic(table, folder / f"{name}.parquet"), *rest, _counts_by_year(table))
         for name, (table, *rest) in zip(names, _cleaned(names, *lane))
     ]
 
@@ -883,7 +921,7 @@ MULTI_SOURCE_WORDS = {CIN_CENSUS: "the CIN census return", ANNEX_A: "the Annex A
 def empty_from_a_fuller_source(
     year: ReportingYear,
     by_dataset: Mapping[str, list[SourceFile]],
-    tables: Mapping[str, pd.DataFrame],
+    rows_by_year: Mapping[str, Mapping[str, int]],
     superseded: list[NotRead],
     raw_dir: Path,
     contract: Contract,
@@ -897,8 +935,7 @@ def empty_from_a_fuller_source(
         this_year = [source for source in found if source.year == year]
         if not this_year or not all(source.multi for source in this_year):
             continue
-        table = tables[name]
-        if int((table["reporting_year"] == year.label).fillna(False).sum()) > 0:
+        if rows_by_year[name].get(year.label, 0) > 0:
             continue
         label = contract.dataset(name).label
         kind = str(this_year[0].multi)
@@ -921,6 +958,29 @@ def empty_from_a_fuller_source(
     return None
 
 
+class TableFiles(Mapping[str, pd.DataFrame]):
+    """The clean tables by dataset, read from their files when asked for: the stage holds none
+    in memory (the stage report needs only their rows by year)."""
+
+    def __init__(self, folder: Path, names: list[str]):
+        self.folder, self.names = Path(folder), list(names)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.names:
+            raise KeyError(name)
+        return pd.read_parquet(self.folder / f"{name}.parquet")
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _source_files(found: list[SourceFile], raw_dir: Path) -> list[tuple[str, str, str | None, object]]:
+    return [(_relative(s.path, raw_dir), s.year.label, s.sheet or s.spec.sheet, s.spec) for s in found]
+
+
 def clean_year(
     year: ReportingYear,
     raw_dir: Path,
@@ -928,8 +988,18 @@ def clean_year(
     config: PartnershipConfig,
     key: bytes,
     contract: Contract | None = None,
+    *,
+    store: ReuseStore | None = None,
+    input_hashes: Mapping[str, str] | None = None,
+    fresh: bool = False,
 ) -> CleanResult:
-    """Clean every dataset for `year` from raw_dir/<year> and earlier year folders; write out_dir."""
+    """Clean every dataset for `year` from raw_dir/<year> and earlier year folders; write out_dir.
+
+    With a `store`, a dataset whose clean key (sscp_lib.ingest.clean_reuse) has an entry there
+    is reused (its table linked in, its clean-log and rejected rows taken from the entry) unless
+    `fresh`; every dataset cleaned is stored. `input_hashes` (raw file path relative to raw_dir
+    -> SHA-256) are the run's hashes of its inputs; a file missing from them is hashed here.
+    """
     year = ReportingYear.parse(year) if isinstance(year, str) else year
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     contract = contract or load_contract()
@@ -953,32 +1023,67 @@ def clean_year(
             f"{year_dir}: missing required dataset file(s) for {year.label}: {patterns}{where}; "
             f"run `sscp inspect {shlex.quote(str(year_dir))}` to see which dataset each file is taken for"
         )
-    here, there = dataset_lanes(by_dataset)
+    keys: dict[str, tuple[str, dict]] = {}
+    reused: dict[str, Entry] = {}
+    if store is not None:
+        hashes = InputHashes(raw_dir, input_hashes)
+        for name, found in by_dataset.items():
+            keys[name] = clean_key(name, _source_files(found, raw_dir), contract, config, year, key, hashes)
+            entry = None if fresh else store.find(CLEAN_STAGE, name, keys[name][0])
+            if entry is not None:
+                reused[name] = entry
+    to_clean = {name: found for name, found in by_dataset.items() if name not in reused}
+    here, there = dataset_lanes(to_clean)
     cleaned: dict[str, tuple] = {}
     # Each table is written as soon as it is cleaned, by whichever process cleaned it, into a
     # staging folder; all move into out_dir once every dataset is clean, so a run that fails
     # leaves the last run's tables as they were.
     staging = out_dir / ".cleaning"
     shutil.rmtree(staging, ignore_errors=True)
+    built = now_label()
+    reuse_records: list[dict] = []
     try:
         with closing(FreshProcess(preload=(__name__,))) if there else nullcontext() as elsewhere:
             if elsewhere is not None:
                 lane = {n: by_dataset[n] for n in there}
                 elsewhere.submit(_cleaned_to_files, staging, there, lane, contract, year, raw_dir, config, key)
-            for name, (table, *rest) in zip(here, _cleaned(here, by_dataset, contract, year, raw_dir, config, key)):
+            for name, entry in reused.items():
+                link_or_copy(entry.file("table.parquet"), staging / f"{name}.parquet")
+                cleaned[name] = (
+                    entry.meta["log_rows"],
+                    pd.read_parquet(entry.file("rejected.parquet")),
+                    int(entry.meta["nfa_recoded"]),
+                    entry.meta["rows_by_year"],
+                )
+            for name, (table, *rest) in zip(here, _cleaned(here, to_clean, contract, year, raw_dir, config, key)):
                 write_parquet_atomic(table, staging / f"{name}.parquet")
-                cleaned[name] = (table, *rest)
+                cleaned[name] = (*rest, _counts_by_year(table))
+                del table
             if elsewhere is not None:
-                for name, (path, *rest) in zip(there, elsewhere.result()):
-                    cleaned[name] = (pd.read_parquet(path), *rest)
-        tables, log_rows, rejected_parts, nfa_recoded = {}, [], [], 0
+                for name, (_path, *rest) in zip(there, elsewhere.result()):
+                    cleaned[name] = tuple(rest)
+        log_rows, rejected_parts, nfa_recoded, year_counts, nfa_by = [], [], 0, {}, {}
         for name in by_dataset:  # in the contract's order, whichever process cleaned it
-            table, rows, rejected, recoded = cleaned.pop(name)
-            tables[name] = table
+            rows, rejected, recoded, counts = cleaned.pop(name)
             log_rows.extend(rows)
             rejected_parts.append(rejected)
             nfa_recoded += recoded
-        empty = empty_from_a_fuller_source(year, by_dataset, tables, superseded, raw_dir, contract)
+            nfa_by[name] = recoded
+            year_counts[name] = counts
+            if store is not None:
+                entry = reused.get(name)
+                reuse_records.append(
+                    {
+                        "dataset": name,
+                        "key": keys[name][0],
+                        "outcome": "reused" if entry else "rebuilt",
+                        "reused_from": entry.built_by if entry else None,
+                        "built": entry.meta["built"] if entry else built,
+                    }
+                )
+                if entry is None:
+                    write_parquet_atomic(_typed_rejected(rejected), staging / f".{name}.rejected.parquet")
+        empty = empty_from_a_fuller_source(year, by_dataset, year_counts, superseded, raw_dir, contract)
         if empty:
             raise UserError(empty)
         log = _typed(log_rows, LOG_COLUMNS)
@@ -987,20 +1092,48 @@ def clean_year(
             if any(len(p) for p in rejected_parts)
             else pd.DataFrame()
         )
-        rejected = _typed(rejected.to_dict("records") if len(rejected) else [], REJECTED_COLUMNS)
+        rejected = _typed_rejected(rejected)
         write_parquet_atomic(log, staging / "clean_log.parquet")
         write_parquet_atomic(rejected, staging / "rejected.parquet")
+        if store is not None:
+            write_json_atomic(staging / REUSE_RECORD, {"datasets": reuse_records})
         written = [
             staging.joinpath(f"{name}.parquet").replace(out_dir / f"{name}.parquet")
-            for name in [*tables, "clean_log", "rejected"]
+            for name in [*by_dataset, "clean_log", "rejected"]
         ]
+        if store is not None:
+            staging.joinpath(REUSE_RECORD).replace(out_dir / REUSE_RECORD)
+            for record in reuse_records:
+                name = record["dataset"]
+                if record["outcome"] == "rebuilt":
+                    store.save(
+                        CLEAN_STAGE,
+                        name,
+                        record["key"],
+                        {
+                            "table.parquet": out_dir / f"{name}.parquet",
+                            "rejected.parquet": staging / f".{name}.rejected.parquet",
+                        },
+                        {
+                            "year": year.label,
+                            "built": built,
+                            "log_rows": [r for r in log_rows if r["dataset"] == name],
+                            "nfa_recoded": nfa_by[name],
+                            "rows_by_year": year_counts[name],
+                            "key_parts": keys[name][1],
+                        },
+                    )
+        else:
+            (out_dir / REUSE_RECORD).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     synthetic = any(has_sample_marker(folder) for _, folder in year_folders(raw_dir, year))
     return CleanResult(
         year=year,
         out_dir=out_dir,
-        tables=tables,
+        tables=TableFiles(out_dir, list(by_dataset)),
+        year_counts=year_counts,
+        reuse=reuse_records,
         log=report_frame(log),  # shown (and subset) in the clean log as a reviewer's table
         rejected=rejected,
         synthetic=synthetic,

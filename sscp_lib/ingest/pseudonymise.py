@@ -115,18 +115,37 @@ def _distinct_and_codes(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return ordered.filter(pa.array(starts)), codes
 
 
-def pseudonymise(values: pd.Series, key: bytes, field: str) -> pd.Series:
-    """Pseudonyms for `values` (empty stays empty); `field` is the output column, e.g. child_pid.
+class PseudonymCache:
+    """Pseudonyms already made in one clean run, for the fields that link tables (child_pid): each
+    distinct identifier is hashed once across datasets and years. Held in Arrow arrays (about 30
+    bytes an identifier), in memory only: raw identifiers never leave the clean stage."""
 
-    Each distinct value is hashed once and mapped back, so a million rows of a few hundred
-    thousand children cost a few hundred thousand HMACs. The distinct values and the mapping
-    back stay in Arrow and numpy: no Python object per row.
-    """
-    text = pa.array(normalise_identifier(values), type=pa.large_string())
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    distinct, codes = _distinct_and_codes(text)
-    del text  # the rows' text is no longer needed: only the distinct values and each row's code
+    def __init__(self, fields: set[str] | frozenset[str]):
+        self.fields = frozenset(fields)
+        self._known: dict[str, tuple[pa.Array, pa.Array]] = {}
+        self.hashed = 0  # HMACs computed
+        self.found = 0  # distinct identifiers found already hashed
+
+    def split(self, field: str, distinct: pa.Array) -> tuple[np.ndarray, pa.Array | None]:
+        """(position of each distinct value among the field's known ids, -1 where unknown;
+        the known pseudonyms)."""
+        if field not in self._known:
+            return np.full(len(distinct), -1, dtype=np.int64), None
+        ids, pseudonyms = self._known[field]
+        positions = pc.index_in(distinct, value_set=ids).to_numpy(zero_copy_only=False)
+        positions = np.where(np.isnan(positions), -1, positions).astype(np.int64)
+        return positions, pseudonyms
+
+    def add(self, field: str, ids: pa.Array, pseudonyms: pa.Array) -> None:
+        keep = pc.is_valid(pseudonyms)  # empty and missing ids are not kept
+        ids, pseudonyms = ids.filter(keep), pseudonyms.filter(keep)
+        if field in self._known:
+            old_ids, old_pseudonyms = self._known[field]
+            ids, pseudonyms = pa.concat_arrays([old_ids, ids]), pa.concat_arrays([old_pseudonyms, pseudonyms])
+        self._known[field] = (ids, pseudonyms)
+
+
+def _hash_distinct(key: bytes, field: str, distinct: pa.Array) -> pa.Array:
     prefix = f"{field}:".encode()
     digests = []
     for start in range(0, len(distinct), HASH_BATCH):
@@ -134,5 +153,39 @@ def pseudonymise(values: pd.Series, key: bytes, field: str) -> pd.Series:
         hashed = _hmac_hex_digests(key, prefix, [v for v in batch if v])  # empty and null stay empty
         it = iter(hashed)
         digests.append(pa.array([next(it) if v else None for v in batch], pa.large_string()))
-    pseudonyms = pa.chunked_array(digests, type=pa.large_string()).take(codes)
-    return pd.Series(pd.arrays.ArrowStringArray(pseudonyms), index=values.index, dtype="string")
+    if not digests:
+        return pa.array([], pa.large_string())
+    return pa.concat_arrays(digests)
+
+
+def pseudonymise(values: pd.Series, key: bytes, field: str, cache: PseudonymCache | None = None) -> pd.Series:
+    """Pseudonyms for `values` (empty stays empty); `field` is the output column, e.g. child_pid.
+
+    Each distinct value is hashed once and mapped back, so a million rows of a few hundred
+    thousand children cost a few hundred thousand HMACs; with a `cache` that holds the field,
+    identifiers another table of the run already hashed are not hashed again. The distinct
+    values and the mapping back stay in Arrow and numpy: no Python object per row.
+    """
+    text = pa.array(normalise_identifier(values), type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    distinct, codes = _distinct_and_codes(text)
+    del text  # the rows' text is no longer needed: only the distinct values and each row's code
+    if cache is None or field not in cache.fields:
+        digests = _hash_distinct(key, field, distinct)
+    else:
+        positions, known = cache.split(field, distinct)
+        unknown = positions < 0
+        new = distinct.filter(pa.array(unknown))
+        hashed = _hash_distinct(key, field, new)
+        cache.hashed += int(pc.sum(pc.is_valid(hashed)).as_py() or 0)
+        cache.found += int((~unknown).sum())
+        # Each distinct value's pseudonym: from the known ones, or the new ones placed after them.
+        offset = len(known) if known is not None else 0
+        where = positions.copy()
+        where[unknown] = offset + np.arange(int(unknown.sum()))
+        pool = pa.concat_arrays([known, hashed]) if known is not None else hashed
+        digests = pool.take(pa.array(where))
+        cache.add(field, new, hashed)
+    pseudonyms = digests.take(pa.array(codes))
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pseudonyms])), index=values.index, dtype="string")

@@ -50,10 +50,41 @@ def rows_by_year(result: CleanResult) -> pd.DataFrame:
     import pandas as pd
 
     return (
-        pd.DataFrame({name: table["reporting_year"].value_counts() for name, table in result.tables.items()})
+        pd.DataFrame(
+            {
+                name: pd.Series(
+                    list(counts.values()),
+                    index=pd.Index(list(counts), dtype="string", name="reporting_year"),
+                    name="count",
+                    dtype="int64",
+                )
+                for name, counts in result.year_counts.items()
+            }
+        )
         .T.fillna(0)
         .astype(int)
     )
+
+
+def reuse_table(records: list[dict]) -> pd.DataFrame:
+    """Each dataset's clean key and whether its table was rebuilt or reused, and from which run."""
+    import pandas as pd
+
+    from sscp_lib.report_tables import report_frame
+
+    frame = pd.DataFrame(
+        [
+            {
+                "dataset": r["dataset"],
+                "key": r["key"][:16],
+                "table": r["outcome"],
+                "from": r["reused_from"] or "this run",
+            }
+            for r in records
+        ],
+        columns=["dataset", "key", "table", "from"],
+    )
+    return report_frame(frame, empty="No reuse store: every table was cleaned in this run.")
 
 
 def metrics_table(store: MetricStore) -> pd.DataFrame:
@@ -69,16 +100,29 @@ def run(ctx: StageContext) -> StageResult:
     from sscp_lib.ingest.clean import clean_year
     from sscp_lib.ingest.pseudonymise import load_key
     from sscp_lib.metrics import MetricStore
+    from sscp_lib.reuse import ReuseStore
     from sscp_lib.stages.result import StageResult
 
-    result = clean_year(ctx.year, ctx.paths.raw, ctx.location("clean"), ctx.config, load_key())
+    run_inputs = ctx.run_inputs()
+    result = clean_year(
+        ctx.year,
+        ctx.paths.raw,
+        ctx.location("clean"),
+        ctx.config,
+        load_key(),
+        store=ReuseStore(ctx.paths.reuse_store),
+        input_hashes=run_inputs.hashes,
+        fresh=run_inputs.fresh,
+    )
+    reused = sum(r["outcome"] == "reused" for r in result.reuse)
     store = MetricStore(ctx.suppress_up_to).add_all(metric_values(result))
     store.write(ctx.metrics_fragment)
     return StageResult(
         stage=ctx.stage.name,
         summary=(
             f"{ctx.year}: {len(result.log)} files read, {result.rows_read:,} rows; "
-            f"synthetic sample: {'yes' if result.synthetic else 'no'}; tables written to {result.out_dir}"
+            f"synthetic sample: {'yes' if result.synthetic else 'no'}; tables written to {result.out_dir}; "
+            f"{reused} of {len(result.reuse)} tables reused from earlier runs (their inputs unchanged)"
         ),
         tables={
             "reconciliation": result.log[RECONCILIATION_COLUMNS],
@@ -86,6 +130,7 @@ def run(ctx: StageContext) -> StageResult:
             "rejected_by_reason": result.rejected_by_reason(),
             "extra_columns": result.extra_columns(),
             "files_not_read": result.files_not_read(),
+            "reuse": reuse_table(result.reuse),
             "metrics": metrics_table(store),
         },
         metrics=store,

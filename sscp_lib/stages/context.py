@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sscp_lib.config import PartnershipConfig, Paths, Period, ReportingYear, ReportPaths, load_config
 from sscp_lib.errors import UserError
+from sscp_lib.reuse import StageInputs, read_run_inputs
 from sscp_lib.stages.registry import Stage, get_stage
 from sscp_lib.synthetic import is_synthetic
 
@@ -101,6 +102,10 @@ class StageContext:
     @property
     def suppress_up_to(self) -> int:
         return self.config.suppression_threshold
+
+    def run_inputs(self) -> StageInputs:
+        """The chain's hashes of the raw inputs and its --fresh flag (none when run by hand)."""
+        return read_run_inputs(self.report.run_inputs, self.paths.raw)
 
     @property
     def metrics_fragment(self) -> Path:

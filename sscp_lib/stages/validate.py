@@ -41,6 +41,27 @@ def metric_values(report: ValidationReport) -> dict[str, object]:
     }
 
 
+def reuse_table(records: list[dict]) -> pd.DataFrame:
+    """Each table's validation key and whether its validation was rebuilt or reused, and from which run."""
+    import pandas as pd
+
+    from sscp_lib.report_tables import report_frame
+
+    frame = pd.DataFrame(
+        [
+            {
+                "dataset": r["dataset"],
+                "key": (r["key"] or "")[:16] or "(none: its clean table was not keyed)",
+                "validation": r["outcome"],
+                "from": r["reused_from"] or "this run",
+            }
+            for r in records
+        ],
+        columns=["dataset", "key", "validation", "from"],
+    )
+    return report_frame(frame, empty="No reuse store: every table was validated in this run.")
+
+
 def expectation_sections(report: ValidationReport) -> list[tuple[str, pd.DataFrame | None]]:
     """For each table: a heading line, then its expectations (or why it was not validated)."""
     from sscp_lib.validation import suites as validate
@@ -65,10 +86,19 @@ def run(ctx: StageContext) -> StageResult:
     import pandas as pd
 
     from sscp_lib.metrics import MetricStore
+    from sscp_lib.reuse import ReuseStore
     from sscp_lib.stages.result import StageResult
     from sscp_lib.validation import suites as validate
 
-    report = validate.validate_year(ctx.year, ctx.paths, ctx.config, stop=False)
+    report = validate.validate_year(
+        ctx.year,
+        ctx.paths,
+        ctx.config,
+        stop=False,
+        store=ReuseStore(ctx.paths.reuse_store),
+        fresh=ctx.run_inputs().fresh,
+    )
+    reused = sum(r["outcome"] == "reused" for r in report.reuse)
     store = None
     if report.stopped:
         ctx.metrics_fragment.unlink(missing_ok=True)  # no stale figures outlive a stopped run
@@ -92,6 +122,7 @@ def run(ctx: StageContext) -> StageResult:
             f"{ctx.year}: {len(report.tables)} tables, {len(report.results)} expectations; "
             f"{report.rows_quarantined:,} rows quarantined; "
             + ("validation STOPPED the chain" if report.stopped else "the chain goes on")
+            + f"; {reused} of {len(report.reuse)} tables' validation reused from earlier runs (nothing it depends on changed)"
         ),
         tables={
             "run": validate.run_summary(report),
@@ -99,6 +130,7 @@ def run(ctx: StageContext) -> StageResult:
             "failures": validate.failures_frame(report),
             "quarantine": validate.quarantine_frame(report),
             "warnings": pd.DataFrame({"data-quality note": report.warnings}),
+            "reuse": reuse_table(report.reuse),
             "metrics": metrics,
         },
         sections={"expectations": expectation_sections(report)},

@@ -12,7 +12,10 @@ Great Expectations runs in an ephemeral context: no project files, no Data Docs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import pickle
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +42,9 @@ from sscp_lib.errors import ValidationStop
 from sscp_lib.files import write_json_atomic, write_parquet_atomic
 from sscp_lib.metrics import to_jsonable
 from sscp_lib.report_tables import report_frame
+from sscp_lib.reuse import Entry, ReuseStore, link_or_copy, now_label, recorded_keys
+from sscp_lib.validation.reuse import STAGE as VALIDATE_STAGE
+from sscp_lib.validation.reuse import validation_keys
 from sscp_lib.validation.screens import expectation_class
 
 FAMILIES = ("exists", "non_null", "type", "codes", "range", "unique", "window", "reference", "row_count")
@@ -804,6 +810,8 @@ class ValidationReport:
     year: ReportingYear
     earliest_year: ReportingYear
     tables: dict[str, TableReport]
+    # With a reuse store: per dataset, its validation key and whether it was reused (from which run).
+    reuse: list[dict] = field(default_factory=list)
 
     @property
     def results(self) -> list[ExpectationResult]:
@@ -877,6 +885,7 @@ class ValidationReport:
             "warnings": self.warnings,
             "rows_quarantined": self.rows_quarantined,
             "tables": {name: t.as_json() for name, t in self.tables.items()},
+            **({"reuse": self.reuse} if self.reuse else {}),
         }
 
 
@@ -888,6 +897,47 @@ def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame | None:
     return pd.read_parquet(path, columns=[c for c in columns if c in present])
 
 
+class _LazyValues:
+    """A reused validated table's referenced values, read only when a rebuilt table needs them."""
+
+    def __init__(self, path: Path, column: str):
+        self.path, self.column = path, column
+
+    def __call__(self) -> np.ndarray:
+        frame = _read_columns(self.path, [self.column])
+        if frame is None or self.column not in frame.columns:
+            return np.array([], dtype=object)
+        return frame[self.column].dropna().unique()
+
+
+def _store_validation(
+    store: ReuseStore,
+    name: str,
+    key: tuple[str, dict],
+    report: TableReport,
+    validated: Path,
+    quarantined: Path,
+    year: ReportingYear,
+    built: str,
+) -> None:
+    """Keep a table's validation: its files, and its report (failing rows' positions left out:
+    they served the quarantine, which is kept)."""
+    kept = dataclasses.replace(
+        report, results=[dataclasses.replace(r, failing_rows=np.empty(0, dtype=np.int64)) for r in report.results]
+    )
+    store.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".report-") as folder:
+        pickled = Path(folder) / "report.pickle"
+        pickled.write_bytes(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+        store.save(
+            VALIDATE_STAGE,
+            name,
+            key[0],
+            {"validated.parquet": validated, "quarantine.parquet": quarantined, "report.pickle": pickled},
+            {"year": year.label, "built": built, "key_parts": key[1]},
+        )
+
+
 def validate_year(
     year: ReportingYear,
     paths: Paths,
@@ -896,12 +946,16 @@ def validate_year(
     contract: Contract | None = None,
     earliest_year: ReportingYear | None = None,
     stop: bool = True,
+    store: ReuseStore | None = None,
+    fresh: bool = False,
 ) -> ValidationReport:
     """Validate the year's clean tables and write validated/, quarantine/ and validation.json.
 
     A critical table-level failure raises ValidationStop after validation.json is written
     (with stop=False the report is returned; call report.raise_if_stopped() when shown).
     A stopped table gets no validated or quarantine file (an older one is removed).
+    With a `store`, a table whose validation key (sscp_lib.validation.reuse) has an entry there is
+    reused unless `fresh`: its validated and quarantine files linked in, its report as it was.
     """
     contract = contract or load_contract()
     clean_dir = paths.clean_dir(year)
@@ -920,12 +974,33 @@ def validate_year(
 
     # One table in memory at a time; of a validated table only the values other tables refer to.
     referenced = {col.references for ds in contract.datasets.values() for col in ds.output_columns if col.references}
-    reference_values: dict[str, np.ndarray] = {}
+    reference_values: dict[str, np.ndarray | _LazyValues] = {}
     tables: dict[str, TableReport] = {}
-    for name in _validation_order(contract):
+    order = _validation_order(contract)
+    keys = (
+        validation_keys(order, contract, recorded_keys(clean_dir), year, earliest, share) if store is not None else {}
+    )
+    reused: dict[str, Entry] = {}
+    for name, (key, _) in keys.items():
+        entry = None if fresh else store.find(VALIDATE_STAGE, name, key) if store is not None else None
+        if entry is not None:
+            reused[name] = entry
+    built = now_label()
+    for name in order:
         ds = contract.dataset(name)
         validated_path = paths.validated_dir(year) / f"{name}.parquet"
         quarantine_path = paths.quarantine_dir(year) / f"{name}.parquet"
+        if name in reused:
+            entry = reused[name]
+            link_or_copy(entry.file("validated.parquet"), validated_path)
+            link_or_copy(entry.file("quarantine.parquet"), quarantine_path)
+            with open(entry.file("report.pickle"), "rb") as fh:
+                tables[name] = pickle.load(fh)
+            for reference in referenced:
+                target, target_column = reference.split(".", 1)
+                if target == name:  # read only if a table validated in this run refers to it
+                    reference_values[reference] = _LazyValues(validated_path, target_column)
+            continue
         if not clean_files[name].exists():
             tables[name] = TableReport(
                 dataset=name,
@@ -942,7 +1017,8 @@ def validate_year(
             if col.references:
                 target, target_column = col.references.split(".", 1)
                 if col.references in reference_values:
-                    references[col.references] = reference_values[col.references]
+                    values = reference_values[col.references]
+                    references[col.references] = values() if isinstance(values, _LazyValues) else values
                 else:  # the target table stopped: its clean rows, if any
                     target_rows = _read_columns(clean_files[target], [target_column])
                     if target_rows is not None and target_column in target_rows.columns:
@@ -965,9 +1041,20 @@ def validate_year(
         write_parquet_atomic(validated, validated_path)
         write_parquet_atomic(quarantined, quarantine_path)
         del validated, quarantined
+        if store is not None and name in keys:
+            _store_validation(store, name, keys[name], table_report, validated_path, quarantine_path, year, built)
 
+    records = [
+        {
+            "dataset": name,
+            "key": keys[name][0] if name in keys else None,
+            "outcome": "reused" if name in reused else "rebuilt",
+            "reused_from": reused[name].built_by if name in reused else None,
+        }
+        for name in contract.datasets
+    ]
     ordered = {name: tables[name] for name in contract.datasets}
-    report = ValidationReport(year=year, earliest_year=earliest, tables=ordered)
+    report = ValidationReport(year=year, earliest_year=earliest, tables=ordered, reuse=records if store else [])
     write_json_atomic(paths.validation_report(year), report.as_json())
     if stop:
         report.raise_if_stopped()
