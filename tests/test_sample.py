@@ -207,8 +207,9 @@ def test_files_use_each_agency_encoding(small_sample):
     with pytest.raises(UnicodeDecodeError):
         training.decode("utf-8")
     assert "Zoë" in training.decode("cp1252")
+    assert (folder / "mental_health_referrals.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     for path in folder.glob("*.csv"):
-        if path.name not in {"police_referrals.csv", "training_attendance.csv"}:
+        if path.name not in {"police_referrals.csv", "training_attendance.csv", "mental_health_referrals.csv"}:
             text = path.read_bytes().decode("utf-8")
             assert not text.startswith("\ufeff")
     sheet = openpyxl.load_workbook(folder / "health_referrals.xlsx", read_only=True).worksheets[0]
@@ -245,6 +246,9 @@ def test_scale_multiplies_child_level_volumes_only(tmp_path):
             "cp_plans",
             "training_attendance",
             "audit_cases",
+            "early_help",
+            "suspensions_exclusions",
+            "mental_health_referrals",
         }:
             assert 1.8 <= double / small <= 2.2, name
         else:
