@@ -142,6 +142,7 @@ def test_a_quiet_quarter_says_nothing_changed():
         ({"code": "neither", "direction": "higher"}, {"code": "passing"}, ("Special cause (higher)", "Consistently passing the target")),
         ({"code": "common_cause"}, {"code": "hit_and_miss"}, ("Common cause: no significant change", "Hit and miss: the target may or may not be met")),
         ({"code": "too_few_points"}, {"code": "too_few_points"}, ("Too few months to judge", "Too few months to judge")),
+        ({"code": "no_data", "text": "No value for the latest quarter: not yet received"}, None, ("No value for the latest quarter: not yet received", "No target set")),
     ],
 )  # fmt: skip
 def test_every_verdict_has_words(variation, assurance, words):

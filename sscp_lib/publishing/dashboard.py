@@ -129,6 +129,10 @@ def variation_verdict(indicator: Mapping) -> Verdict:
         return Verdict("special", "S", f"Special cause{direction}")
     if "common" in code:
         return Verdict("common", "–", "Common cause: no significant change")
+    if code == "no_data":  # the latest quarter has no value: say why, in the dataset's words
+        variation = indicator.get("variation")
+        text = variation.get("text") if isinstance(variation, Mapping) else None
+        return Verdict("none", "?", text or "No value for the latest quarter")
     return Verdict("none", "?", "Too few months to judge")
 
 
