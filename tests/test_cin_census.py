@@ -13,7 +13,7 @@ from sscp_lib.contract import load_contract
 from sscp_lib.errors import InputFileError, UserError
 from sscp_lib.ingest.cin_census import read_cin_census
 from sscp_lib.ingest.clean import NOT_READ_REPLACED, REASON_AFTER_YEAR, clean_dataset, clean_year, discover_files
-from sscp_lib.ingest.sources import CIN_CENSUS
+from sscp_lib.ingest.sources import ANNEX_A, CIN_CENSUS
 from sscp_lib.sample.generate import generate_sample
 
 KEY = bytes.fromhex("5e" * 32)
@@ -329,6 +329,16 @@ def test_census_wins_over_annex_a_and_separate_files_for_referrals_and_plans(tmp
         folder / "annex_a_2023-24.xlsx",
         {
             "List 1": title + [["Child Unique ID", "Date of Contact", "Contact Source"], ["C1", "01/05/2023", "6"]],
+            "List 2": title
+            + [
+                [
+                    "Child Unique ID",
+                    "Assessment start date",
+                    "Assessment completion date",
+                    "Organisation completing assessment",
+                ]
+            ]
+            + [["C1", "10/05/2023", "01/06/2023", "School"]],
             "List 3": title
             + [["Child Unique ID", "Date of referral", "Referral Source", "Referral NFA?"]]
             + [["C1", "02/05/2023", "6", "No"], ["C2", "03/05/2023", "9", "Yes"]],
@@ -350,6 +360,7 @@ def test_census_wins_over_annex_a_and_separate_files_for_referrals_and_plans(tmp
         "2023-24/annex_a_2023-24.xlsx (List 3)": NOT_READ_REPLACED[CIN_CENSUS],
         "2023-24/annex_a_2023-24.xlsx (List 7)": NOT_READ_REPLACED[CIN_CENSUS],
         "2023-24/referrals.csv": NOT_READ_REPLACED[CIN_CENSUS],
+        "2023-24/early_help.csv": NOT_READ_REPLACED[ANNEX_A],  # List 2 holds the early help assessments
     }
     sources = result.log.groupby("dataset")["file"].apply(set)
     assert sources["referrals"] == {"2023-24/cin_census.xml"}

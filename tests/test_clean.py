@@ -338,6 +338,16 @@ def test_annex_a_and_csv_give_the_same_canonical_tables(tmp_path):
             "List 3": title
             + [["Child Unique ID", "Date of Birth", "Date of referral", "Referral Source", "Referral NFA?"]]
             + [[c, None, d, s, yn] for c, d, s, _, yn in refs],
+            "List 2": title  # early help: required in a workbook; it supersedes the year's early_help file
+            + [
+                [
+                    "Child Unique ID",
+                    "Assessment start date",
+                    "Assessment completion date",
+                    "Organisation completing assessment",
+                ]
+            ]
+            + [["C1", date(2023, 5, 10), date(2023, 6, 1), "School"]],
             "List 7": title
             + [
                 [
@@ -362,9 +372,10 @@ def test_annex_a_and_csv_give_the_same_canonical_tables(tmp_path):
     for name in skip:
         pd.testing.assert_frame_equal(from_csv.tables[name], from_annex.tables[name], check_exact=True)
     assert from_annex.tables["referrals"]["referral_outcome"].tolist() == ["NFA", "ADVICE_INFO", "FURTHER_ACTION"]
-    assert from_annex.superseded_files == ["2023-24/referrals.csv"]
+    assert sorted(from_annex.superseded_files) == ["2023-24/early_help.csv", "2023-24/referrals.csv"]
     annex_log = from_annex.log[from_annex.log["file"] == "2023-24/annex_a_2023-24.xlsx"]
-    assert annex_log["sheet"].tolist() == ["List 1", "List 3", "List 7"]
+    # The lists in the contract's order of datasets (early help was added last).
+    assert annex_log["sheet"].tolist() == ["List 1", "List 3", "List 7", "List 2"]
     assert annex_log["extra_columns"].tolist()[0] == "Gender"
 
 
@@ -388,8 +399,8 @@ def test_clean_log_reconciles_and_metrics_are_complete(tmp_path):
     assert result.synthetic is True
     store = MetricStore(CONFIG.suppression_threshold).add_all(clean_stage.metric_values(result))
     values = {name: entry["value"] for name, entry in store.metrics.items()}
-    assert values["run.synthetic"] is True and values["run.files_read"] == 16
-    assert values["run.rows_read"] == 15 * 3 + 3 and values["run.rows_rejected"] == 1
+    assert values["run.synthetic"] is True and values["run.files_read"] == 19
+    assert values["run.rows_read"] == 18 * 3 + 3 and values["run.rows_rejected"] == 1
     assert values["run.duplicates_removed"] == 1
     assert values["data.nfa_recoded"] == "c"  # a child-level count of 1 is suppressed
     assert result.nfa_recoded == 1

@@ -43,6 +43,8 @@ def raw_table(raw, name: str) -> pd.DataFrame:
         frames.append(frame.rename(columns=lambda h: lookup[normalise_header(h)]))
     table = pd.concat(frames, ignore_index=True)
     for column in dataset.columns:
+        if column.name not in table:  # an optional column the files do not carry (List 3's count)
+            continue
         values = table[column.name]
         if column.type == "date":
             text = pd.Series([None if blank(v) else str(v) for v in values], dtype="string")
